@@ -1,0 +1,68 @@
+//! Linearizability checking for photofinish.
+//!
+//! Given a [`History`](photofinish_history::History) and a [`Model`] of what the system
+//! promises, [`check`] decides whether some order of the operations, consistent with real time,
+//! explains every result the clients saw. When none does, the [`Report`] says which partition
+//! failed, the operation that could not be placed, the longest linearization found and the
+//! states possible just before.
+//!
+//! Built-in models are chosen by name with [`check_model`]; a model of your own implements
+//! [`Model`] and goes to [`check`].
+
+mod model;
+pub mod models;
+mod report;
+mod search;
+
+use std::time::Duration;
+
+use photofinish_history::History;
+
+pub use model::{cas_args, int_arg, keyed_parts, Model, NilReads, Prepared};
+pub use models::{check_model, ModelInfo, MODELS};
+pub use report::{Failure, Report, Step, UndecidedPartition, Verdict};
+
+/// How hard to try.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Stop and answer [`Verdict::Unknown`] after this long.
+    pub timeout: Option<Duration>,
+    /// Stop and answer [`Verdict::Unknown`] before the search's memory passes this many bytes.
+    pub max_memory: usize,
+    /// Decide every partition instead of stopping at the first that fails.
+    pub all_partitions: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            timeout: None,
+            max_memory: 4 << 30,
+            all_partitions: false,
+        }
+    }
+}
+
+/// Why a history could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("line {line}: {message}")]
+    BadOperation { line: usize, message: String },
+    #[error("bad initial value: {0}")]
+    BadInit(String),
+    #[error("unknown model `{0}`; the models are: {names}", names = model_names())]
+    UnknownModel(String),
+}
+
+fn model_names() -> String {
+    MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Checks `history` against `model`. See [`Model`] for an example with a model of your own.
+pub fn check<M: Model>(
+    model: &M,
+    history: &History,
+    options: &CheckOptions,
+) -> Result<Report, CheckError> {
+    search::check(model, history, options)
+}

@@ -1,0 +1,223 @@
+//! What a model is: the sequential specification a history is checked against.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use photofinish_history::{Operation, Outcome, Value};
+
+/// A sequential specification: a deterministic state machine whose steps are operations.
+///
+/// The search asks only three things of a model: translate a recorded operation into a model
+/// operation ([`Model::prepare`]), apply one to a state ([`Model::step`]), and show a state to a
+/// person ([`Model::describe`]). States and operations are hashed and compared, because the
+/// search interns them and memoises transitions; keep them small.
+///
+/// A user-defined model, here a register that only ever grows:
+///
+/// ```
+/// use photofinish_check::{check, CheckOptions, Model, Prepared, Verdict};
+/// use photofinish_history::{read_str, Operation, Outcome, Value};
+///
+/// struct MaxRegister;
+///
+/// #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// enum MaxOp { Raise(i64), Read(i64) }
+///
+/// impl Model for MaxRegister {
+///     type State = i64;
+///     type Op = MaxOp;
+///     fn name(&self) -> &str { "max-register" }
+///     fn init(&self) -> i64 { 0 }
+///     fn prepare(&self, op: &Operation) -> Result<Prepared<MaxOp>, String> {
+///         let int = |v: &Value| v.as_i64().ok_or_else(|| format!("expected an integer, found {v}"));
+///         match op.f.as_str() {
+///             "raise" => Ok(Prepared::op(MaxOp::Raise(int(&op.value)?))),
+///             "read" if op.outcome == Outcome::Ok => Ok(Prepared::op(MaxOp::Read(int(&op.result)?))),
+///             "read" => Ok(Prepared::Skip),
+///             other => Err(format!("unknown f `{other}`: expected raise or read")),
+///         }
+///     }
+///     fn step(&self, state: &i64, op: &MaxOp) -> Option<i64> {
+///         match op {
+///             MaxOp::Raise(v) => Some((*state).max(*v)),
+///             MaxOp::Read(v) => (v == state).then_some(*state),
+///         }
+///     }
+///     fn describe(&self, state: &i64) -> Value { Value::Int(*state) }
+/// }
+///
+/// let history = read_str(r#"{"type":"invoke","f":"raise","value":5,"process":0}
+/// {"type":"ok","f":"raise","value":5,"process":0}
+/// {"type":"invoke","f":"read","value":null,"process":1}
+/// {"type":"ok","f":"read","value":3,"process":1}
+/// "#, "example", None).unwrap();
+/// let report = check(&MaxRegister, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// ```
+pub trait Model: Send + Sync {
+    type State: Clone + Eq + Hash + Debug + Send + Sync;
+    type Op: Clone + Eq + Hash + Debug + Send + Sync;
+
+    /// The model's name, as given to `--model`.
+    fn name(&self) -> &str;
+
+    /// The state every partition starts in.
+    fn init(&self) -> Self::State;
+
+    /// Translates a recorded operation, or explains why it makes no sense for this model (an
+    /// unknown `f`, a value of the wrong shape). Called for every operation, including failed
+    /// and indeterminate ones: look at `op.outcome`. For an `ok` operation the result is in
+    /// `op.result`; for an indeterminate one the result is unknown, so the model operation must
+    /// not depend on it. Failed operations are validated, then dropped by the search.
+    fn prepare(&self, op: &Operation) -> Result<Prepared<Self::Op>, String>;
+
+    /// Applies `op` to `state`: the next state, or `None` if `op` cannot happen in `state`
+    /// (a read that returns another value, a second acquire of a held lock).
+    fn step(&self, state: &Self::State, op: &Self::Op) -> Option<Self::State>;
+
+    /// Shows a state to a person, in reports.
+    fn describe(&self, state: &Self::State) -> Value;
+
+    /// Whether `op` reveals the whole state (a read), so that [`Model::may_reach`] can use it.
+    fn is_observation(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// Whether `from` can still evolve into a state that `observation` accepts, using only
+    /// operations for which [`Model::may_reset`] is false. The search abandons a state for which
+    /// this is false once no resetting operation can be linearized any more, so answering
+    /// `true` is always sound; answering `false` wrongly is not.
+    ///
+    /// For appends, a string can only grow, so it must be a prefix of what a later read returns:
+    /// this is what lets the search follow the order of appends that reads reveal instead of
+    /// trying every order.
+    fn may_reach(&self, _from: &Self::State, _observation: &Self::Op) -> bool {
+        true
+    }
+
+    /// Whether `op` can take some state to one from which `observation` is reachable when
+    /// [`Model::may_reach`] says otherwise (a write that starts the value afresh).
+    fn may_reset(&self, _op: &Self::Op, _observation: &Self::Op) -> bool {
+        true
+    }
+
+    /// Whether `op` leaves the same state whatever state it is applied to (a blind write).
+    fn overwrites(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// For each operation of a partition: whether it succeeds in every state the partition can
+    /// reach and reveals nothing about it (an append, a write; not a read or a cas).
+    ///
+    /// With [`Model::overwrites`], this lets the search treat alike all the states that no
+    /// read can see before a write replaces them: with k appends racing a write, the k!
+    /// orders they could take before the write are one case, not k!.
+    fn unconditional(&self, ops: &[&Self::Op]) -> Vec<bool> {
+        vec![false; ops.len()]
+    }
+}
+
+/// A recorded operation, translated for a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prepared<Op> {
+    /// The operation neither changes the state nor constrains it (a read whose result is not
+    /// known): the search ignores it.
+    Skip,
+    /// A model operation, in the partition named by `key` (`None` when the model is not keyed).
+    Op { key: Option<Value>, op: Op },
+}
+
+impl<Op> Prepared<Op> {
+    /// An operation of an unkeyed model.
+    pub fn op(op: Op) -> Prepared<Op> {
+        Prepared::Op { key: None, op }
+    }
+
+    /// An operation on one key of a keyed model.
+    pub fn keyed(key: Value, op: Op) -> Prepared<Op> {
+        Prepared::Op { key: Some(key), op }
+    }
+}
+
+/// How a read that returned `nil` is understood.
+///
+/// Jepsen's etcd logs say `:ok :read nil` when the key is absent, so `nil` is a value to compare.
+/// Knossos' histories say it when the client did not learn the value, so it constrains nothing.
+/// [`NilReads::infer`] tells them apart by whether `nil` can be a value of the register at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NilReads {
+    /// `nil` is the value read: the register was absent.
+    Absent,
+    /// `nil` means the result is unknown.
+    Unknown,
+}
+
+impl NilReads {
+    /// `Absent` if the register can hold `nil` (it starts as `nil`, or something writes `nil`);
+    /// otherwise `Unknown`, since a `nil` read could not be a real observation. `keyed` says
+    /// whether arguments come as `[key, value]` pairs.
+    pub fn infer(init: &Value, operations: &[Operation], keyed: bool) -> NilReads {
+        let writes_nil = operations.iter().any(|op| {
+            let arg = if keyed {
+                keyed_parts(op).map_or(&Value::Null, |(_, arg, _)| arg)
+            } else {
+                &op.value
+            };
+            match op.f.as_str() {
+                "write" | "put" => arg.is_null(),
+                "cas" => matches!(arg.as_list(), Some([_, new]) if new.is_null()),
+                "txn" => arg.as_list().is_some_and(|micro| {
+                    micro.iter().any(|m| {
+                        matches!(m.as_list(), Some([Value::Str(f), _, v]) if f == "write" && v.is_null())
+                    })
+                }),
+                _ => false,
+            }
+        });
+        let starts_nil = match init {
+            Value::Map(entries) => entries.values().any(Value::is_null),
+            other => other.is_null(),
+        };
+        if starts_nil || writes_nil {
+            NilReads::Absent
+        } else {
+            NilReads::Unknown
+        }
+    }
+}
+
+/// The key and the arguments/result of an operation of a keyed model: the key comes from the
+/// `key` field, or, as Jepsen's independent histories write it, from a `[key, value]` pair.
+pub fn keyed_parts(op: &Operation) -> Result<(Value, &Value, &Value), String> {
+    if let Some(key) = &op.key {
+        return Ok((key.clone(), &op.value, &op.result));
+    }
+    match op.value.as_list() {
+        Some([key, value]) => {
+            let result = match op.result.as_list() {
+                Some([_, r]) if op.outcome == Outcome::Ok => r,
+                _ => &Value::Null,
+            };
+            Ok((key.clone(), value, result))
+        }
+        _ => Err(format!(
+            "expected a key: a `key` field, or a value of the form [key, value]; found value {}",
+            op.value
+        )),
+    }
+}
+
+/// The `[expected, new]` arguments of a compare-and-set.
+pub fn cas_args(value: &Value) -> Result<(Value, Value), String> {
+    match value.as_list() {
+        Some([expected, new]) => Ok((expected.clone(), new.clone())),
+        _ => Err(format!("cas expects [expected, new], found {value}")),
+    }
+}
+
+/// An integer argument or result.
+pub fn int_arg(what: &str, value: &Value) -> Result<i64, String> {
+    value
+        .as_i64()
+        .ok_or_else(|| format!("{what} must be an integer, found {}", value.kind()))
+}

@@ -1,0 +1,119 @@
+//! The built-in models, and choosing one by name.
+
+mod counter;
+mod create_once;
+mod kv;
+mod multi_register;
+mod mutex;
+mod queue;
+mod register;
+mod set;
+
+pub use counter::{Counter, CounterOp};
+pub use create_once::{CreateOnce, CreateOp};
+pub use kv::{Kv, KvOp};
+pub use multi_register::{Micro, MultiRegister};
+pub use mutex::{Mutex, MutexOp};
+pub use queue::{Queue, QueueOp};
+pub use register::{Register, RegisterOp};
+pub use set::{Set, SetOp};
+
+use photofinish_history::{History, Value};
+
+use crate::model::NilReads;
+use crate::{check, CheckError, CheckOptions, Report};
+
+/// A built-in model's name, what it checks, and its initial value when `--init` is not given.
+pub struct ModelInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub default_init: &'static str,
+}
+
+/// Every built-in model.
+pub const MODELS: &[ModelInfo] = &[
+    ModelInfo { name: "register", summary: "one register: read, write", default_init: "null" },
+    ModelInfo { name: "cas-register", summary: "one register: read, write, cas [expected, new]", default_init: "null" },
+    ModelInfo { name: "kv", summary: "independent keys, each a register: read/get, write/put, append, cas", default_init: "null" },
+    ModelInfo { name: "multi-register", summary: "transactions (txn) of [read k v] / [write k v] over several registers", default_init: "{}" },
+    ModelInfo { name: "counter", summary: "add n, read: catches lost increments", default_init: "0" },
+    ModelInfo { name: "set", summary: "add x, read the whole set", default_init: "[]" },
+    ModelInfo { name: "queue", summary: "FIFO: enqueue x, dequeue", default_init: "[]" },
+    ModelInfo { name: "mutex", summary: "acquire, release: catches two holders at once", default_init: "false" },
+    ModelInfo { name: "create-once", summary: "create per key, answering created or exists: catches duplicate creation", default_init: "false" },
+];
+
+/// Checks `history` against the built-in model called `name`.
+///
+/// `init` is the initial value (the model's default when `None`). `nil_reads` says how a read
+/// that returned `nil` is understood; `None` infers it from the history (see [`NilReads::infer`]).
+///
+/// ```
+/// use photofinish_check::{check_model, CheckOptions, Verdict};
+/// use photofinish_history::{read_str, Value};
+///
+/// // Two increments, but the final read sees only one: a lost update.
+/// let history = read_str(r#"{"type":"invoke","f":"add","value":1,"process":0}
+/// {"type":"invoke","f":"add","value":1,"process":1}
+/// {"type":"ok","f":"add","value":1,"process":0}
+/// {"type":"ok","f":"add","value":1,"process":1}
+/// {"type":"invoke","f":"read","value":null,"process":0}
+/// {"type":"ok","f":"read","value":1,"process":0}
+/// "#, "lost-update", None).unwrap();
+/// let report = check_model("counter", None, None, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// ```
+pub fn check_model(
+    name: &str,
+    init: Option<&Value>,
+    nil_reads: Option<NilReads>,
+    history: &History,
+    options: &CheckOptions,
+) -> Result<Report, CheckError> {
+    let info = MODELS
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| CheckError::UnknownModel(name.to_string()))?;
+    let default_init;
+    let init = match init {
+        Some(v) => v,
+        None => {
+            default_init = Value::from_json_str(info.default_init).unwrap_or_default();
+            &default_init
+        }
+    };
+    let bad_init = |message: String| CheckError::BadInit(message);
+    let nil_reads_for = |keyed| nil_reads.unwrap_or_else(|| NilReads::infer(init, &history.operations, keyed));
+    match name {
+        "register" | "cas-register" => check(
+            &Register::new(init.clone(), name == "cas-register", nil_reads_for(false)),
+            history,
+            options,
+        ),
+        "kv" => check(&Kv { init: init.clone(), nil_reads: nil_reads_for(true) }, history, options),
+        "multi-register" => check(
+            &MultiRegister::new(init, nil_reads_for(false)).map_err(bad_init)?,
+            history,
+            options,
+        ),
+        "counter" => {
+            let init = init
+                .as_i64()
+                .ok_or_else(|| bad_init(format!("counter needs an integer --init, found {init}")))?;
+            check(&Counter { init }, history, options)
+        }
+        "set" => check(&Set::new(init).map_err(bad_init)?, history, options),
+        "queue" => check(&Queue::new(init).map_err(bad_init)?, history, options),
+        "mutex" => check(&Mutex { init_held: flag(init).map_err(bad_init)? }, history, options),
+        "create-once" => check(&CreateOnce { init_exists: flag(init).map_err(bad_init)? }, history, options),
+        _ => Err(CheckError::UnknownModel(name.to_string())),
+    }
+}
+
+fn flag(init: &Value) -> Result<bool, String> {
+    match init {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        other => Err(format!("expected true or false as --init, found {other}")),
+    }
+}

@@ -1,0 +1,83 @@
+//! `queue`: a FIFO queue.
+
+use std::collections::VecDeque;
+
+use photofinish_history::{Operation, Outcome, Value};
+
+use crate::model::{Model, Prepared};
+
+/// A FIFO queue starting with the elements of `init` (a list, or `nil` for empty). `enqueue x`
+/// adds at the back; an ok `dequeue` returns the front element, or `nil` when the queue was empty.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub init: VecDeque<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QueueOp {
+    Enqueue(Value),
+    /// The element dequeued; `None` when it is not known (an indeterminate dequeue), which
+    /// removes whatever is at the front.
+    Dequeue(Option<Value>),
+}
+
+impl Queue {
+    pub fn new(init: &Value) -> Result<Queue, String> {
+        match init {
+            Value::Null => Ok(Queue { init: VecDeque::new() }),
+            Value::List(items) => Ok(Queue { init: items.iter().cloned().collect() }),
+            other => Err(format!("queue needs --init as a list, found {}", other.kind())),
+        }
+    }
+}
+
+impl Model for Queue {
+    type State = VecDeque<Value>;
+    type Op = QueueOp;
+
+    fn name(&self) -> &str {
+        "queue"
+    }
+
+    fn init(&self) -> Self::State {
+        self.init.clone()
+    }
+
+    fn prepare(&self, op: &Operation) -> Result<Prepared<QueueOp>, String> {
+        match op.f.as_str() {
+            "enqueue" => Ok(Prepared::op(QueueOp::Enqueue(op.value.clone()))),
+            "dequeue" => Ok(Prepared::op(QueueOp::Dequeue(
+                (op.outcome == Outcome::Ok).then(|| op.result.clone()),
+            ))),
+            other => Err(format!("unknown f `{other}`: expected enqueue or dequeue")),
+        }
+    }
+
+    fn step(&self, state: &Self::State, op: &QueueOp) -> Option<Self::State> {
+        match op {
+            QueueOp::Enqueue(v) => {
+                let mut next = state.clone();
+                next.push_back(v.clone());
+                Some(next)
+            }
+            QueueOp::Dequeue(None) => {
+                let mut next = state.clone();
+                next.pop_front().map(|_| next)
+            }
+            QueueOp::Dequeue(Some(Value::Null)) => state.is_empty().then(|| state.clone()),
+            QueueOp::Dequeue(Some(v)) => {
+                if state.front() == Some(v) {
+                    let mut next = state.clone();
+                    next.pop_front();
+                    Some(next)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    fn describe(&self, state: &Self::State) -> Value {
+        Value::List(state.iter().cloned().collect())
+    }
+}

@@ -1,0 +1,730 @@
+//! The search for a linearization of one partition.
+//!
+//! The search walks the partition's events in real-time order and linearizes operations only
+//! when it must: at the return of an operation that is not yet linearized, it places that
+//! operation, possibly after some other open operations (Lowe's just-in-time linearization).
+//! Any linearization can be rearranged this way, so nothing is missed, and configurations stay
+//! small: (event position, model state, which open operations are already linearized, how many
+//! indeterminate operations of each kind were used). Configurations already explored are
+//! memoised and never explored again (Wing & Gong's search with Lowe's cache).
+//!
+//! Three things keep it fast on real histories:
+//! - States and operations are interned to integers and transitions are cached, so the memo
+//!   hashes a few machine words whatever the model's state looks like.
+//! - Indeterminate operations with the same arguments are interchangeable once invoked (none of
+//!   them ever returns), so the configuration counts them instead of naming them. Porcupine
+//!   and Knossos tell them apart, which multiplies the states by the ways to choose them.
+//! - In a partition where the model says states only grow (appends, adds), a state that can no
+//!   longer become what the next read observed is abandoned at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::partition::{PEvent, Partition};
+use crate::model::Model;
+
+const NONE: u32 = u32::MAX;
+/// Stands in the memo for any state that only a write can make readable again (see
+/// `Search::doomed`).
+const DOOMED: u32 = u32::MAX - 1;
+/// How many states at the deepest point are kept to explain a failure.
+const MAX_STUCK_STATES: usize = 8;
+
+/// Bounds on one search, shared by all partitions of a check.
+pub(crate) struct Limits<'a> {
+    pub deadline: Option<Instant>,
+    pub max_bytes: usize,
+    /// Set when another partition has failed and the whole check can stop.
+    pub stop: &'a AtomicBool,
+}
+
+/// Where the search got stuck, in partition-local operation indices.
+pub(crate) struct Stuck<S> {
+    /// The operation whose return could not be reached with any order of the open operations.
+    pub op: u32,
+    /// The longest linearization found, in order.
+    pub prefix: Vec<u32>,
+    /// Model states possible just before the stuck operation.
+    pub states: Vec<S>,
+    /// Operations open (invoked, not returned) when the search got stuck.
+    pub open: Vec<u32>,
+}
+
+pub(crate) enum SearchResult<S> {
+    Linearizable,
+    NotLinearizable(Stuck<S>),
+    /// The search stopped: out of time or memory, or cancelled.
+    Undecided(Undecided),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Undecided {
+    Timeout,
+    Memory,
+    Cancelled,
+}
+
+#[derive(Clone)]
+struct Config {
+    pos: u32,
+    state: u32,
+    /// Bit per slot: the open determinate operation in that slot is already linearized.
+    lin: Vec<u64>,
+    /// (indeterminate class, how many of it were used), sorted by class.
+    used: Vec<(u32, u32)>,
+    /// The linearization so far, as a node in `Search::path`.
+    path: u32,
+}
+
+#[derive(Clone, Copy)]
+enum Candidate {
+    /// The operation returning at this position.
+    Target,
+    /// Another open determinate operation.
+    Open(u32),
+    /// One more indeterminate operation of this class.
+    Indeterminate(u32),
+}
+
+struct Frame {
+    config: Config,
+    candidates: Vec<Candidate>,
+    next: usize,
+}
+
+struct Search<'m, M: Model> {
+    model: &'m M,
+    events: &'m [PEvent],
+    // Interning.
+    classes: Vec<&'m M::Op>,
+    class_of_op: Vec<u32>,
+    states: Vec<M::State>,
+    state_ids: FxHashMap<M::State, u32>,
+    transitions: FxHashMap<u64, u32>,
+    // Real-time structure.
+    invoke_pos: Vec<u32>,
+    return_pos: Vec<u32>,
+    slot_of: Vec<u32>,
+    /// Per slot: (invocation position, operation), in order.
+    slot_timeline: Vec<Vec<(u32, u32)>>,
+    words: usize,
+    /// Per indeterminate class: its operations in invocation order, and its model class.
+    indeterminate_members: Vec<Vec<u32>>,
+    indeterminate_model_class: Vec<u32>,
+    // Pruning by observations.
+    /// Per event position: the first observation invoked after it.
+    next_observation: Vec<u32>,
+    /// Per observation: the last position at which an operation that may reset the state
+    /// toward it can still be linearized (`NONE`: any position).
+    reset_deadline: Vec<u32>,
+    /// Per observed operation kind: the kinds that may reset the state toward it, sorted.
+    resetters: FxHashMap<u32, Vec<u32>>,
+    /// Per operation: succeeds in every reachable state and reveals nothing.
+    unconditional: Vec<bool>,
+    /// Per operation kind: leaves the same state whatever it is applied to.
+    overwrites: Vec<bool>,
+    /// Per event position: whether states there that need a write are interchangeable.
+    window_safe: FxHashMap<u32, bool>,
+    reach: FxHashMap<u64, bool>,
+    // Search state.
+    memo: FxHashSet<Box<[u64]>>,
+    memo_bytes: usize,
+    path: Vec<(u32, u32)>,
+    stack: Vec<Frame>,
+    key: Vec<u64>,
+    configurations: u64,
+    deepest: u32,
+    deepest_path: u32,
+    deepest_states: Vec<u32>,
+    /// The observation no state at the deepest point could grow into, if that is what stopped it.
+    deepest_blame: Option<u32>,
+}
+
+/// Decides whether one partition is linearizable; also says how many configurations it explored.
+pub(crate) fn linearize<M: Model>(
+    model: &M,
+    part: &Partition<M::Op>,
+    limits: &Limits,
+) -> (SearchResult<M::State>, u64) {
+    let mut search = Search::new(model, part);
+    let result = search.run(limits);
+    (result, search.configurations)
+}
+
+impl<'m, M: Model> Search<'m, M> {
+    fn new(model: &'m M, part: &'m Partition<M::Op>) -> Search<'m, M> {
+        let n = part.ops.len();
+        let mut class_ids: FxHashMap<&M::Op, u32> = FxHashMap::default();
+        let mut classes = Vec::new();
+        let class_of_op: Vec<u32> = part
+            .ops
+            .iter()
+            .map(|o| {
+                *class_ids.entry(&o.op).or_insert_with(|| {
+                    classes.push(&o.op);
+                    classes.len() as u32 - 1
+                })
+            })
+            .collect();
+
+        let mut invoke_pos = vec![NONE; n];
+        let mut return_pos = vec![NONE; n];
+        let mut slot_of = vec![NONE; n];
+        let mut slot_timeline: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut free_slots: Vec<u32> = Vec::new();
+        let mut indeterminate_index: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut indeterminate_members: Vec<Vec<u32>> = Vec::new();
+        let mut indeterminate_model_class = Vec::new();
+        for (pos, event) in part.events.iter().enumerate() {
+            let pos = pos as u32;
+            match *event {
+                PEvent::Invoke(o) => {
+                    invoke_pos[o as usize] = pos;
+                    if part.ops[o as usize].indeterminate {
+                        let class = class_of_op[o as usize];
+                        let d = *indeterminate_index.entry(class).or_insert_with(|| {
+                            indeterminate_members.push(Vec::new());
+                            indeterminate_model_class.push(class);
+                            indeterminate_members.len() as u32 - 1
+                        });
+                        indeterminate_members[d as usize].push(o);
+                    } else {
+                        let slot = free_slots.pop().unwrap_or_else(|| {
+                            slot_timeline.push(Vec::new());
+                            slot_timeline.len() as u32 - 1
+                        });
+                        slot_of[o as usize] = slot;
+                        slot_timeline[slot as usize].push((pos, o));
+                    }
+                }
+                PEvent::Return(o) => {
+                    return_pos[o as usize] = pos;
+                    free_slots.push(slot_of[o as usize]);
+                }
+            }
+        }
+
+        let next_observation = next_observations(model, part);
+        let (reset_deadline, resetters) = reset_deadlines(
+            model,
+            part,
+            &classes,
+            &class_of_op,
+            &invoke_pos,
+            &return_pos,
+        );
+        let all_ops: Vec<&M::Op> = part.ops.iter().map(|o| &o.op).collect();
+        let unconditional = model.unconditional(&all_ops);
+        let overwrites = classes.iter().map(|op| model.overwrites(op)).collect();
+
+        let mut search = Search {
+            model,
+            events: &part.events,
+            classes,
+            class_of_op,
+            states: Vec::new(),
+            state_ids: FxHashMap::default(),
+            transitions: FxHashMap::default(),
+            invoke_pos,
+            return_pos,
+            slot_of,
+            words: slot_timeline.len().div_ceil(64).max(1),
+            slot_timeline,
+            indeterminate_members,
+            indeterminate_model_class,
+            next_observation,
+            reset_deadline,
+            resetters,
+            unconditional,
+            overwrites,
+            window_safe: FxHashMap::default(),
+            reach: FxHashMap::default(),
+            memo: FxHashSet::default(),
+            memo_bytes: 0,
+            path: Vec::new(),
+            stack: Vec::new(),
+            key: Vec::new(),
+            configurations: 0,
+            deepest: 0,
+            deepest_path: NONE,
+            deepest_states: Vec::new(),
+            deepest_blame: None,
+        };
+        search.intern(model.init());
+        search
+    }
+
+    fn intern(&mut self, state: M::State) -> u32 {
+        if let Some(&id) = self.state_ids.get(&state) {
+            return id;
+        }
+        let id = self.states.len() as u32;
+        self.states.push(state.clone());
+        self.state_ids.insert(state, id);
+        id
+    }
+
+    /// The state after applying an operation of model class `class`, cached.
+    fn step(&mut self, state: u32, class: u32) -> Option<u32> {
+        let key = (u64::from(state) << 32) | u64::from(class);
+        if let Some(&next) = self.transitions.get(&key) {
+            return (next != NONE).then_some(next);
+        }
+        let next = match self
+            .model
+            .step(&self.states[state as usize], self.classes[class as usize])
+        {
+            Some(s) => self.intern(s),
+            None => NONE,
+        };
+        self.transitions.insert(key, next);
+        (next != NONE).then_some(next)
+    }
+
+    /// Whether `state` can still become what the next observation invoked after `pos` saw.
+    /// That observation is linearized after everything placed so far, so if no operation that
+    /// could reset the state is left, the state must grow into what it saw.
+    fn alive(&mut self, state: u32, pos: u32) -> bool {
+        let observation = self.next_observation[pos as usize];
+        observation == NONE
+            || pos <= self.reset_deadline[observation as usize]
+            || self.reaches(state, observation)
+    }
+
+    fn reaches(&mut self, state: u32, observation: u32) -> bool {
+        let class = self.class_of_op[observation as usize];
+        let key = (u64::from(state) << 32) | u64::from(class);
+        if let Some(&reaches) = self.reach.get(&key) {
+            return reaches;
+        }
+        let reaches = self
+            .model
+            .may_reach(&self.states[state as usize], self.classes[class as usize]);
+        self.reach.insert(key, reaches);
+        reaches
+    }
+
+    /// Whether `state` at `pos` is one of the interchangeable states that no read can see
+    /// before a write replaces them.
+    ///
+    /// Such a state cannot grow into what the next observation `g` saw, so some write toward
+    /// `g` must come first. If every operation that could be placed before that write succeeds
+    /// in any state and reveals nothing, and every write toward `g` overwrites whatever was
+    /// there, then all such states have the same future: they differ only until the write,
+    /// and nothing observes them before it. The memo then keys them alike.
+    fn doomed(&mut self, state: u32, pos: u32) -> bool {
+        let g = self.next_observation[pos as usize];
+        if g == NONE || self.reset_deadline[g as usize] == 0 || self.reaches(state, g) {
+            return false;
+        }
+        if let Some(&safe) = self.window_safe.get(&pos) {
+            return safe;
+        }
+        let safe = self.window_is_safe(pos, g);
+        self.window_safe.insert(pos, safe);
+        safe
+    }
+
+    /// Whether every operation that could be placed between `pos` and the last write toward
+    /// observation `g` is harmless to the states `doomed` treats alike.
+    fn window_is_safe(&self, pos: u32, g: u32) -> bool {
+        let deadline = self.reset_deadline[g as usize];
+        if deadline == NONE {
+            return false;
+        }
+        let resetters = &self.resetters[&self.class_of_op[g as usize]];
+        let harmless = |o: u32| {
+            let class = self.class_of_op[o as usize];
+            o == g
+                || self.unconditional[o as usize]
+                    && (self.overwrites[class as usize] || resetters.binary_search(&class).is_err())
+        };
+        let open_ok = self.open_at(pos).all(|(_, o)| harmless(o));
+        let upcoming_ok = self.events[pos as usize + 1..=(deadline as usize).min(self.events.len() - 1)]
+            .iter()
+            .all(|e| match *e {
+                PEvent::Invoke(o) => harmless(o),
+                PEvent::Return(_) => true,
+            });
+        let indeterminate_ok = self.indeterminate_members.iter().all(|members| {
+            self.invoke_pos[members[0] as usize] > deadline || harmless(members[0])
+        });
+        open_ok && upcoming_ok && indeterminate_ok
+    }
+
+    /// Moves through events that need no choice: invocations, and returns of operations
+    /// already linearized. Returns true at the end of the partition.
+    fn advance(&self, config: &mut Config) -> bool {
+        while let Some(event) = self.events.get(config.pos as usize) {
+            match *event {
+                PEvent::Invoke(_) => config.pos += 1,
+                PEvent::Return(o) => {
+                    let slot = self.slot_of[o as usize] as usize;
+                    let (word, bit) = (slot / 64, 1u64 << (slot % 64));
+                    if config.lin[word] & bit == 0 {
+                        return false;
+                    }
+                    config.lin[word] &= !bit;
+                    config.pos += 1;
+                }
+            }
+        }
+        true
+    }
+
+    fn run(&mut self, limits: &Limits) -> SearchResult<M::State> {
+        let mut root = Config {
+            pos: 0,
+            state: 0,
+            lin: vec![0; self.words],
+            used: Vec::new(),
+            path: NONE,
+        };
+        if self.advance(&mut root) {
+            return SearchResult::Linearizable;
+        }
+        self.enter(root);
+        let mut iterations = 0u64;
+        while let Some(frame) = self.stack.last_mut() {
+            if frame.next == frame.candidates.len() {
+                self.stack.pop();
+                continue;
+            }
+            let candidate = frame.candidates[frame.next];
+            frame.next += 1;
+            let (pos, state) = (frame.config.pos, frame.config.state);
+            let PEvent::Return(target) = self.events[pos as usize] else {
+                unreachable!("frames are only made at returns");
+            };
+            match candidate {
+                Candidate::Target => {
+                    let Some(next) = self.step(state, self.class_of_op[target as usize]) else {
+                        continue;
+                    };
+                    let mut config = self.top_config();
+                    config.state = next;
+                    config.pos += 1;
+                    config.path = self.extend_path(target, config.path);
+                    if self.advance(&mut config) {
+                        return SearchResult::Linearizable;
+                    }
+                    self.enter(config);
+                }
+                Candidate::Open(op) => {
+                    let Some(next) = self.step(state, self.class_of_op[op as usize]) else {
+                        continue;
+                    };
+                    let mut config = self.top_config();
+                    config.state = next;
+                    let slot = self.slot_of[op as usize] as usize;
+                    config.lin[slot / 64] |= 1u64 << (slot % 64);
+                    config.path = self.extend_path(op, config.path);
+                    self.enter(config);
+                }
+                Candidate::Indeterminate(class) => {
+                    let model_class = self.indeterminate_model_class[class as usize];
+                    // An indeterminate operation that changes nothing is the same as never
+                    // taking effect, which the search already covers.
+                    let Some(next) = self.step(state, model_class).filter(|&n| n != state) else {
+                        continue;
+                    };
+                    let mut config = self.top_config();
+                    config.state = next;
+                    let taken = match config.used.binary_search_by_key(&class, |&(c, _)| c) {
+                        Ok(i) => {
+                            config.used[i].1 += 1;
+                            config.used[i].1 - 1
+                        }
+                        Err(i) => {
+                            config.used.insert(i, (class, 1));
+                            0
+                        }
+                    };
+                    let op = self.indeterminate_members[class as usize][taken as usize];
+                    config.path = self.extend_path(op, config.path);
+                    self.enter(config);
+                }
+            }
+            iterations += 1;
+            if iterations % 1024 == 0 {
+                if let Some(reason) = self.over_limits(limits) {
+                    return SearchResult::Undecided(reason);
+                }
+            }
+        }
+        SearchResult::NotLinearizable(self.stuck())
+    }
+
+    fn top_config(&self) -> Config {
+        self.stack
+            .last()
+            .map(|f| f.config.clone())
+            .expect("called with a frame on the stack")
+    }
+
+    fn extend_path(&mut self, op: u32, parent: u32) -> u32 {
+        self.path.push((op, parent));
+        self.path.len() as u32 - 1
+    }
+
+    fn over_limits(&self, limits: &Limits) -> Option<Undecided> {
+        if limits.stop.load(Ordering::Relaxed) {
+            return Some(Undecided::Cancelled);
+        }
+        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(Undecided::Timeout);
+        }
+        let bytes = self.memo_bytes
+            + self.path.len() * 8
+            + self.transitions.len() * 16
+            + self.states.len() * (2 * std::mem::size_of::<M::State>() + 32);
+        (bytes > limits.max_bytes).then_some(Undecided::Memory)
+    }
+
+    /// Explores `config` unless it was explored before or cannot lead anywhere.
+    fn enter(&mut self, mut config: Config) {
+        if !self.alive(config.state, config.pos) {
+            let observation = self.next_observation[config.pos as usize];
+            self.note_depth(&config, Some(observation));
+            return;
+        }
+        let target_preserves = self.place_preserving_ops(&mut config);
+        let memo_state = if self.doomed(config.state, config.pos) {
+            DOOMED
+        } else {
+            config.state
+        };
+        self.key.clear();
+        self.key
+            .push((u64::from(config.pos) << 32) | u64::from(memo_state));
+        self.key.extend_from_slice(&config.lin);
+        self.key
+            .extend(config.used.iter().map(|&(c, n)| (u64::from(c) << 32) | u64::from(n)));
+        if self.memo.contains(self.key.as_slice()) {
+            return;
+        }
+        self.memo_bytes += self.key.len() * 8 + 48;
+        self.memo.insert(self.key.clone().into_boxed_slice());
+        self.configurations += 1;
+
+        self.note_depth(&config, None);
+
+        let candidates = if target_preserves {
+            vec![Candidate::Target]
+        } else {
+            self.candidates(&config)
+        };
+        self.stack.push(Frame {
+            config,
+            candidates,
+            next: 0,
+        });
+    }
+
+    /// Remembers the deepest point the search reached, to explain a failure. `blame` is the
+    /// observation that made a configuration hopeless before its own return was reached; a
+    /// configuration that did reach its return is the better explanation at equal depth.
+    fn note_depth(&mut self, config: &Config, blame: Option<u32>) {
+        let deeper = config.pos > self.deepest
+            || self.deepest_states.is_empty()
+            || config.pos == self.deepest && blame.is_none() && self.deepest_blame.is_some();
+        if deeper {
+            self.deepest = config.pos;
+            self.deepest_path = config.path;
+            self.deepest_blame = blame;
+            self.deepest_states.clear();
+        }
+        if config.pos == self.deepest
+            && blame == self.deepest_blame
+            && self.deepest_states.len() < MAX_STUCK_STATES
+            && !self.deepest_states.contains(&config.state)
+        {
+            self.deepest_states.push(config.state);
+        }
+    }
+
+    /// Linearizes at once every open operation that is legal now and leaves the state as it is
+    /// (a read of the current value). Placing such an operation now is never worse than
+    /// placing it later: it changes nothing, and later it might no longer be legal. Without
+    /// this, k concurrent reads of one value make 2^k equivalent configurations. Returns whether
+    /// the returning operation itself is such an operation, in which case placing it is the
+    /// only choice worth trying.
+    fn place_preserving_ops(&mut self, config: &mut Config) -> bool {
+        let pos = config.pos;
+        let PEvent::Return(target) = self.events[pos as usize] else {
+            return false;
+        };
+        let open: Vec<(usize, u32)> = self.open_at(pos).collect();
+        for (slot, op) in open {
+            let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
+            if linearized || op == target {
+                continue;
+            }
+            if self.step(config.state, self.class_of_op[op as usize]) == Some(config.state) {
+                config.lin[slot / 64] |= 1u64 << (slot % 64);
+                config.path = self.extend_path(op, config.path);
+            }
+        }
+        self.step(config.state, self.class_of_op[target as usize]) == Some(config.state)
+    }
+
+    /// What may be linearized next at a return: the returning operation itself first (the
+    /// common case in a correct history), then any other open operation, then one more
+    /// indeterminate operation of each kind still available.
+    fn candidates(&self, config: &Config) -> Vec<Candidate> {
+        let pos = config.pos;
+        let mut candidates = vec![Candidate::Target];
+        for (slot, op) in self.open_at(pos) {
+            let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
+            if !linearized && self.return_pos[op as usize] != pos {
+                candidates.push(Candidate::Open(op));
+            }
+        }
+        for (class, members) in self.indeterminate_members.iter().enumerate() {
+            let invoked = members.partition_point(|&o| self.invoke_pos[o as usize] < pos);
+            if invoked == 0 {
+                continue;
+            }
+            let used = config
+                .used
+                .binary_search_by_key(&(class as u32), |&(c, _)| c)
+                .map_or(0, |i| config.used[i].1 as usize);
+            if used < invoked {
+                candidates.push(Candidate::Indeterminate(class as u32));
+            }
+        }
+        candidates
+    }
+
+    /// The determinate operations open at `pos` (invoked before, returning at or after), with
+    /// their slots.
+    fn open_at(&self, pos: u32) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.slot_timeline
+            .iter()
+            .enumerate()
+            .filter_map(move |(slot, timeline)| {
+                let i = timeline.partition_point(|&(at, _)| at < pos);
+                let &(_, op) = timeline.get(i.checked_sub(1)?)?;
+                (self.return_pos[op as usize] >= pos).then_some((slot, op))
+            })
+    }
+
+    fn stuck(&self) -> Stuck<M::State> {
+        let mut prefix = Vec::new();
+        let mut node = self.deepest_path;
+        while node != NONE {
+            let (op, parent) = self.path[node as usize];
+            prefix.push(op);
+            node = parent;
+        }
+        prefix.reverse();
+        let op = match (self.deepest_blame, self.events.get(self.deepest as usize)) {
+            (Some(observation), _) => observation,
+            (None, Some(PEvent::Return(o))) => *o,
+            _ => NONE,
+        };
+        let mut open: Vec<u32> = self.open_at(self.deepest).map(|(_, o)| o).collect();
+        for members in &self.indeterminate_members {
+            open.extend(
+                members
+                    .iter()
+                    .copied()
+                    .filter(|&o| self.invoke_pos[o as usize] < self.deepest),
+            );
+        }
+        open.retain(|&o| o != op);
+        open.sort_unstable();
+        Stuck {
+            op,
+            prefix,
+            states: self
+                .deepest_states
+                .iter()
+                .map(|&s| self.states[s as usize].clone())
+                .collect(),
+            open,
+        }
+    }
+}
+
+/// Per event position, the first observation (a read revealing the whole state) invoked after it.
+fn next_observations<M: Model>(model: &M, part: &Partition<M::Op>) -> Vec<u32> {
+    let mut next_observation = vec![NONE; part.events.len() + 1];
+    let mut next = NONE;
+    for pos in (0..part.events.len()).rev() {
+        next_observation[pos] = next;
+        if let PEvent::Invoke(o) = part.events[pos] {
+            let op = &part.ops[o as usize];
+            if !op.indeterminate && model.is_observation(&op.op) {
+                next = o;
+            }
+        }
+    }
+    next_observation
+}
+
+/// Above this many (observation kind, operation kind) pairs, working out which operations may
+/// reset the state toward which observation costs more than the pruning saves.
+const MAX_RESET_PAIRS: usize = 4_000_000;
+
+/// For each observation, the last return position of an operation that may reset the state
+/// toward it and could be linearized before it (invoked before it returns). Indeterminate
+/// operations never return, so any of them makes the deadline `NONE`.
+fn reset_deadlines<M: Model>(
+    model: &M,
+    part: &Partition<M::Op>,
+    classes: &[&M::Op],
+    class_of_op: &[u32],
+    invoke_pos: &[u32],
+    return_pos: &[u32],
+) -> (Vec<u32>, FxHashMap<u32, Vec<u32>>) {
+    let observations: Vec<u32> = (0..part.ops.len() as u32)
+        .filter(|&o| {
+            let op = &part.ops[o as usize];
+            !op.indeterminate && model.is_observation(&op.op)
+        })
+        .collect();
+    let mut deadline = vec![NONE; part.ops.len()];
+    let mut observed_classes: Vec<u32> = observations.iter().map(|&o| class_of_op[o as usize]).collect();
+    observed_classes.sort_unstable();
+    observed_classes.dedup();
+    let mut resetters: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    if observations.is_empty() || observed_classes.len() * classes.len() > MAX_RESET_PAIRS {
+        return (deadline, resetters);
+    }
+    // Per operation kind: its operations' invocation positions, and the running maximum of
+    // their return positions, in invocation order.
+    let mut members: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes.len()];
+    for (o, &class) in class_of_op.iter().enumerate() {
+        let returned = return_pos[o];
+        let running = members[class as usize]
+            .last()
+            .map_or(returned, |&(_, m)| if m == NONE || returned == NONE { NONE } else { m.max(returned) });
+        members[class as usize].push((invoke_pos[o], running));
+    }
+    for &observed in &observed_classes {
+        let resetting = (0..classes.len() as u32)
+            .filter(|&c| model.may_reset(classes[c as usize], classes[observed as usize]))
+            .collect();
+        resetters.insert(observed, resetting);
+    }
+    for &o in &observations {
+        let until = return_pos[o as usize];
+        let mut latest = 0u32;
+        for &c in &resetters[&class_of_op[o as usize]] {
+            let list = &members[c as usize];
+            let n = list.partition_point(|&(invoked, _)| invoked < until);
+            if n > 0 {
+                let r = list[n - 1].1;
+                latest = if r == NONE { NONE } else { latest.max(r) };
+                if latest == NONE {
+                    break;
+                }
+            }
+        }
+        deadline[o as usize] = latest;
+    }
+    (deadline, resetters)
+}

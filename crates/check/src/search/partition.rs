@@ -1,0 +1,85 @@
+//! Splitting a history into independently checkable partitions, in model terms.
+
+use rustc_hash::FxHashMap;
+
+use photofinish_history::{History, Outcome, Value};
+
+use crate::model::{Model, Prepared};
+use crate::CheckError;
+
+/// One event of a partition, naming a partition-local operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PEvent {
+    Invoke(u32),
+    Return(u32),
+}
+
+/// An operation the search must place.
+#[derive(Clone, Debug)]
+pub(crate) struct PartOp<Op> {
+    /// Index into `History::operations`.
+    pub history_id: usize,
+    pub op: Op,
+    /// May or may not have taken effect: never returns, never forced.
+    pub indeterminate: bool,
+}
+
+/// The operations on one key (or the whole history, for an unkeyed model), with their
+/// invocations and returns in real-time order. Failed operations are gone: they did not happen.
+pub(crate) struct Partition<Op> {
+    pub key: Option<Value>,
+    pub ops: Vec<PartOp<Op>>,
+    pub events: Vec<PEvent>,
+}
+
+/// Translates every operation with the model and groups them by partition. Fails on the first
+/// operation the model cannot make sense of, naming its line.
+pub(crate) fn partition<M: Model>(
+    model: &M,
+    history: &History,
+) -> Result<Vec<Partition<M::Op>>, CheckError> {
+    let mut index: FxHashMap<Option<Value>, usize> = FxHashMap::default();
+    let mut parts: Vec<Partition<M::Op>> = Vec::new();
+    // (event sequence number, partition-local event) per partition, sorted at the end.
+    let mut timed: Vec<Vec<(u64, PEvent)>> = Vec::new();
+    for op in &history.operations {
+        let prepared = model.prepare(op).map_err(|message| CheckError::BadOperation {
+            line: op.invoke_line,
+            message: format!("{message} (in `{}` by process {})", op.f, op.process),
+        })?;
+        let (key, model_op) = match prepared {
+            Prepared::Skip => continue,
+            Prepared::Op { key, op } => (key, op),
+        };
+        if op.outcome == Outcome::Fail {
+            continue;
+        }
+        let slot = *index.entry(key.clone()).or_insert_with(|| {
+            parts.push(Partition {
+                key,
+                ops: Vec::new(),
+                events: Vec::new(),
+            });
+            timed.push(Vec::new());
+            parts.len() - 1
+        });
+        let part = &mut parts[slot];
+        let local = part.ops.len() as u32;
+        let returned = op.completed_at.filter(|_| !op.outcome.is_indeterminate());
+        let indeterminate = returned.is_none();
+        part.ops.push(PartOp {
+            history_id: op.id,
+            op: model_op,
+            indeterminate,
+        });
+        timed[slot].push((op.invoked_at, PEvent::Invoke(local)));
+        if let Some(returned) = returned {
+            timed[slot].push((returned, PEvent::Return(local)));
+        }
+    }
+    for (part, mut events) in parts.iter_mut().zip(timed) {
+        events.sort_unstable_by_key(|(seq, _)| *seq);
+        part.events = events.into_iter().map(|(_, e)| e).collect();
+    }
+    Ok(parts)
+}

@@ -1,0 +1,406 @@
+//! Shared by the integration tests: a brute-force reference checker, simulated workloads for
+//! every built-in model, a simulator of correct concurrent executions, and history mutations.
+
+#![allow(dead_code)]
+
+pub mod brute_force;
+pub mod workloads;
+
+use photofinish_check::models::{
+    Counter, CreateOnce, Kv, MultiRegister, Mutex, Queue, Register, Set,
+};
+use photofinish_check::{check_model, CheckOptions, NilReads, Verdict};
+use photofinish_history::{Event, EventKind, History, Process, Value};
+use proptest::test_runner::{Config, RngSeed};
+
+pub use brute_force::brute_force;
+pub use workloads::{all_workloads, OpSpec, Workload};
+
+/// A finite tape of random choices. Proptest generates the tape and shrinks it (shorter, smaller
+/// numbers), which shrinks the simulated execution; an exhausted tape answers 0, which always
+/// means "the simplest choice".
+pub struct Tape {
+    data: Vec<u32>,
+    pos: usize,
+}
+
+impl Tape {
+    pub fn new(data: Vec<u32>) -> Tape {
+        Tape { data, pos: 0 }
+    }
+
+    /// A choice in `0..n` (0 when the tape is exhausted). `n` must be positive.
+    pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0);
+        let v = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        v as usize % n
+    }
+
+    /// True with probability `percent`%; false when the tape is exhausted.
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) >= 100 - percent.min(100)
+    }
+
+    /// One of `items`.
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())].clone()
+    }
+}
+
+/// The proptest configuration of every property: a fixed seed (so runs are reproducible and do
+/// not flake) unless `PROPTEST_RNG_SEED` is set, `cases` unless `PROPTEST_CASES` is set, and no
+/// regression files.
+pub fn config(cases: u32) -> Config {
+    let mut config = Config {
+        failure_persistence: None,
+        max_shrink_iters: 20_000,
+        ..Config::default()
+    };
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = cases;
+    }
+    if config.rng_seed == RngSeed::Random {
+        config.rng_seed = RngSeed::Fixed(0x7068_6f74_6f66_696e);
+    }
+    config
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events.
+
+pub fn invoke_event(process: i64, spec: &OpSpec) -> Event {
+    with_key(
+        Event::new(EventKind::Invoke, Process::Client(process), spec.f.clone(), spec.value.clone()),
+        spec,
+    )
+}
+
+pub fn completion_event(kind: EventKind, process: i64, spec: &OpSpec, value: Value) -> Event {
+    with_key(Event::new(kind, Process::Client(process), spec.f.clone(), value), spec)
+}
+
+fn with_key(event: Event, spec: &OpSpec) -> Event {
+    match &spec.key {
+        Some(key) => event.with_key(key.clone()),
+        None => event,
+    }
+}
+
+/// The events as JSON Lines, the form a history file has (and the form to report it in).
+pub fn to_jsonl(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("events serialize") + "\n")
+        .collect()
+}
+
+pub fn history(events: &[Event]) -> History {
+    History::from_events(events.iter().cloned()).expect("a well-formed history")
+}
+
+/// Parses a history written as JSON Lines.
+pub fn jsonl(text: &str) -> History {
+    photofinish_history::read_str(text, "test", Some(photofinish_history::Format::JsonLines))
+        .expect("a well-formed history")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two checkers.
+
+/// The crate's verdict: `Ok(true)` valid, `Ok(false)` invalid, `Err` if the history was
+/// rejected. Panics on `Unknown`, which no budget-free check should answer.
+pub fn checker(model: &str, init: &Value, history: &History) -> Result<bool, String> {
+    let report = check_model(model, Some(init), None, history, &CheckOptions::default())
+        .map_err(|e| e.to_string())?;
+    match report.verdict {
+        Verdict::Valid => Ok(true),
+        Verdict::Invalid => Ok(false),
+        Verdict::Unknown => panic!("no budget was given, yet the verdict is unknown: {report:?}"),
+    }
+}
+
+/// The brute-force reference's verdict, with the model built exactly as `check_model` builds
+/// it (same initial value, same inference of what a `nil` read means).
+pub fn reference(model: &str, init: &Value, history: &History) -> Result<bool, String> {
+    let ops = &history.operations;
+    match model {
+        "register" | "cas-register" => brute_force(
+            &Register::new(
+                init.clone(),
+                model == "cas-register",
+                NilReads::infer(init, ops, false),
+            ),
+            history,
+        ),
+        "kv" => brute_force(
+            &Kv {
+                init: init.clone(),
+                nil_reads: NilReads::infer(init, ops, true),
+            },
+            history,
+        ),
+        "multi-register" => brute_force(
+            &MultiRegister::new(init, NilReads::infer(init, ops, false))?,
+            history,
+        ),
+        "counter" => brute_force(
+            &Counter {
+                init: init.as_i64().expect("an integer init"),
+            },
+            history,
+        ),
+        "set" => brute_force(&Set::new(init)?, history),
+        "queue" => brute_force(&Queue::new(init)?, history),
+        "mutex" => brute_force(
+            &Mutex {
+                init_held: init == &Value::Bool(true),
+            },
+            history,
+        ),
+        "create-once" => brute_force(
+            &CreateOnce {
+                init_exists: init == &Value::Bool(true),
+            },
+            history,
+        ),
+        other => panic!("no reference for model {other}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Simulating a correct (linearizable) system.
+
+/// The shape of a simulated run.
+#[derive(Clone, Copy, Debug)]
+pub struct SimParams {
+    /// Concurrent client slots.
+    pub procs: usize,
+    /// Operations invoked in all.
+    pub ops: usize,
+    /// Whether operations may end `info`, crash, or fail without effect.
+    pub faults: bool,
+}
+
+struct Active {
+    spec: OpSpec,
+    /// `None` until the operation's atomic effect has happened: then `Some(Ok(result))`, or
+    /// `Some(Err(()))` when its precondition was false and it failed without effect.
+    effect: Option<Result<Value, ()>>,
+}
+
+struct Slot {
+    process: i64,
+    active: Option<Active>,
+}
+
+/// Runs `ops` operations from `procs` concurrent clients against an atomic object (the
+/// workload's own sequential implementation) and records what the clients saw.
+///
+/// Every operation's effect happens atomically at some moment between its invocation and its
+/// completion event, so the history is linearizable by construction. With faults, an operation
+/// may instead end `info` or crash (never complete), with its effect either already applied,
+/// applied at some later moment (even after its `info`), or never; or end `fail` without any
+/// effect. A process whose operation ended `info` or crashed is replaced by a fresh one.
+pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams) -> Vec<Event> {
+    workload.reset();
+    let mut slots: Vec<Slot> = (0..params.procs)
+        .map(|p| Slot {
+            process: p as i64,
+            active: None,
+        })
+        .collect();
+    let mut next_process = params.procs as i64;
+    // Indeterminate operations whose effect has not happened yet, and still may.
+    let mut limbo: Vec<OpSpec> = Vec::new();
+    let mut invoked = 0;
+    let mut events = Vec::new();
+    loop {
+        if params.faults && !limbo.is_empty() && tape.chance(10) {
+            let late = limbo.swap_remove(tape.below(limbo.len()));
+            // Its result is never seen; a failed precondition just means no effect.
+            let _ = workload.apply(&late, tape);
+        }
+        let ready: Vec<usize> = (0..slots.len())
+            .filter(|&s| slots[s].active.is_some() || invoked < params.ops)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        let slot = &mut slots[ready[tape.below(ready.len())]];
+        let process = slot.process;
+        match slot.active.take() {
+            None => {
+                let spec = workload.generate(tape);
+                events.push(invoke_event(process, &spec));
+                invoked += 1;
+                slot.active = Some(Active { spec, effect: None });
+            }
+            Some(Active { spec, effect: None }) => {
+                if params.faults && tape.chance(8) {
+                    match tape.below(3) {
+                        0 => {
+                            // Times out before taking effect; may still take effect later.
+                            let value = spec.value.clone();
+                            events.push(completion_event(EventKind::Info, process, &spec, value));
+                            limbo.push(spec);
+                            slot.process = next_process;
+                            next_process += 1;
+                        }
+                        1 => {
+                            // Crashes before taking effect; may still take effect later.
+                            limbo.push(spec);
+                            slot.process = next_process;
+                            next_process += 1;
+                        }
+                        _ => {
+                            // Rejected without taking effect.
+                            let value = spec.value.clone();
+                            events.push(completion_event(EventKind::Fail, process, &spec, value));
+                        }
+                    }
+                } else {
+                    let effect = workload.apply(&spec, tape);
+                    slot.active = Some(Active {
+                        spec,
+                        effect: Some(effect),
+                    });
+                }
+            }
+            Some(Active {
+                spec,
+                effect: Some(effect),
+            }) => {
+                if params.faults && tape.chance(8) {
+                    // Took effect (or failed), but the client never learns the answer.
+                    if tape.chance(50) {
+                        let value = spec.value.clone();
+                        events.push(completion_event(EventKind::Info, process, &spec, value));
+                    }
+                    slot.process = next_process;
+                    next_process += 1;
+                } else {
+                    let event = match effect {
+                        Ok(result) => completion_event(EventKind::Ok, process, &spec, result),
+                        Err(()) => {
+                            completion_event(EventKind::Fail, process, &spec, spec.value.clone())
+                        }
+                    };
+                    events.push(event);
+                }
+            }
+        }
+    }
+    events
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations: small edits that may make a valid history invalid.
+
+/// The invocation that `completion` (an index into `events`) completes.
+fn invocation_of(events: &[Event], completion: usize) -> Option<usize> {
+    let process = events[completion].process;
+    (0..completion)
+        .rev()
+        .find(|&i| events[i].process == process)
+        .filter(|&i| events[i].kind == EventKind::Invoke)
+}
+
+fn spec_of(event: &Event) -> OpSpec {
+    OpSpec {
+        f: event.f.clone(),
+        key: event.key.clone(),
+        value: event.value.clone(),
+    }
+}
+
+fn indices(events: &[Event], keep: impl Fn(&Event) -> bool) -> Vec<usize> {
+    (0..events.len()).filter(|&i| keep(&events[i])).collect()
+}
+
+/// Applies one random mutation to `events`, keeping the history well formed (a mutation that
+/// would not is not applied). `next_process` supplies fresh process ids.
+pub fn mutate(
+    workload: &dyn Workload,
+    events: &mut Vec<Event>,
+    tape: &mut Tape,
+    next_process: &mut i64,
+) {
+    let before = events.clone();
+    match tape.below(6) {
+        0 | 1 => {
+            // Change the result of an ok operation.
+            let oks = indices(events, |e| e.kind == EventKind::Ok);
+            if oks.is_empty() {
+                return;
+            }
+            let c = tape.pick(&oks);
+            let Some(i) = invocation_of(events, c) else {
+                return;
+            };
+            let spec = spec_of(&events[i]);
+            events[c].value = workload.random_result(&spec, &events[c].value, tape);
+        }
+        2 => {
+            // Change how an operation ended: ok, fail or info.
+            let done = indices(events, |e| e.kind != EventKind::Invoke);
+            if done.is_empty() {
+                return;
+            }
+            let c = tape.pick(&done);
+            let Some(i) = invocation_of(events, c) else {
+                return;
+            };
+            let spec = spec_of(&events[i]);
+            let kinds: Vec<EventKind> = [EventKind::Ok, EventKind::Fail, EventKind::Info]
+                .into_iter()
+                .filter(|&k| k != events[c].kind)
+                .collect();
+            let kind = tape.pick(&kinds);
+            events[c].value = if kind == EventKind::Ok {
+                workload.random_result(&spec, &events[c].value, tape)
+            } else {
+                spec.value.clone()
+            };
+            events[c].kind = kind;
+        }
+        3 => {
+            // Drop a completion: the operation never completes, its process never runs again.
+            let done = indices(events, |e| e.kind != EventKind::Invoke);
+            if done.is_empty() {
+                return;
+            }
+            let c = tape.pick(&done);
+            let process = events[c].process;
+            events.remove(c);
+            let fresh = Process::Client(*next_process);
+            *next_process += 1;
+            for e in &mut events[c..] {
+                if e.process == process {
+                    e.process = fresh;
+                }
+            }
+        }
+        4 => {
+            // Swap two adjacent events.
+            if events.len() < 2 {
+                return;
+            }
+            let i = tape.below(events.len() - 1);
+            events.swap(i, i + 1);
+        }
+        _ => {
+            // Move one event elsewhere.
+            if events.len() < 2 {
+                return;
+            }
+            let from = tape.below(events.len());
+            let event = events.remove(from);
+            let to = tape.below(events.len() + 1);
+            events.insert(to, event);
+        }
+    }
+    if History::from_events(events.iter().cloned()).is_err() {
+        *events = before;
+    }
+}

@@ -1,0 +1,666 @@
+//! Workloads: for each built-in model, a generator of operations and an independent sequential
+//! implementation of the object (not the crate's model), used to simulate a correct system.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use photofinish_history::Value;
+
+use super::Tape;
+
+/// An operation as a client invokes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpSpec {
+    pub f: String,
+    /// Given in the `key` field of both events, for keyed models.
+    pub key: Option<Value>,
+    pub value: Value,
+}
+
+impl OpSpec {
+    fn new(f: &str, value: impl Into<Value>) -> OpSpec {
+        OpSpec {
+            f: f.to_string(),
+            key: None,
+            value: value.into(),
+        }
+    }
+
+    fn keyed(f: &str, key: &str, value: impl Into<Value>) -> OpSpec {
+        OpSpec {
+            f: f.to_string(),
+            key: Some(Value::from(key)),
+            value: value.into(),
+        }
+    }
+
+    fn key_str(&self) -> String {
+        self.key
+            .as_ref()
+            .and_then(|k| k.as_str())
+            .unwrap_or_else(|| self.value.as_str().expect("a key"))
+            .to_string()
+    }
+}
+
+/// A model's workload.
+pub trait Workload {
+    /// A name for messages (several workloads may share a model).
+    fn label(&self) -> &'static str;
+    /// The built-in model's name, for `check_model`.
+    fn model(&self) -> &'static str;
+    /// The initial value given to `check_model`; the simulated object starts there too.
+    fn init(&self) -> Value;
+    /// Starts the simulated object afresh.
+    fn reset(&mut self);
+    /// A random operation.
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec;
+    /// Applies `op` atomically: its result, or `Err` when its precondition is false and it fails
+    /// without effect.
+    fn apply(&mut self, op: &OpSpec, tape: &mut Tape) -> Result<Value, ()>;
+    /// A plausible (well-formed, not necessarily correct) ok result for `op`, near `current`.
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value;
+}
+
+/// Every workload, fresh.
+pub fn all_workloads() -> Vec<Box<dyn Workload>> {
+    vec![
+        Box::new(RegisterW::new(false)),
+        Box::new(RegisterW::new(true)),
+        Box::new(KvStr::default()),
+        Box::new(KvList::default()),
+        Box::new(MultiW::default()),
+        Box::new(CounterW::default()),
+        Box::new(SetW::default()),
+        Box::new(QueueW::default()),
+        Box::new(MutexW::default()),
+        Box::new(CreateW::default()),
+    ]
+}
+
+/// The workload called `label`.
+pub fn workload(label: &str) -> Box<dyn Workload> {
+    all_workloads()
+        .into_iter()
+        .find(|w| w.label() == label)
+        .unwrap_or_else(|| panic!("no workload {label}"))
+}
+
+fn ints(range: std::ops::Range<i64>) -> Vec<Value> {
+    range.map(Value::Int).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `register` (starting at `nil`, so `nil` reads are real observations) or `cas-register`
+/// (starting at 0).
+pub struct RegisterW {
+    cas: bool,
+    state: Value,
+}
+
+impl RegisterW {
+    pub fn new(cas: bool) -> RegisterW {
+        let mut w = RegisterW {
+            cas,
+            state: Value::Null,
+        };
+        w.reset();
+        w
+    }
+}
+
+impl Workload for RegisterW {
+    fn label(&self) -> &'static str {
+        if self.cas {
+            "cas-register"
+        } else {
+            "register"
+        }
+    }
+    fn model(&self) -> &'static str {
+        self.label()
+    }
+    fn init(&self) -> Value {
+        if self.cas {
+            Value::Int(0)
+        } else {
+            Value::Null
+        }
+    }
+    fn reset(&mut self) {
+        self.state = self.init();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(if self.cas { 3 } else { 2 }) {
+            0 => OpSpec::new("read", Value::Null),
+            1 => OpSpec::new("write", tape.pick(&ints(0..3))),
+            _ => OpSpec::new(
+                "cas",
+                vec![tape.pick(&ints(0..3)), tape.pick(&ints(0..3))],
+            ),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(self.state.clone()),
+            "write" => {
+                self.state = op.value.clone();
+                Ok(op.value.clone())
+            }
+            "cas" => {
+                let [expected, new] = op.value.as_list().expect("cas args") else {
+                    unreachable!()
+                };
+                if &self.state == expected {
+                    self.state = new.clone();
+                    Ok(op.value.clone())
+                } else {
+                    Err(())
+                }
+            }
+            f => unreachable!("{f}"),
+        }
+    }
+    fn random_result(&self, op: &OpSpec, _current: &Value, tape: &mut Tape) -> Value {
+        match op.f.as_str() {
+            "read" => {
+                let mut choices = ints(0..4);
+                if !self.cas {
+                    choices.push(Value::Null);
+                }
+                tape.pick(&choices)
+            }
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `kv` with string values: reads (`read`/`get`), writes (`write`/`put`), string appends and
+/// cas, over two keys; every key starts at `nil`.
+#[derive(Default)]
+pub struct KvStr {
+    state: BTreeMap<String, Value>,
+}
+
+const KV_KEYS: [&str; 2] = ["a", "b"];
+
+impl Workload for KvStr {
+    fn label(&self) -> &'static str {
+        "kv-str"
+    }
+    fn model(&self) -> &'static str {
+        "kv"
+    }
+    fn init(&self) -> Value {
+        Value::Null
+    }
+    fn reset(&mut self) {
+        self.state.clear();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let key = tape.pick(&KV_KEYS);
+        let strings = |tape: &mut Tape, options: &[&str]| Value::from(tape.pick(options));
+        match tape.below(6) {
+            0 | 1 => OpSpec::keyed(tape.pick(&["read", "get"]), key, Value::Null),
+            2 => {
+                let f = tape.pick(&["write", "put"]);
+                OpSpec::keyed(f, key, strings(tape, &["x", "y", ""]))
+            }
+            3 | 4 => OpSpec::keyed("append", key, strings(tape, &["1", "2", "3"])),
+            _ => {
+                let expected = match tape.below(4) {
+                    0 => Value::Null,
+                    _ => strings(tape, &["x", "x1", "y", "1"]),
+                };
+                OpSpec::keyed("cas", key, vec![expected, strings(tape, &["x", "y"])])
+            }
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        let current = self.state.entry(op.key_str()).or_default();
+        match op.f.as_str() {
+            "read" | "get" => Ok(current.clone()),
+            "write" | "put" => {
+                *current = op.value.clone();
+                Ok(op.value.clone())
+            }
+            "append" => {
+                let suffix = op.value.as_str().expect("a string");
+                let prefix = current.as_str().unwrap_or("");
+                *current = Value::from(format!("{prefix}{suffix}"));
+                Ok(op.value.clone())
+            }
+            "cas" => {
+                let [expected, new] = op.value.as_list().expect("cas args") else {
+                    unreachable!()
+                };
+                if current == expected {
+                    *current = new.clone();
+                    Ok(op.value.clone())
+                } else {
+                    Err(())
+                }
+            }
+            f => unreachable!("{f}"),
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        match op.f.as_str() {
+            "read" | "get" => match (tape.below(3), current) {
+                (0, Value::Str(s)) if !s.is_empty() => Value::from(&s[..s.len() - 1]),
+                (0 | 1, Value::Str(s)) => Value::from(format!("{s}{}", tape.pick(&["1", "2"]))),
+                _ => tape.pick(&[
+                    Value::Null,
+                    Value::from(""),
+                    Value::from("x"),
+                    Value::from("1"),
+                    Value::from("x1"),
+                    Value::from("12"),
+                    Value::from("21"),
+                ]),
+            },
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `kv` with list values: writes of short lists, appends of integers (pushed onto the list).
+#[derive(Default)]
+pub struct KvList {
+    state: BTreeMap<String, Value>,
+}
+
+impl Workload for KvList {
+    fn label(&self) -> &'static str {
+        "kv-list"
+    }
+    fn model(&self) -> &'static str {
+        "kv"
+    }
+    fn init(&self) -> Value {
+        Value::Null
+    }
+    fn reset(&mut self) {
+        self.state.clear();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let key = tape.pick(&KV_KEYS);
+        match tape.below(5) {
+            0 | 1 => OpSpec::keyed("read", key, Value::Null),
+            2 => {
+                let list = match tape.below(2) {
+                    0 => Value::List(vec![]),
+                    _ => Value::from(vec![9]),
+                };
+                OpSpec::keyed("write", key, list)
+            }
+            _ => OpSpec::keyed("append", key, tape.pick(&ints(1..4))),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        let current = self.state.entry(op.key_str()).or_default();
+        match op.f.as_str() {
+            "read" => Ok(current.clone()),
+            "write" => {
+                *current = op.value.clone();
+                Ok(op.value.clone())
+            }
+            "append" => {
+                let mut items = current.as_list().map(<[Value]>::to_vec).unwrap_or_default();
+                items.push(op.value.clone());
+                *current = Value::List(items);
+                Ok(op.value.clone())
+            }
+            f => unreachable!("{f}"),
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        match op.f.as_str() {
+            "read" => match (tape.below(3), current) {
+                (0, Value::List(items)) if !items.is_empty() => {
+                    Value::List(items[..items.len() - 1].to_vec())
+                }
+                (0 | 1, Value::List(items)) => {
+                    let mut items = items.clone();
+                    items.push(tape.pick(&ints(1..4)));
+                    Value::List(items)
+                }
+                _ => tape.pick(&[
+                    Value::Null,
+                    Value::List(vec![]),
+                    Value::from(vec![1]),
+                    Value::from(vec![1, 2]),
+                    Value::from(vec![2, 1]),
+                    Value::from(vec![9, 1]),
+                ]),
+            },
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `multi-register`: transactions of one to three reads and writes over `x` and `y`, both
+/// starting at 0 (so no read is `nil`).
+#[derive(Default)]
+pub struct MultiW {
+    state: BTreeMap<String, i64>,
+}
+
+const MULTI_KEYS: [&str; 2] = ["x", "y"];
+
+fn micro(f: &str, key: &str, value: Value) -> Value {
+    Value::List(vec![Value::from(f), Value::from(key), value])
+}
+
+impl Workload for MultiW {
+    fn label(&self) -> &'static str {
+        "multi-register"
+    }
+    fn model(&self) -> &'static str {
+        "multi-register"
+    }
+    fn init(&self) -> Value {
+        Value::Map(
+            MULTI_KEYS
+                .iter()
+                .map(|k| (Value::from(*k), Value::Int(0)))
+                .collect(),
+        )
+    }
+    fn reset(&mut self) {
+        self.state = MULTI_KEYS.iter().map(|k| (k.to_string(), 0)).collect();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let n = 1 + tape.below(3);
+        let micros = (0..n)
+            .map(|_| {
+                let key = tape.pick(&MULTI_KEYS);
+                match tape.below(2) {
+                    0 => micro("read", key, Value::Null),
+                    _ => micro("write", key, tape.pick(&ints(0..3))),
+                }
+            })
+            .collect();
+        OpSpec::new("txn", Value::List(micros))
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        let micros = op.value.as_list().expect("micro-operations");
+        let mut result = Vec::new();
+        for m in micros {
+            let [Value::Str(f), Value::Str(key), value] = m.as_list().expect("a micro") else {
+                unreachable!()
+            };
+            if f == "read" {
+                result.push(micro("read", key, Value::Int(self.state[key])));
+            } else {
+                self.state.insert(key.clone(), value.as_i64().expect("an int"));
+                result.push(m.clone());
+            }
+        }
+        Ok(Value::List(result))
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        let base = match current.as_list() {
+            Some(list) if list.len() == op.value.as_list().map_or(0, <[Value]>::len) => current,
+            _ => &op.value,
+        };
+        let micros = base
+            .as_list()
+            .expect("micro-operations")
+            .iter()
+            .map(|m| match m.as_list() {
+                Some([Value::Str(f), key, value]) if f == "read" => {
+                    let value = match (value, tape.below(2)) {
+                        (Value::Int(v), 0) => Value::Int(*v),
+                        _ => tape.pick(&ints(0..3)),
+                    };
+                    Value::List(vec![Value::from("read"), key.clone(), value])
+                }
+                _ => m.clone(),
+            })
+            .collect();
+        Value::List(micros)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `counter` from 0: adds of 1..3 (as `add n` or `incr` with no argument), the odd `add -1`,
+/// reads.
+#[derive(Default)]
+pub struct CounterW {
+    state: i64,
+}
+
+impl Workload for CounterW {
+    fn label(&self) -> &'static str {
+        "counter"
+    }
+    fn model(&self) -> &'static str {
+        "counter"
+    }
+    fn init(&self) -> Value {
+        Value::Int(0)
+    }
+    fn reset(&mut self) {
+        self.state = 0;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(10) {
+            0..=3 => OpSpec::new("read", Value::Null),
+            4..=6 => OpSpec::new("add", tape.pick(&ints(1..4))),
+            7 | 8 => OpSpec::new("incr", Value::Null),
+            _ => OpSpec::new("add", -1),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(Value::Int(self.state)),
+            _ => {
+                self.state += op.value.as_i64().unwrap_or(1);
+                Ok(op.value.clone())
+            }
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        match (op.f.as_str(), current) {
+            ("read", Value::Int(v)) if tape.below(2) == 0 => Value::Int(v + tape.pick(&[-1, 1])),
+            ("read", _) => tape.pick(&ints(0..6)),
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `set` from empty: adds of 0..4, reads of the whole set.
+#[derive(Default)]
+pub struct SetW {
+    state: BTreeSet<i64>,
+}
+
+impl Workload for SetW {
+    fn label(&self) -> &'static str {
+        "set"
+    }
+    fn model(&self) -> &'static str {
+        "set"
+    }
+    fn init(&self) -> Value {
+        Value::List(vec![])
+    }
+    fn reset(&mut self) {
+        self.state.clear();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(2) {
+            0 => OpSpec::new("read", Value::Null),
+            _ => OpSpec::new("add", tape.pick(&ints(0..4))),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(Value::from(self.state.iter().copied().collect::<Vec<_>>())),
+            _ => {
+                self.state.insert(op.value.as_i64().expect("an int"));
+                Ok(op.value.clone())
+            }
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        if op.f != "read" {
+            return op.value.clone();
+        }
+        let mut set: BTreeSet<Value> = match (tape.below(2), current) {
+            (0, Value::List(items)) => items.iter().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        let toggled = Value::Int(tape.below(4) as i64);
+        if !set.remove(&toggled) {
+            set.insert(toggled);
+        }
+        Value::List(set.into_iter().collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `queue` from empty: enqueues of distinct integers, dequeues (`nil` when empty).
+#[derive(Default)]
+pub struct QueueW {
+    state: VecDeque<Value>,
+    next: i64,
+}
+
+impl Workload for QueueW {
+    fn label(&self) -> &'static str {
+        "queue"
+    }
+    fn model(&self) -> &'static str {
+        "queue"
+    }
+    fn init(&self) -> Value {
+        Value::List(vec![])
+    }
+    fn reset(&mut self) {
+        self.state.clear();
+        self.next = 0;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(2) {
+            0 => {
+                self.next += 1;
+                OpSpec::new("enqueue", self.next)
+            }
+            _ => OpSpec::new("dequeue", Value::Null),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "enqueue" => {
+                self.state.push_back(op.value.clone());
+                Ok(op.value.clone())
+            }
+            _ => Ok(self.state.pop_front().unwrap_or(Value::Null)),
+        }
+    }
+    fn random_result(&self, op: &OpSpec, _current: &Value, tape: &mut Tape) -> Value {
+        match op.f.as_str() {
+            "dequeue" => match tape.below(4) {
+                0 => Value::Null,
+                _ => Value::Int(1 + tape.below(4) as i64),
+            },
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `mutex`, initially free: acquire (`acquire`/`lock`) fails when held, release
+/// (`release`/`unlock`) fails when free.
+#[derive(Default)]
+pub struct MutexW {
+    held: bool,
+}
+
+impl Workload for MutexW {
+    fn label(&self) -> &'static str {
+        "mutex"
+    }
+    fn model(&self) -> &'static str {
+        "mutex"
+    }
+    fn init(&self) -> Value {
+        Value::Bool(false)
+    }
+    fn reset(&mut self) {
+        self.held = false;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let f = tape.pick(&["acquire", "release", "lock", "unlock"]);
+        OpSpec::new(f, Value::Null)
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        let acquire = matches!(op.f.as_str(), "acquire" | "lock");
+        if self.held == acquire {
+            return Err(());
+        }
+        self.held = acquire;
+        Ok(Value::Null)
+    }
+    fn random_result(&self, _op: &OpSpec, _current: &Value, _tape: &mut Tape) -> Value {
+        Value::Null
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `create-once` over three keys, given as the `key` field or as the value: the first create
+/// answers `created`; later ones answer `exists` (or `already-exists`, or `false`) or fail.
+#[derive(Default)]
+pub struct CreateW {
+    exists: BTreeSet<String>,
+}
+
+impl Workload for CreateW {
+    fn label(&self) -> &'static str {
+        "create-once"
+    }
+    fn model(&self) -> &'static str {
+        "create-once"
+    }
+    fn init(&self) -> Value {
+        Value::Bool(false)
+    }
+    fn reset(&mut self) {
+        self.exists.clear();
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let key = tape.pick(&["a", "b", "c"]);
+        match tape.below(2) {
+            0 => OpSpec::keyed("create", key, Value::Null),
+            _ => OpSpec::new("create", key),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, tape: &mut Tape) -> Result<Value, ()> {
+        if self.exists.insert(op.key_str()) {
+            return Ok(tape.pick(&[Value::from("created"), Value::Bool(true)]));
+        }
+        match tape.below(4) {
+            0 => Err(()),
+            1 => Ok(Value::from("already-exists")),
+            2 => Ok(Value::Bool(false)),
+            _ => Ok(Value::from("exists")),
+        }
+    }
+    fn random_result(&self, _op: &OpSpec, _current: &Value, tape: &mut Tape) -> Value {
+        tape.pick(&[Value::from("created"), Value::from("exists")])
+    }
+}

@@ -1,0 +1,162 @@
+//! JSON Lines: one event per line, in the field names Jepsen uses when it writes JSON.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use super::{io_error, process_from_value};
+use crate::{Event, EventKind, HistoryBuilder, Position, ReadError, Value};
+
+/// The fields of one line, borrowed from the line where possible: reading is on the path of
+/// every event, so it avoids allocating for the field names and `type`.
+#[derive(Deserialize)]
+struct RawEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    f: Option<Cow<'a, str>>,
+    #[serde(default)]
+    value: Value,
+    process: Option<Value>,
+    time: Option<Value>,
+    key: Option<Value>,
+    error: Option<Value>,
+}
+
+pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
+    let mut line = Vec::with_capacity(256);
+    let mut line_no = 0usize;
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_error(builder, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let complete = line.last() == Some(&b'\n');
+        let text = trim_ascii(&line);
+        if text.is_empty() {
+            continue;
+        }
+        match parse_line(text) {
+            Ok(event) => builder.push(event, Position { line: line_no, column: 1 })?,
+            Err((column, message)) => {
+                if !complete {
+                    // A writer that crashed mid-line leaves a last line without its newline.
+                    builder.warn(format!(
+                        "{}:{line_no}: ignored a torn last line ({message})",
+                        builder.origin()
+                    ));
+                    return Ok(());
+                }
+                return Err(ReadError::invalid(
+                    builder.origin(),
+                    Position { line: line_no, column },
+                    message,
+                ));
+            }
+        }
+    }
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    &bytes[start..end]
+}
+
+/// Parses one line; an error carries the column it was found at.
+fn parse_line(text: &[u8]) -> Result<Event, (usize, String)> {
+    let raw: RawEvent = serde_json::from_slice(text).map_err(|e| {
+        let what = if e.is_eof() {
+            "the line ends before the JSON object does".to_string()
+        } else {
+            let msg = e.to_string();
+            // serde_json appends " at line L column C"; the position is reported separately.
+            msg.split(" at line ").next().unwrap_or(&msg).to_string()
+        };
+        (e.column().max(1), format!("expected a JSON event object: {what}"))
+    })?;
+    let at_start = |m: String| (1, m);
+    let kind = match raw.kind.as_deref() {
+        Some(k) => EventKind::parse(k).ok_or_else(|| {
+            at_start(format!("`type` must be invoke, ok, fail or info, found \"{k}\""))
+        })?,
+        None => return Err(at_start("missing `type` (invoke, ok, fail or info)".into())),
+    };
+    let process = match &raw.process {
+        Some(p) => process_from_value(p).map_err(at_start)?,
+        None => return Err(at_start("missing `process`".into())),
+    };
+    let f = match raw.f {
+        Some(f) => f.into_owned(),
+        None => return Err(at_start("missing `f`".into())),
+    };
+    let time = match raw.time {
+        None | Some(Value::Null) => None,
+        Some(Value::Int(t)) => Some(t),
+        Some(Value::Float(t)) => Some(t.0 as i64),
+        Some(other) => {
+            return Err(at_start(format!("`time` must be a number, found {}", other.kind())))
+        }
+    };
+    Ok(Event {
+        kind,
+        process,
+        f,
+        value: raw.value,
+        key: raw.key,
+        time,
+        error: raw.error.filter(|e| !e.is_null()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{read_str, Format, Outcome, Process};
+
+    fn read(text: &str) -> Result<crate::History, crate::ReadError> {
+        read_str(text, "h.jsonl", Some(Format::JsonLines))
+    }
+
+    #[test]
+    fn reads_jepsen_field_names() {
+        let h = read(concat!(
+            r#"{"type":"invoke","f":"write","value":["k",1],"process":0,"time":5,"index":0}"#, "\n",
+            r#"{"type":"invoke","f":"start","value":null,"process":"nemesis"}"#, "\n",
+            r#"{"type":"info","f":"write","value":["k",1],"process":0,"error":"timeout"}"#, "\n",
+        ))
+        .unwrap();
+        assert_eq!(h.operations.len(), 1);
+        assert_eq!(h.operations[0].outcome, Outcome::Info);
+        assert_eq!(h.operations[0].invoke_time, Some(5));
+        assert_eq!(h.nemesis.len(), 1);
+        assert_eq!(h.event_count, 3);
+        let _ = Process::Nemesis;
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err = read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"read\",\"process\":0,}\n")
+            .unwrap_err();
+        assert!(err.to_string().starts_with("h.jsonl:2:"), "{err}");
+        let err = read("{\"type\":\"done\",\"f\":\"read\",\"process\":0}\n").unwrap_err();
+        assert!(err.to_string().contains("invoke, ok, fail or info"), "{err}");
+        let err = read("{\"type\":\"ok\",\"f\":\"read\",\"process\":1.5}\n").unwrap_err();
+        assert!(err.to_string().contains("`process` must be"), "{err}");
+        let err = read("[1,2]\n").unwrap_err();
+        assert!(err.to_string().contains("h.jsonl:1:"), "{err}");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_a_warning() {
+        let h = read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"re").unwrap();
+        assert_eq!(h.operations.len(), 1);
+        assert_eq!(h.operations[0].outcome, Outcome::Pending);
+        assert_eq!(h.warnings.len(), 1);
+        assert!(h.warnings[0].contains("torn"));
+    }
+}

@@ -1,0 +1,171 @@
+//! Readers for the history formats photofinish understands, and detection of which one a file is.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::{Event, EventKind, History, HistoryBuilder, Process, ReadError, Value};
+
+pub mod edn;
+pub mod jepsen_log;
+pub mod jsonl;
+
+/// A history file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// photofinish's native format: one JSON object per line, with Jepsen's field names.
+    JsonLines,
+    /// Jepsen's EDN: one map per line, or one vector of maps.
+    Edn,
+    /// Jepsen's log: `INFO  jepsen.util - 3	:invoke	:cas	[1 4]`.
+    JepsenLog,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "jsonl" | "json" | "json-lines" => Some(Format::JsonLines),
+            "edn" => Some(Format::Edn),
+            "jepsen-log" | "log" => Some(Format::JepsenLog),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::JsonLines => "jsonl",
+            Format::Edn => "edn",
+            Format::JepsenLog => "jepsen-log",
+        }
+    }
+
+    /// Guesses the format from the start of the content.
+    pub fn detect(head: &[u8]) -> Option<Format> {
+        let text = String::from_utf8_lossy(head);
+        let first = text
+            .lines()
+            .map(str::trim_start)
+            .find(|l| !l.is_empty() && !l.starts_with(';'))?;
+        if first.contains("jepsen.util") || first.starts_with("INFO") {
+            Some(Format::JepsenLog)
+        } else if first.starts_with("{\"") || first.starts_with("{ \"") {
+            Some(Format::JsonLines)
+        } else if first.starts_with(['{', '[', '#', '(']) {
+            Some(Format::Edn)
+        } else {
+            None
+        }
+    }
+}
+
+/// Reads a history file, detecting its format unless one is given.
+pub fn read_path(path: &Path, format: Option<Format>) -> Result<History, ReadError> {
+    let origin = path.display().to_string();
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        origin: origin.clone(),
+        source,
+    })?;
+    read(BufReader::with_capacity(1 << 16, file), &origin, format)
+}
+
+/// Reads a history held in memory.
+pub fn read_str(text: &str, origin: &str, format: Option<Format>) -> Result<History, ReadError> {
+    read(text.as_bytes(), origin, format)
+}
+
+/// Reads a history from a stream; `origin` names it in errors.
+pub fn read<R: BufRead>(
+    mut input: R,
+    origin: &str,
+    format: Option<Format>,
+) -> Result<History, ReadError> {
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let head = input.fill_buf().map_err(|source| ReadError::Io {
+                origin: origin.to_string(),
+                source,
+            })?;
+            if head.iter().all(u8::is_ascii_whitespace) {
+                return Ok(History::default());
+            }
+            Format::detect(head).ok_or_else(|| {
+                ReadError::invalid(
+                    origin,
+                    crate::Position { line: 1, column: 1 },
+                    "cannot tell the format: expected JSON Lines (`{\"type\": ...}`), Jepsen EDN (`{:type ...}` or `[{...}]`) or a Jepsen log (`INFO  jepsen.util - ...`); name it with --format",
+                )
+            })?
+        }
+    };
+    let mut builder = HistoryBuilder::new(origin);
+    match format {
+        Format::JsonLines => jsonl::read_into(input, &mut builder)?,
+        Format::Edn => edn::read_into(input, &mut builder)?,
+        Format::JepsenLog => jepsen_log::read_into(input, &mut builder)?,
+    }
+    Ok(builder.finish())
+}
+
+pub(crate) fn io_error(builder: &HistoryBuilder, source: std::io::Error) -> ReadError {
+    ReadError::Io {
+        origin: builder.origin().to_string(),
+        source,
+    }
+}
+
+/// Turns a map of Jepsen's operation fields (keywords already turned into strings) into an event.
+/// Shared by the EDN reader; the JSON Lines reader has a faster path of its own that follows
+/// the same rules.
+pub(crate) fn event_from_map(mut map: BTreeMap<Value, Value>) -> Result<Event, String> {
+    let mut take = |name: &str| map.remove(&Value::Str(name.to_string()));
+    let kind = match take("type") {
+        Some(Value::Str(s)) => EventKind::parse(&s).ok_or_else(|| {
+            format!("`type` must be invoke, ok, fail or info, found `{s}`")
+        })?,
+        Some(other) => return Err(format!("`type` must be a keyword or string, found {}", other.kind())),
+        None => return Err("missing `type` (invoke, ok, fail or info)".to_string()),
+    };
+    let process = match take("process") {
+        Some(v) => process_from_value(&v)?,
+        None => return Err("missing `process`".to_string()),
+    };
+    let f = match take("f") {
+        Some(Value::Str(s)) => s,
+        Some(other) => return Err(format!("`f` must be a keyword or string, found {}", other.kind())),
+        None => return Err("missing `f`".to_string()),
+    };
+    let value = take("value").unwrap_or(Value::Null);
+    let time = match take("time") {
+        None | Some(Value::Null) => None,
+        Some(Value::Int(t)) => Some(t),
+        Some(Value::Float(t)) => Some(t.0 as i64),
+        Some(other) => return Err(format!("`time` must be a number, found {}", other.kind())),
+    };
+    let key = take("key");
+    let error = take("error").filter(|e| !e.is_null());
+    Ok(Event {
+        kind,
+        process,
+        f,
+        value,
+        key,
+        time,
+        error,
+    })
+}
+
+pub(crate) fn process_from_value(v: &Value) -> Result<Process, String> {
+    match v {
+        Value::Int(p) => Ok(Process::Client(*p)),
+        Value::Str(s) if s == "nemesis" => Ok(Process::Nemesis),
+        Value::Str(s) => Err(format!(
+            "`process` must be an integer or \"nemesis\", found \"{s}\""
+        )),
+        other => Err(format!(
+            "`process` must be an integer or \"nemesis\", found {}",
+            other.kind()
+        )),
+    }
+}

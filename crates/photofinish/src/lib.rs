@@ -1,0 +1,104 @@
+//! photofinish: catch race conditions in concurrent systems and prove when they are fixed.
+//!
+//! This crate is the facade over the workspace: [`history`] reads and records histories,
+//! [`checker`] decides linearizability against a model, and [`terminal`] renders a report for a
+//! person. Everything the `photofinish` command does is a call into these.
+//!
+//! ```
+//! use photofinish::{check_text, CheckRequest};
+//!
+//! let history = r#"{"type":"invoke","f":"create","key":"alert-7","process":0}
+//! {"type":"invoke","f":"create","key":"alert-7","process":1}
+//! {"type":"ok","f":"create","key":"alert-7","value":"created","process":0}
+//! {"type":"ok","f":"create","key":"alert-7","value":"created","process":1}
+//! "#;
+//! let (_, report) = check_text(history, "dupes.jsonl", &CheckRequest::new("create-once")).unwrap();
+//! assert_eq!(report.verdict, photofinish::checker::Verdict::Invalid);
+//! println!("{}", photofinish::terminal::render(&report));
+//! ```
+
+pub mod terminal;
+
+pub use photofinish_check as checker;
+pub use photofinish_history as history;
+
+use std::path::Path;
+
+use checker::{check_model, CheckOptions, NilReads, Report};
+use history::{Format, History, Value};
+
+/// What to check a history against, and how.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    pub model: String,
+    /// The model's initial value; its default when `None`.
+    pub init: Option<Value>,
+    /// The file format; detected from the content when `None`.
+    pub format: Option<Format>,
+    /// How `nil` reads are understood; inferred when `None`.
+    pub nil_reads: Option<NilReads>,
+    pub options: CheckOptions,
+}
+
+impl CheckRequest {
+    pub fn new(model: &str) -> CheckRequest {
+        CheckRequest {
+            model: model.to_string(),
+            init: None,
+            format: None,
+            nil_reads: None,
+            options: CheckOptions::default(),
+        }
+    }
+}
+
+/// Why a check could not run: the input was bad. Every variant means exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Read(#[from] history::ReadError),
+    #[error("{origin}:{line}: {message}")]
+    Operation {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}")]
+    Check(checker::CheckError),
+}
+
+fn run_check(history: &History, origin: &str, request: &CheckRequest) -> Result<Report, Error> {
+    check_model(
+        &request.model,
+        request.init.as_ref(),
+        request.nil_reads,
+        history,
+        &request.options,
+    )
+    .map_err(|e| match e {
+        checker::CheckError::BadOperation { line, message } => Error::Operation {
+            origin: origin.to_string(),
+            line,
+            message,
+        },
+        other => Error::Check(other),
+    })
+}
+
+/// Reads the history at `path` and checks it.
+pub fn check_path(path: &Path, request: &CheckRequest) -> Result<(History, Report), Error> {
+    let history = history::read_path(path, request.format)?;
+    let report = run_check(&history, &path.display().to_string(), request)?;
+    Ok((history, report))
+}
+
+/// Checks a history held in memory; `origin` names it in errors.
+pub fn check_text(
+    text: &str,
+    origin: &str,
+    request: &CheckRequest,
+) -> Result<(History, Report), Error> {
+    let history = history::read_str(text, origin, request.format)?;
+    let report = run_check(&history, origin, request)?;
+    Ok((history, report))
+}
