@@ -78,6 +78,13 @@ pub trait Model: Send + Sync {
     /// Shows a state to a person, in reports.
     fn describe(&self, state: &Self::State) -> Value;
 
+    /// Whether `op` never changes any state: in every state it either fails or leaves the
+    /// state as it is (a read; a create that answered "exists"). The search places such an
+    /// operation as soon as it is legal, since placing it later is never better.
+    fn read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
     /// Whether `op` reveals the whole state (a read), so that [`Model::may_reach`] can use it.
     fn is_observation(&self, _op: &Self::Op) -> bool {
         false

@@ -251,13 +251,27 @@ fn reading_table(dir: &Path) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument, if any, is ignored.
+    // `cargo bench -p photofinish --bench checker -- NAME` runs only the tables whose name
+    // contains NAME: corpus, all-partitions, generated, reading.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let dir = std::env::temp_dir().join(format!("photofinish-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    println!("photofinish checker benchmark on {} threads", std::thread::available_parallelism().map_or(1, |n| n.get()));
-    corpus_table();
-    all_partitions_table();
-    generated_table(&dir);
-    reading_table(&dir);
+    println!(
+        "photofinish checker benchmark on {} threads",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    if wanted("corpus") {
+        corpus_table();
+    }
+    if wanted("all-partitions") {
+        all_partitions_table();
+    }
+    if wanted("generated") {
+        generated_table(&dir);
+    }
+    if wanted("reading") {
+        reading_table(&dir);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

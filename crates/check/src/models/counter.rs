@@ -55,6 +55,10 @@ impl Model for Counter {
         Value::Int(*state)
     }
 
+    fn read_only(&self, op: &CounterOp) -> bool {
+        matches!(op, CounterOp::Read(_) | CounterOp::Add(0))
+    }
+
     fn is_observation(&self, op: &CounterOp) -> bool {
         matches!(op, CounterOp::Read(_))
     }

@@ -69,6 +69,11 @@ impl Model for CreateOnce {
         }
     }
 
+    /// A create that answered "exists" made nothing.
+    fn read_only(&self, op: &CreateOp) -> bool {
+        matches!(op, CreateOp::Create(false))
+    }
+
     fn describe(&self, exists: &bool) -> Value {
         Value::from(if *exists { "exists" } else { "absent" })
     }

@@ -54,6 +54,10 @@ impl Model for Kv {
         state.clone()
     }
 
+    fn read_only(&self, op: &KvOp) -> bool {
+        matches!(op, KvOp::Register(RegisterOp::Read(_)))
+    }
+
     fn is_observation(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Register(RegisterOp::Read(_)))
     }

@@ -107,4 +107,8 @@ impl Model for MultiRegister {
     fn describe(&self, state: &Self::State) -> Value {
         Value::Map(state.clone())
     }
+
+    fn read_only(&self, op: &Vec<Micro>) -> bool {
+        op.iter().all(|m| matches!(m, Micro::Read(..)))
+    }
 }

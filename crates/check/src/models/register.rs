@@ -94,4 +94,8 @@ impl Model for Register {
     fn describe(&self, state: &Value) -> Value {
         state.clone()
     }
+
+    fn read_only(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(_))
+    }
 }

@@ -72,6 +72,10 @@ impl Model for Set {
         Value::List(state.iter().cloned().collect())
     }
 
+    fn read_only(&self, op: &SetOp) -> bool {
+        matches!(op, SetOp::Read(_))
+    }
+
     fn is_observation(&self, op: &SetOp) -> bool {
         matches!(op, SetOp::Read(_))
     }

@@ -123,6 +123,8 @@ struct Search<'m, M: Model> {
     resetters: FxHashMap<u32, Vec<u32>>,
     /// Per operation: succeeds in every reachable state and reveals nothing.
     unconditional: Vec<bool>,
+    /// Per operation: never changes any state.
+    read_only: Vec<bool>,
     /// Per operation kind: leaves the same state whatever it is applied to.
     overwrites: Vec<bool>,
     /// Per event position: whether states there that need a write are interchangeable.
@@ -238,6 +240,7 @@ impl<'m, M: Model> Search<'m, M> {
             reset_deadline,
             resetters,
             unconditional,
+            read_only: part.ops.iter().map(|o| model.read_only(&o.op)).collect(),
             overwrites,
             window_safe: FxHashMap::default(),
             reach: FxHashMap::default(),
@@ -545,9 +548,11 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
-    /// Linearizes at once every open operation that is legal now and leaves the state as it is
-    /// (a read of the current value). Placing such an operation now is never worse than
-    /// placing it later: it changes nothing, and later it might no longer be legal. Without
+    /// Linearizes at once every open read-only operation that is legal now (a read of the
+    /// current value). Placing such an operation now is never worse than placing it later: it
+    /// changes no state, and later it might no longer be legal. (An operation that merely
+    /// leaves *this* state unchanged, like a write of the current value, does not qualify: later
+    /// it could restore a value.) Without
     /// this, k concurrent reads of one value make 2^k equivalent configurations. Returns whether
     /// the returning operation itself is such an operation, in which case placing it is the
     /// only choice worth trying.
@@ -559,7 +564,7 @@ impl<'m, M: Model> Search<'m, M> {
         let open: Vec<(usize, u32)> = self.open_at(pos).collect();
         for (slot, op) in open {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
-            if linearized || op == target {
+            if linearized || op == target || !self.read_only[op as usize] {
                 continue;
             }
             if self.step(config.state, self.class_of_op[op as usize]) == Some(config.state) {
@@ -567,7 +572,8 @@ impl<'m, M: Model> Search<'m, M> {
                 config.path = self.extend_path(op, config.path);
             }
         }
-        self.step(config.state, self.class_of_op[target as usize]) == Some(config.state)
+        self.read_only[target as usize]
+            && self.step(config.state, self.class_of_op[target as usize]) == Some(config.state)
     }
 
     /// What may be linearized next at a return: the returning operation itself first (the

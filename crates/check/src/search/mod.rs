@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use photofinish_history::{History, Outcome};
+use photofinish_history::History;
 
 use crate::model::Model;
 use crate::report::{Failure, Report, Step, UndecidedPartition, Verdict};
@@ -26,8 +26,8 @@ pub(crate) fn check<M: Model>(
 ) -> Result<Report, CheckError> {
     let started = Instant::now();
     let mut parts = partition(model, history)?;
-    if !history.operations.iter().any(|op| op.outcome == Outcome::Ok) {
-        return Ok(nothing_succeeded(model, history, started));
+    if history.event_count == 0 {
+        return Ok(nothing_recorded(model, started));
     }
     // Biggest first, so one large partition does not start last and run alone.
     parts.sort_by_key(|p| std::cmp::Reverse(p.ops.len()));
@@ -100,27 +100,20 @@ pub(crate) fn check<M: Model>(
     Ok(report)
 }
 
-/// A history in which no operation took effect proves nothing about the system: the run
-/// failed (the system never came up, every request timed out). Like Jepsen's checkers, call
-/// that a failed check rather than a pass.
-fn nothing_succeeded<M: Model>(model: &M, history: &History, started: Instant) -> Report {
-    let reason = if history.operations.is_empty() {
-        "the history has no client operations: the run recorded nothing to check".to_string()
-    } else {
-        format!(
-            "none of the {} client operations completed ok: the run cannot show the system is correct",
-            history.operations.len()
-        )
-    };
+/// An empty history proves nothing about the system: the run failed (the system never came
+/// up, the recorder never started). Like Jepsen's checkers, call that a failed check rather
+/// than a pass. (A history with only nemesis events, or only failed operations, is checked as
+/// usual: something ran.)
+fn nothing_recorded<M: Model>(model: &M, started: Instant) -> Report {
     Report {
         verdict: Verdict::Invalid,
         model: model.name().to_string(),
-        operations: history.operations.len(),
+        operations: 0,
         partitions: 0,
         decided: 0,
         failures: vec![Failure {
             key: None,
-            reason,
+            reason: "the history is empty: the run recorded nothing to check".to_string(),
             stuck: None,
             prefix: Vec::new(),
             prefix_len: 0,

@@ -5,8 +5,8 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{io_error, process_from_value};
-use crate::{Event, EventKind, HistoryBuilder, Position, ReadError, Value};
+use super::{io_error, Fields};
+use crate::{Event, HistoryBuilder, Position, ReadError, Value};
 
 /// The fields of one line, borrowed from the line where possible: reading is on the path of
 /// every event, so it avoids allocating for the field names and `type`.
@@ -80,38 +80,16 @@ fn parse_line(text: &[u8]) -> Result<Event, (usize, String)> {
         };
         (e.column().max(1), format!("expected a JSON event object: {what}"))
     })?;
-    let at_start = |m: String| (1, m);
-    let kind = match raw.kind.as_deref() {
-        Some(k) => EventKind::parse(k).ok_or_else(|| {
-            at_start(format!("`type` must be invoke, ok, fail or info, found \"{k}\""))
-        })?,
-        None => return Err(at_start("missing `type` (invoke, ok, fail or info)".into())),
-    };
-    let process = match &raw.process {
-        Some(p) => process_from_value(p).map_err(at_start)?,
-        None => return Err(at_start("missing `process`".into())),
-    };
-    let f = match raw.f {
-        Some(f) => f.into_owned(),
-        None => return Err(at_start("missing `f`".into())),
-    };
-    let time = match raw.time {
-        None | Some(Value::Null) => None,
-        Some(Value::Int(t)) => Some(t),
-        Some(Value::Float(t)) => Some(t.0 as i64),
-        Some(other) => {
-            return Err(at_start(format!("`time` must be a number, found {}", other.kind())))
-        }
-    };
-    Ok(Event {
-        kind,
-        process,
-        f,
+    let fields = Fields {
+        kind: raw.kind,
+        process: raw.process,
+        f: raw.f,
         value: raw.value,
+        time: raw.time,
         key: raw.key,
-        time,
-        error: raw.error.filter(|e| !e.is_null()),
-    })
+        error: raw.error,
+    };
+    fields.into_event().map_err(|message| (1, message))
 }
 
 #[cfg(test)]

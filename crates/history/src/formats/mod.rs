@@ -18,7 +18,7 @@ pub enum Format {
     JsonLines,
     /// Jepsen's EDN: one map per line, or one vector of maps.
     Edn,
-    /// Jepsen's log: `INFO  jepsen.util - 3	:invoke	:cas	[1 4]`.
+    /// Jepsen's log: `INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]`.
     JepsenLog,
 }
 
@@ -115,48 +115,80 @@ pub(crate) fn io_error(builder: &HistoryBuilder, source: std::io::Error) -> Read
     }
 }
 
-/// Turns a map of Jepsen's operation fields (keywords already turned into strings) into an event.
-/// Shared by the EDN reader; the JSON Lines reader has a faster path of its own that follows
-/// the same rules.
-pub(crate) fn event_from_map(mut map: BTreeMap<Value, Value>) -> Result<Event, String> {
-    let mut take = |name: &str| map.remove(&Value::Str(name.to_string()));
-    let kind = match take("type") {
-        Some(Value::Str(s)) => EventKind::parse(&s).ok_or_else(|| {
-            format!("`type` must be invoke, ok, fail or info, found `{s}`")
-        })?,
-        Some(other) => return Err(format!("`type` must be a keyword or string, found {}", other.kind())),
-        None => return Err("missing `type` (invoke, ok, fail or info)".to_string()),
-    };
-    let process = match take("process") {
-        Some(v) => process_from_value(&v)?,
-        None => return Err("missing `process`".to_string()),
-    };
-    let f = match take("f") {
-        Some(Value::Str(s)) => s,
-        Some(other) => return Err(format!("`f` must be a keyword or string, found {}", other.kind())),
-        None => return Err("missing `f`".to_string()),
-    };
-    let value = take("value").unwrap_or(Value::Null);
-    let time = match take("time") {
-        None | Some(Value::Null) => None,
-        Some(Value::Int(t)) => Some(t),
-        Some(Value::Float(t)) => Some(t.0 as i64),
-        Some(other) => return Err(format!("`time` must be a number, found {}", other.kind())),
-    };
-    let key = take("key");
-    let error = take("error").filter(|e| !e.is_null());
-    Ok(Event {
-        kind,
-        process,
-        f,
-        value,
-        key,
-        time,
-        error,
-    })
+/// The fields of one event as a reader found them, before they are checked. Both the EDN and
+/// the JSON Lines readers fill one of these, so the rules for what a valid event is live here.
+#[derive(Default)]
+pub(crate) struct Fields<'a> {
+    pub kind: Option<std::borrow::Cow<'a, str>>,
+    pub process: Option<Value>,
+    pub f: Option<std::borrow::Cow<'a, str>>,
+    pub value: Value,
+    pub time: Option<Value>,
+    pub key: Option<Value>,
+    pub error: Option<Value>,
 }
 
-pub(crate) fn process_from_value(v: &Value) -> Result<Process, String> {
+impl Fields<'_> {
+    /// Takes Jepsen's operation fields from a map (keywords already turned into strings) in one
+    /// pass; other fields (`index`, ...) are ignored.
+    pub(crate) fn from_map(map: BTreeMap<Value, Value>) -> Result<Fields<'static>, String> {
+        let mut fields = Fields::default();
+        for (name, v) in map {
+            let Value::Str(name) = name else { continue };
+            let text = |v: Value, field: &str| match v {
+                Value::Str(s) => Ok(Some(std::borrow::Cow::Owned(s))),
+                other => Err(format!(
+                    "`{field}` must be a keyword or string, found {}",
+                    other.kind()
+                )),
+            };
+            match name.as_str() {
+                "type" => fields.kind = text(v, "type")?,
+                "f" => fields.f = text(v, "f")?,
+                "process" => fields.process = Some(v),
+                "value" => fields.value = v,
+                "time" => fields.time = Some(v),
+                "key" => fields.key = Some(v),
+                "error" => fields.error = Some(v),
+                _ => {}
+            }
+        }
+        Ok(fields)
+    }
+
+    pub(crate) fn into_event(self) -> Result<Event, String> {
+        let kind = match self.kind.as_deref() {
+            Some(k) => EventKind::parse(k)
+                .ok_or_else(|| format!("`type` must be invoke, ok, fail or info, found `{k}`"))?,
+            None => return Err("missing `type` (invoke, ok, fail or info)".to_string()),
+        };
+        let process = match &self.process {
+            Some(v) => process_from_value(v)?,
+            None => return Err("missing `process`".to_string()),
+        };
+        let f = match self.f {
+            Some(f) => f.into_owned(),
+            None => return Err("missing `f`".to_string()),
+        };
+        let time = match self.time {
+            None | Some(Value::Null) => None,
+            Some(Value::Int(t)) => Some(t),
+            Some(Value::Float(t)) => Some(t.0 as i64),
+            Some(other) => return Err(format!("`time` must be a number, found {}", other.kind())),
+        };
+        Ok(Event {
+            kind,
+            process,
+            f,
+            value: self.value,
+            key: self.key,
+            time,
+            error: self.error.filter(|e| !e.is_null()),
+        })
+    }
+}
+
+fn process_from_value(v: &Value) -> Result<Process, String> {
     match v {
         Value::Int(p) => Ok(Process::Client(*p)),
         Value::Str(s) if s == "nemesis" => Ok(Process::Nemesis),
