@@ -85,9 +85,11 @@ pub trait Model: Send + Sync {
         false
     }
 
-    /// Whether `op` reveals the whole state (a read), so that [`Model::may_reach`] can use it.
-    fn is_observation(&self, _op: &Self::Op) -> bool {
-        false
+    /// The state `op` reveals, if it is an observation: an operation that succeeds only in
+    /// that state and leaves it as it is (a read of the whole value). [`Model::may_reach`]
+    /// prunes with observations.
+    fn observed_state(&self, _op: &Self::Op) -> Option<Self::State> {
+        None
     }
 
     /// Whether `from` can still evolve into a state that `observation` accepts, using only

@@ -59,8 +59,11 @@ impl Model for Counter {
         matches!(op, CounterOp::Read(_) | CounterOp::Add(0))
     }
 
-    fn is_observation(&self, op: &CounterOp) -> bool {
-        matches!(op, CounterOp::Read(_))
+    fn observed_state(&self, op: &CounterOp) -> Option<i64> {
+        match op {
+            CounterOp::Read(v) => Some(*v),
+            CounterOp::Add(_) => None,
+        }
     }
 
     /// Non-negative adds never decrease the counter.

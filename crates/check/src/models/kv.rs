@@ -58,8 +58,11 @@ impl Model for Kv {
         matches!(op, KvOp::Register(RegisterOp::Read(_)))
     }
 
-    fn is_observation(&self, op: &KvOp) -> bool {
-        matches!(op, KvOp::Register(RegisterOp::Read(_)))
+    fn observed_state(&self, op: &KvOp) -> Option<Value> {
+        match op {
+            KvOp::Register(RegisterOp::Read(seen)) => Some(seen.clone()),
+            _ => None,
+        }
     }
 
     /// Appends only extend a value, so it must be a prefix of what a later read returns.

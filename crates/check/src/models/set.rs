@@ -76,8 +76,11 @@ impl Model for Set {
         matches!(op, SetOp::Read(_))
     }
 
-    fn is_observation(&self, op: &SetOp) -> bool {
-        matches!(op, SetOp::Read(_))
+    fn observed_state(&self, op: &SetOp) -> Option<Self::State> {
+        match op {
+            SetOp::Read(seen) => Some(seen.clone()),
+            SetOp::Add(_) => None,
+        }
     }
 
     /// Elements are never removed, so a state must be a subset of what a later read returns.

@@ -20,7 +20,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use smallvec::SmallVec;
 
 use super::partition::{PEvent, Partition};
 use crate::model::Model;
@@ -71,9 +75,9 @@ struct Config {
     pos: u32,
     state: u32,
     /// Bit per slot: the open determinate operation in that slot is already linearized.
-    lin: Vec<u64>,
+    lin: SmallVec<[u64; 2]>,
     /// (indeterminate class, how many of it were used), sorted by class.
-    used: Vec<(u32, u32)>,
+    used: SmallVec<[(u32, u32); 2]>,
     /// The linearization so far, as a node in `Search::path`.
     path: u32,
 }
@@ -88,10 +92,50 @@ enum Candidate {
     Indeterminate(u32),
 }
 
+type Candidates = SmallVec<[Candidate; 8]>;
+
 struct Frame {
     config: Config,
-    candidates: Vec<Candidate>,
+    candidates: Candidates,
     next: usize,
+}
+
+/// The set of explored configurations. Keys are variable-length runs of words stored end to
+/// end in one arena, so inserting a configuration costs no allocation of its own.
+#[derive(Default)]
+struct Memo {
+    table: HashTable<usize>,
+    /// Each key as its length followed by its words.
+    arena: Vec<u64>,
+}
+
+impl Memo {
+    fn key_at(arena: &[u64], offset: usize) -> &[u64] {
+        let len = arena[offset] as usize;
+        &arena[offset + 1..offset + 1 + len]
+    }
+
+    fn hash(key: &[u64]) -> u64 {
+        FxBuildHasher.hash_one(key)
+    }
+
+    /// Adds `key`; false if it was already there.
+    fn insert(&mut self, key: &[u64]) -> bool {
+        let hash = Memo::hash(key);
+        let Memo { table, arena } = self;
+        if table.find(hash, |&o| Memo::key_at(arena, o) == key).is_some() {
+            return false;
+        }
+        let offset = arena.len();
+        arena.push(key.len() as u64);
+        arena.extend_from_slice(key);
+        table.insert_unique(hash, offset, |&o| Memo::hash(Memo::key_at(arena, o)));
+        true
+    }
+
+    fn bytes(&self) -> usize {
+        self.arena.len() * 8 + self.table.capacity() * 9
+    }
 }
 
 struct Search<'m, M: Model> {
@@ -131,8 +175,7 @@ struct Search<'m, M: Model> {
     window_safe: FxHashMap<u32, bool>,
     reach: FxHashMap<u64, bool>,
     // Search state.
-    memo: FxHashSet<Box<[u64]>>,
-    memo_bytes: usize,
+    memo: Memo,
     path: Vec<(u32, u32)>,
     stack: Vec<Frame>,
     key: Vec<u64>,
@@ -244,8 +287,7 @@ impl<'m, M: Model> Search<'m, M> {
             overwrites,
             window_safe: FxHashMap::default(),
             reach: FxHashMap::default(),
-            memo: FxHashSet::default(),
-            memo_bytes: 0,
+            memo: Memo::default(),
             path: Vec::new(),
             stack: Vec::new(),
             key: Vec::new(),
@@ -338,11 +380,20 @@ impl<'m, M: Model> Search<'m, M> {
             return false;
         }
         let resetters = &self.resetters[&self.class_of_op[g as usize]];
+        let g_op = self.classes[self.class_of_op[g as usize] as usize];
+        // An operation is harmless if it succeeds alike in all those states and keeps them
+        // unreadable, or if it fails in all of them: an observation of a state that can still
+        // become what `g` saw cannot be one of them.
         let harmless = |o: u32| {
             let class = self.class_of_op[o as usize];
+            let op = self.classes[class as usize];
             o == g
                 || self.unconditional[o as usize]
                     && (self.overwrites[class as usize] || resetters.binary_search(&class).is_err())
+                || self
+                    .model
+                    .observed_state(op)
+                    .is_some_and(|seen| self.model.may_reach(&seen, g_op))
         };
         let open_ok = self.open_at(pos).all(|(_, o)| harmless(o));
         let upcoming_ok = self.events[pos as usize + 1..=(deadline as usize).min(self.events.len() - 1)]
@@ -381,8 +432,8 @@ impl<'m, M: Model> Search<'m, M> {
         let mut root = Config {
             pos: 0,
             state: 0,
-            lin: vec![0; self.words],
-            used: Vec::new(),
+            lin: SmallVec::from_elem(0, self.words),
+            used: SmallVec::new(),
             path: NONE,
         };
         if self.advance(&mut root) {
@@ -390,7 +441,16 @@ impl<'m, M: Model> Search<'m, M> {
         }
         self.enter(root);
         let mut iterations = 0u64;
-        while let Some(frame) = self.stack.last_mut() {
+        while !self.stack.is_empty() {
+            iterations += 1;
+            if iterations % 1024 == 0 {
+                if let Some(reason) = self.over_limits(limits) {
+                    return SearchResult::Undecided(reason);
+                }
+            }
+            let Some(frame) = self.stack.last_mut() else {
+                break;
+            };
             if frame.next == frame.candidates.len() {
                 self.stack.pop();
                 continue;
@@ -450,12 +510,6 @@ impl<'m, M: Model> Search<'m, M> {
                     self.enter(config);
                 }
             }
-            iterations += 1;
-            if iterations % 1024 == 0 {
-                if let Some(reason) = self.over_limits(limits) {
-                    return SearchResult::Undecided(reason);
-                }
-            }
         }
         SearchResult::NotLinearizable(self.stuck())
     }
@@ -479,7 +533,7 @@ impl<'m, M: Model> Search<'m, M> {
         if limits.deadline.is_some_and(|d| Instant::now() >= d) {
             return Some(Undecided::Timeout);
         }
-        let bytes = self.memo_bytes
+        let bytes = self.memo.bytes()
             + self.path.len() * 8
             + self.transitions.len() * 16
             + self.states.len() * (2 * std::mem::size_of::<M::State>() + 32);
@@ -505,17 +559,15 @@ impl<'m, M: Model> Search<'m, M> {
         self.key.extend_from_slice(&config.lin);
         self.key
             .extend(config.used.iter().map(|&(c, n)| (u64::from(c) << 32) | u64::from(n)));
-        if self.memo.contains(self.key.as_slice()) {
+        if !self.memo.insert(&self.key) {
             return;
         }
-        self.memo_bytes += self.key.len() * 8 + 48;
-        self.memo.insert(self.key.clone().into_boxed_slice());
         self.configurations += 1;
 
         self.note_depth(&config, None);
 
         let candidates = if target_preserves {
-            vec![Candidate::Target]
+            smallvec::smallvec![Candidate::Target]
         } else {
             self.candidates(&config)
         };
@@ -561,7 +613,7 @@ impl<'m, M: Model> Search<'m, M> {
         let PEvent::Return(target) = self.events[pos as usize] else {
             return false;
         };
-        let open: Vec<(usize, u32)> = self.open_at(pos).collect();
+        let open: SmallVec<[(usize, u32); 16]> = self.open_at(pos).collect();
         for (slot, op) in open {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
             if linearized || op == target || !self.read_only[op as usize] {
@@ -579,9 +631,9 @@ impl<'m, M: Model> Search<'m, M> {
     /// What may be linearized next at a return: the returning operation itself first (the
     /// common case in a correct history), then any other open operation, then one more
     /// indeterminate operation of each kind still available.
-    fn candidates(&self, config: &Config) -> Vec<Candidate> {
+    fn candidates(&self, config: &Config) -> Candidates {
         let pos = config.pos;
-        let mut candidates = vec![Candidate::Target];
+        let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
         for (slot, op) in self.open_at(pos) {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
             if !linearized && self.return_pos[op as usize] != pos {
@@ -663,7 +715,7 @@ fn next_observations<M: Model>(model: &M, part: &Partition<M::Op>) -> Vec<u32> {
         next_observation[pos] = next;
         if let PEvent::Invoke(o) = part.events[pos] {
             let op = &part.ops[o as usize];
-            if !op.indeterminate && model.is_observation(&op.op) {
+            if !op.indeterminate && model.observed_state(&op.op).is_some() {
                 next = o;
             }
         }
@@ -689,7 +741,7 @@ fn reset_deadlines<M: Model>(
     let observations: Vec<u32> = (0..part.ops.len() as u32)
         .filter(|&o| {
             let op = &part.ops[o as usize];
-            !op.indeterminate && model.is_observation(&op.op)
+            !op.indeterminate && model.observed_state(&op.op).is_some()
         })
         .collect();
     let mut deadline = vec![NONE; part.ops.len()];

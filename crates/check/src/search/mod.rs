@@ -38,8 +38,11 @@ pub(crate) fn check<M: Model>(
         max_bytes: options.max_memory / threads,
         stop: &stop,
     };
+    // One partition per task, so an idle thread always takes the next one: a small failing
+    // partition can then stop a big one early.
     let results: Vec<_> = parts
         .par_iter()
+        .with_max_len(1)
         .map(|part| {
             if stop.load(Ordering::Relaxed) {
                 return (SearchResult::Undecided(Undecided::Cancelled), 0);
