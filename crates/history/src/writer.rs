@@ -57,7 +57,12 @@ mod tests {
         let path = dir.join("h.jsonl");
         let _ = std::fs::remove_file(&path);
         let mut w = HistoryWriter::append(&path).unwrap();
-        let invoke = Event::new(EventKind::Invoke, Process::Client(0), "cas", vec![1, 2].into());
+        let invoke = Event::new(
+            EventKind::Invoke,
+            Process::Client(0),
+            "cas",
+            vec![1, 2].into(),
+        );
         w.write(&invoke).unwrap();
         let mut done = invoke.clone();
         done.kind = EventKind::Fail;

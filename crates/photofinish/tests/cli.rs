@@ -1,6 +1,6 @@
 //! The `photofinish` command: verdicts, exit codes, and precise errors for bad input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn photofinish(args: &[&str]) -> Output {
@@ -19,7 +19,7 @@ fn file(name: &str, content: &str) -> PathBuf {
     path
 }
 
-fn check(model: &str, path: &PathBuf, extra: &[&str]) -> Output {
+fn check(model: &str, path: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["check", "--model", model, path.to_str().unwrap()];
     args.extend_from_slice(extra);
     photofinish(&args)
@@ -31,7 +31,10 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn the_bundled_example_shows_the_lost_update() {
-    let example = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/lost-update.jsonl"));
+    let example = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/lost-update.jsonl"
+    ));
     let out = check("counter", &example, &[]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -44,10 +47,14 @@ fn json_output_carries_the_explanation() {
     let h = file(
         "stale.jsonl",
         concat!(
-            r#"{"type":"invoke","f":"write","value":1,"process":0}"#, "\n",
-            r#"{"type":"ok","f":"write","value":1,"process":0}"#, "\n",
-            r#"{"type":"invoke","f":"read","value":null,"process":1}"#, "\n",
-            r#"{"type":"ok","f":"read","value":0,"process":1}"#, "\n",
+            r#"{"type":"invoke","f":"write","value":1,"process":0}"#,
+            "\n",
+            r#"{"type":"ok","f":"write","value":1,"process":0}"#,
+            "\n",
+            r#"{"type":"invoke","f":"read","value":null,"process":1}"#,
+            "\n",
+            r#"{"type":"ok","f":"read","value":0,"process":1}"#,
+            "\n",
         ),
     );
     let out = check("register", &h, &["--init", "0", "--json"]);
@@ -67,10 +74,14 @@ fn a_valid_history_exits_zero() {
     let h = file(
         "ok.jsonl",
         concat!(
-            r#"{"type":"invoke","f":"write","value":1,"process":0}"#, "\n",
-            r#"{"type":"invoke","f":"read","value":null,"process":1}"#, "\n",
-            r#"{"type":"ok","f":"read","value":1,"process":1}"#, "\n",
-            r#"{"type":"info","f":"write","value":1,"process":0}"#, "\n",
+            r#"{"type":"invoke","f":"write","value":1,"process":0}"#,
+            "\n",
+            r#"{"type":"invoke","f":"read","value":null,"process":1}"#,
+            "\n",
+            r#"{"type":"ok","f":"read","value":1,"process":1}"#,
+            "\n",
+            r#"{"type":"info","f":"write","value":1,"process":0}"#,
+            "\n",
         ),
     );
     let out = check("register", &h, &["--init", "0"]);
@@ -103,9 +114,23 @@ fn usage_errors_exit_two() {
     let h = file("u.jsonl", "");
     for args in [
         vec!["check", "--model", "nope", h.to_str().unwrap()],
-        vec!["check", "--model", "register", "--init", "{bad", h.to_str().unwrap()],
+        vec![
+            "check",
+            "--model",
+            "register",
+            "--init",
+            "{bad",
+            h.to_str().unwrap(),
+        ],
         vec!["check", "--model", "register", "/nonexistent/history.jsonl"],
-        vec!["check", "--model", "register", "--timeout", "-1", h.to_str().unwrap()],
+        vec![
+            "check",
+            "--model",
+            "register",
+            "--timeout",
+            "-1",
+            h.to_str().unwrap(),
+        ],
         vec!["frobnicate"],
     ] {
         let out = photofinish(&args);
@@ -121,7 +146,11 @@ fn a_torn_last_line_is_recovered_with_a_warning() {
     );
     let out = check("register", &h, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("warning") && stderr(&out).contains("torn"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning") && stderr(&out).contains("torn"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -146,13 +175,20 @@ fn the_timeout_turns_into_unknown() {
     for p in 0..14 {
         text += &format!("{{\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"process\":{p}}}\n{{\"type\":\"ok\",\"f\":\"read\",\"value\":{},\"process\":{p}}}\n", (p * 5) % 14);
     }
-    let out = check("register", &file("slow.jsonl", &text), &["--timeout", "0.000001", "--json"]);
+    let out = check(
+        "register",
+        &file("slow.jsonl", &text),
+        &["--timeout", "0.000001", "--json"],
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Either decided in the first slice of work, or honestly unknown: never a guess.
     match out.status.code() {
         Some(3) => {
             assert_eq!(report["verdict"], "unknown");
-            assert!(report["undecided"][0]["reason"].as_str().unwrap().contains("time"));
+            assert!(report["undecided"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("time"));
         }
         Some(1) => assert_eq!(report["verdict"], "invalid"),
         other => panic!("unexpected exit {other:?}"),

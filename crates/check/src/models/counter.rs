@@ -31,13 +31,18 @@ impl Model for Counter {
     fn prepare(&self, op: &Operation) -> Result<Prepared<CounterOp>, String> {
         match op.f.as_str() {
             "add" | "incr" | "increment" => {
-                let n = if op.value.is_null() { 1 } else { int_arg("add's argument", &op.value)? };
+                let n = if op.value.is_null() {
+                    1
+                } else {
+                    int_arg("add's argument", &op.value)?
+                };
                 Ok(Prepared::op(CounterOp::Add(n)))
             }
             "read" => match op.outcome {
-                Outcome::Ok if !op.result.is_null() => {
-                    Ok(Prepared::op(CounterOp::Read(int_arg("read's result", &op.result)?)))
-                }
+                Outcome::Ok if !op.result.is_null() => Ok(Prepared::op(CounterOp::Read(int_arg(
+                    "read's result",
+                    &op.result,
+                )?))),
                 _ => Ok(Prepared::Skip),
             },
             other => Err(format!("unknown f `{other}`: expected add or read")),

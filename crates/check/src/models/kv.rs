@@ -37,7 +37,9 @@ impl Model for Kv {
         let kv_op = match op.f.as_str() {
             "append" => Some(KvOp::Append(value.clone())),
             f => prepare_register_op(f, value, result, op.outcome, true, self.nil_reads)
-                .map_err(|_| format!("unknown f `{f}`: expected read/get, write/put, append or cas"))?
+                .map_err(|_| {
+                    format!("unknown f `{f}`: expected read/get, write/put, append or cas")
+                })?
                 .map(KvOp::Register),
         };
         Ok(kv_op.map_or(Prepared::Skip, |o| Prepared::keyed(key, o)))

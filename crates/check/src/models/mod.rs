@@ -32,15 +32,51 @@ pub struct ModelInfo {
 
 /// Every built-in model.
 pub const MODELS: &[ModelInfo] = &[
-    ModelInfo { name: "register", summary: "one register: read, write", default_init: "null" },
-    ModelInfo { name: "cas-register", summary: "one register: read, write, cas [expected, new]", default_init: "null" },
-    ModelInfo { name: "kv", summary: "independent keys, each a register: read/get, write/put, append, cas", default_init: "null" },
-    ModelInfo { name: "multi-register", summary: "transactions (txn) of [read k v] / [write k v] over several registers", default_init: "{}" },
-    ModelInfo { name: "counter", summary: "add n, read: catches lost increments", default_init: "0" },
-    ModelInfo { name: "set", summary: "add x, read the whole set", default_init: "[]" },
-    ModelInfo { name: "queue", summary: "FIFO: enqueue x, dequeue", default_init: "[]" },
-    ModelInfo { name: "mutex", summary: "acquire, release: catches two holders at once", default_init: "false" },
-    ModelInfo { name: "create-once", summary: "create per key, answering created or exists: catches duplicate creation", default_init: "false" },
+    ModelInfo {
+        name: "register",
+        summary: "one register: read, write",
+        default_init: "null",
+    },
+    ModelInfo {
+        name: "cas-register",
+        summary: "one register: read, write, cas [expected, new]",
+        default_init: "null",
+    },
+    ModelInfo {
+        name: "kv",
+        summary: "independent keys, each a register: read/get, write/put, append, cas",
+        default_init: "null",
+    },
+    ModelInfo {
+        name: "multi-register",
+        summary: "transactions (txn) of [read k v] / [write k v] over several registers",
+        default_init: "{}",
+    },
+    ModelInfo {
+        name: "counter",
+        summary: "add n, read: catches lost increments",
+        default_init: "0",
+    },
+    ModelInfo {
+        name: "set",
+        summary: "add x, read the whole set",
+        default_init: "[]",
+    },
+    ModelInfo {
+        name: "queue",
+        summary: "FIFO: enqueue x, dequeue",
+        default_init: "[]",
+    },
+    ModelInfo {
+        name: "mutex",
+        summary: "acquire, release: catches two holders at once",
+        default_init: "false",
+    },
+    ModelInfo {
+        name: "create-once",
+        summary: "create per key, answering created or exists: catches duplicate creation",
+        default_init: "false",
+    },
 ];
 
 /// Checks `history` against the built-in model called `name`.
@@ -83,29 +119,49 @@ pub fn check_model(
         }
     };
     let bad_init = |message: String| CheckError::BadInit(message);
-    let nil_reads_for = |keyed| nil_reads.unwrap_or_else(|| NilReads::infer(init, &history.operations, keyed));
+    let nil_reads_for =
+        |keyed| nil_reads.unwrap_or_else(|| NilReads::infer(init, &history.operations, keyed));
     match name {
         "register" | "cas-register" => check(
             &Register::new(init.clone(), name == "cas-register", nil_reads_for(false)),
             history,
             options,
         ),
-        "kv" => check(&Kv { init: init.clone(), nil_reads: nil_reads_for(true) }, history, options),
+        "kv" => check(
+            &Kv {
+                init: init.clone(),
+                nil_reads: nil_reads_for(true),
+            },
+            history,
+            options,
+        ),
         "multi-register" => check(
             &MultiRegister::new(init, nil_reads_for(false)).map_err(bad_init)?,
             history,
             options,
         ),
         "counter" => {
-            let init = init
-                .as_i64()
-                .ok_or_else(|| bad_init(format!("counter needs an integer --init, found {init}")))?;
+            let init = init.as_i64().ok_or_else(|| {
+                bad_init(format!("counter needs an integer --init, found {init}"))
+            })?;
             check(&Counter { init }, history, options)
         }
         "set" => check(&Set::new(init).map_err(bad_init)?, history, options),
         "queue" => check(&Queue::new(init).map_err(bad_init)?, history, options),
-        "mutex" => check(&Mutex { init_held: flag(init).map_err(bad_init)? }, history, options),
-        "create-once" => check(&CreateOnce { init_exists: flag(init).map_err(bad_init)? }, history, options),
+        "mutex" => check(
+            &Mutex {
+                init_held: flag(init).map_err(bad_init)?,
+            },
+            history,
+            options,
+        ),
+        "create-once" => check(
+            &CreateOnce {
+                init_exists: flag(init).map_err(bad_init)?,
+            },
+            history,
+            options,
+        ),
         _ => Err(CheckError::UnknownModel(name.to_string())),
     }
 }

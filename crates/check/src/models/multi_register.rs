@@ -47,7 +47,9 @@ fn parse_micro(micro: &Value, known: bool, nil_reads: NilReads) -> Result<Micro,
                 Ok(Micro::Read(key.clone(), seen))
             }
             "write" | "w" => Ok(Micro::Write(key.clone(), value.clone())),
-            other => Err(format!("unknown micro-operation `{other}`: expected read or write")),
+            other => Err(format!(
+                "unknown micro-operation `{other}`: expected read or write"
+            )),
         },
         _ => Err(format!(
             "expected a micro-operation [read|write key value], found {micro}"

@@ -24,9 +24,16 @@ pub enum QueueOp {
 impl Queue {
     pub fn new(init: &Value) -> Result<Queue, String> {
         match init {
-            Value::Null => Ok(Queue { init: VecDeque::new() }),
-            Value::List(items) => Ok(Queue { init: items.iter().cloned().collect() }),
-            other => Err(format!("queue needs --init as a list, found {}", other.kind())),
+            Value::Null => Ok(Queue {
+                init: VecDeque::new(),
+            }),
+            Value::List(items) => Ok(Queue {
+                init: items.iter().cloned().collect(),
+            }),
+            other => Err(format!(
+                "queue needs --init as a list, found {}",
+                other.kind()
+            )),
         }
     }
 }

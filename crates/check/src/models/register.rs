@@ -52,7 +52,11 @@ pub(crate) fn prepare_register_op(
         }
         other => Err(format!(
             "unknown f `{other}`: expected {}",
-            if cas { "read, write or cas" } else { "read or write" }
+            if cas {
+                "read, write or cas"
+            } else {
+                "read or write"
+            }
         )),
     }
 }
@@ -82,8 +86,14 @@ impl Model for Register {
     }
 
     fn prepare(&self, op: &Operation) -> Result<Prepared<RegisterOp>, String> {
-        let prepared =
-            prepare_register_op(&op.f, &op.value, &op.result, op.outcome, self.cas, self.nil_reads)?;
+        let prepared = prepare_register_op(
+            &op.f,
+            &op.value,
+            &op.result,
+            op.outcome,
+            self.cas,
+            self.nil_reads,
+        )?;
         Ok(prepared.map_or(Prepared::Skip, Prepared::op))
     }
 

@@ -30,7 +30,10 @@ fn elements(what: &str, value: &Value) -> Result<BTreeSet<Value>, String> {
     match value {
         Value::Null => Ok(BTreeSet::new()),
         Value::List(items) => Ok(items.iter().cloned().collect()),
-        other => Err(format!("{what} must be a list of elements, found {}", other.kind())),
+        other => Err(format!(
+            "{what} must be a list of elements, found {}",
+            other.kind()
+        )),
     }
 }
 
@@ -50,7 +53,10 @@ impl Model for Set {
         match op.f.as_str() {
             "add" => Ok(Prepared::op(SetOp::Add(op.value.clone()))),
             "read" => match op.outcome {
-                Outcome::Ok => Ok(Prepared::op(SetOp::Read(elements("read's result", &op.result)?))),
+                Outcome::Ok => Ok(Prepared::op(SetOp::Read(elements(
+                    "read's result",
+                    &op.result,
+                )?))),
                 _ => Ok(Prepared::Skip),
             },
             other => Err(format!("unknown f `{other}`: expected add or read")),

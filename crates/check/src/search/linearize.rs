@@ -123,7 +123,10 @@ impl Memo {
     fn insert(&mut self, key: &[u64]) -> bool {
         let hash = Memo::hash(key);
         let Memo { table, arena } = self;
-        if table.find(hash, |&o| Memo::key_at(arena, o) == key).is_some() {
+        if table
+            .find(hash, |&o| Memo::key_at(arena, o) == key)
+            .is_some()
+        {
             return false;
         }
         let offset = arena.len();
@@ -396,15 +399,17 @@ impl<'m, M: Model> Search<'m, M> {
                     .is_some_and(|seen| self.model.may_reach(&seen, g_op))
         };
         let open_ok = self.open_at(pos).all(|(_, o)| harmless(o));
-        let upcoming_ok = self.events[pos as usize + 1..=(deadline as usize).min(self.events.len() - 1)]
+        let upcoming_ok = self.events
+            [pos as usize + 1..=(deadline as usize).min(self.events.len() - 1)]
             .iter()
             .all(|e| match *e {
                 PEvent::Invoke(o) => harmless(o),
                 PEvent::Return(_) => true,
             });
-        let indeterminate_ok = self.indeterminate_members.iter().all(|members| {
-            self.invoke_pos[members[0] as usize] > deadline || harmless(members[0])
-        });
+        let indeterminate_ok = self
+            .indeterminate_members
+            .iter()
+            .all(|members| self.invoke_pos[members[0] as usize] > deadline || harmless(members[0]));
         open_ok && upcoming_ok && indeterminate_ok
     }
 
@@ -443,7 +448,7 @@ impl<'m, M: Model> Search<'m, M> {
         let mut iterations = 0u64;
         while !self.stack.is_empty() {
             iterations += 1;
-            if iterations % 1024 == 0 {
+            if iterations.is_multiple_of(1024) {
                 if let Some(reason) = self.over_limits(limits) {
                     return SearchResult::Undecided(reason);
                 }
@@ -557,8 +562,12 @@ impl<'m, M: Model> Search<'m, M> {
         self.key
             .push((u64::from(config.pos) << 32) | u64::from(memo_state));
         self.key.extend_from_slice(&config.lin);
-        self.key
-            .extend(config.used.iter().map(|&(c, n)| (u64::from(c) << 32) | u64::from(n)));
+        self.key.extend(
+            config
+                .used
+                .iter()
+                .map(|&(c, n)| (u64::from(c) << 32) | u64::from(n)),
+        );
         if !self.memo.insert(&self.key) {
             return;
         }
@@ -745,7 +754,10 @@ fn reset_deadlines<M: Model>(
         })
         .collect();
     let mut deadline = vec![NONE; part.ops.len()];
-    let mut observed_classes: Vec<u32> = observations.iter().map(|&o| class_of_op[o as usize]).collect();
+    let mut observed_classes: Vec<u32> = observations
+        .iter()
+        .map(|&o| class_of_op[o as usize])
+        .collect();
     observed_classes.sort_unstable();
     observed_classes.dedup();
     let mut resetters: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
@@ -757,9 +769,13 @@ fn reset_deadlines<M: Model>(
     let mut members: Vec<Vec<(u32, u32)>> = vec![Vec::new(); classes.len()];
     for (o, &class) in class_of_op.iter().enumerate() {
         let returned = return_pos[o];
-        let running = members[class as usize]
-            .last()
-            .map_or(returned, |&(_, m)| if m == NONE || returned == NONE { NONE } else { m.max(returned) });
+        let running = members[class as usize].last().map_or(returned, |&(_, m)| {
+            if m == NONE || returned == NONE {
+                NONE
+            } else {
+                m.max(returned)
+            }
+        });
         members[class as usize].push((invoke_pos[o], running));
     }
     for &observed in &observed_classes {

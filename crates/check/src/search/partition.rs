@@ -43,10 +43,12 @@ pub(crate) fn partition<M: Model>(
     // (event sequence number, partition-local event) per partition, sorted at the end.
     let mut timed: Vec<Vec<(u64, PEvent)>> = Vec::new();
     for op in &history.operations {
-        let prepared = model.prepare(op).map_err(|message| CheckError::BadOperation {
-            line: op.invoke_line,
-            message: format!("{message} (in `{}` by process {})", op.f, op.process),
-        })?;
+        let prepared = model
+            .prepare(op)
+            .map_err(|message| CheckError::BadOperation {
+                line: op.invoke_line,
+                message: format!("{message} (in `{}` by process {})", op.f, op.process),
+            })?;
         let (key, model_op) = match prepared {
             Prepared::Skip => continue,
             Prepared::Op { key, op } => (key, op),

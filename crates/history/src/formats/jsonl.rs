@@ -42,7 +42,13 @@ pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Resu
             continue;
         }
         match parse_line(text) {
-            Ok(event) => builder.push(event, Position { line: line_no, column: 1 })?,
+            Ok(event) => builder.push(
+                event,
+                Position {
+                    line: line_no,
+                    column: 1,
+                },
+            )?,
             Err((column, message)) => {
                 if !complete {
                     // A writer that crashed mid-line leaves a last line without its newline.
@@ -54,7 +60,10 @@ pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Resu
                 }
                 return Err(ReadError::invalid(
                     builder.origin(),
-                    Position { line: line_no, column },
+                    Position {
+                        line: line_no,
+                        column,
+                    },
                     message,
                 ));
             }
@@ -63,8 +72,14 @@ pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Resu
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &bytes[start..end]
 }
 
@@ -78,7 +93,10 @@ fn parse_line(text: &[u8]) -> Result<Event, (usize, String)> {
             // serde_json appends " at line L column C"; the position is reported separately.
             msg.split(" at line ").next().unwrap_or(&msg).to_string()
         };
-        (e.column().max(1), format!("expected a JSON event object: {what}"))
+        (
+            e.column().max(1),
+            format!("expected a JSON event object: {what}"),
+        )
     })?;
     let fields = Fields {
         kind: raw.kind,
@@ -103,9 +121,12 @@ mod tests {
     #[test]
     fn reads_jepsen_field_names() {
         let h = read(concat!(
-            r#"{"type":"invoke","f":"write","value":["k",1],"process":0,"time":5,"index":0}"#, "\n",
-            r#"{"type":"invoke","f":"start","value":null,"process":"nemesis"}"#, "\n",
-            r#"{"type":"info","f":"write","value":["k",1],"process":0,"error":"timeout"}"#, "\n",
+            r#"{"type":"invoke","f":"write","value":["k",1],"process":0,"time":5,"index":0}"#,
+            "\n",
+            r#"{"type":"invoke","f":"start","value":null,"process":"nemesis"}"#,
+            "\n",
+            r#"{"type":"info","f":"write","value":["k",1],"process":0,"error":"timeout"}"#,
+            "\n",
         ))
         .unwrap();
         assert_eq!(h.operations.len(), 1);
@@ -122,7 +143,10 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().starts_with("h.jsonl:2:"), "{err}");
         let err = read("{\"type\":\"done\",\"f\":\"read\",\"process\":0}\n").unwrap_err();
-        assert!(err.to_string().contains("invoke, ok, fail or info"), "{err}");
+        assert!(
+            err.to_string().contains("invoke, ok, fail or info"),
+            "{err}"
+        );
         let err = read("{\"type\":\"ok\",\"f\":\"read\",\"process\":1.5}\n").unwrap_err();
         assert!(err.to_string().contains("`process` must be"), "{err}");
         let err = read("[1,2]\n").unwrap_err();
@@ -131,7 +155,9 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_a_warning() {
-        let h = read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"re").unwrap();
+        let h =
+            read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"re")
+                .unwrap();
         assert_eq!(h.operations.len(), 1);
         assert_eq!(h.operations[0].outcome, Outcome::Pending);
         assert_eq!(h.warnings.len(), 1);
