@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use photofinish::checker::{check_model, CheckOptions, Verdict};
-use photofinish::history::{read_path, Event, EventKind, HistoryWriter, Process, Value};
+use photofinish::history::{read_path, Event, EventKind, History, HistoryWriter, Process, Value};
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
@@ -58,7 +58,10 @@ fn verdict_name(v: Verdict) -> &'static str {
 fn corpus_table() {
     let root = corpus();
     let Ok(table) = std::fs::read_to_string(root.join("expected.tsv")) else {
-        println!("corpus not found at {}; skipping the corpus table", root.display());
+        println!(
+            "corpus not found at {}; skipping the corpus table",
+            root.display()
+        );
         return;
     };
     println!("\n## Corpus: median of {} runs (check = in-process, file already read; cli = whole process)\n", runs());
@@ -68,14 +71,28 @@ fn corpus_table() {
     let mut worst_cli = Duration::ZERO;
     for line in table.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
-        let [path, _format, model, init, expected] = cols[..] else { continue };
+        let [path, _format, model, init, expected] = cols[..] else {
+            continue;
+        };
         let file = root.join(path);
         let init = (init != "-").then(|| Value::from_json_str(init).expect("corpus init is JSON"));
         let history = read_path(&file, None).expect("corpus file reads");
         let (check, report) = time(runs(), || {
-            check_model(model, init.as_ref(), None, &history, &CheckOptions::default()).unwrap()
+            check_model(
+                model,
+                init.as_ref(),
+                None,
+                &history,
+                &CheckOptions::default(),
+            )
+            .unwrap()
         });
-        let mut args = vec!["check".to_string(), "--model".into(), model.into(), file.display().to_string()];
+        let mut args = vec![
+            "check".to_string(),
+            "--model".into(),
+            model.into(),
+            file.display().to_string(),
+        ];
         if let Some(init) = &init {
             args.extend(["--init".to_string(), init.to_json_string()]);
         }
@@ -95,12 +112,18 @@ fn corpus_table() {
             ms(cli)
         );
     }
-    println!("\nslowest check: {} ms; slowest whole process: {} ms", ms(worst_check), ms(worst_cli));
+    println!(
+        "\nslowest check: {} ms; slowest whole process: {} ms",
+        ms(worst_check),
+        ms(worst_cli)
+    );
 }
 
 fn all_partitions_table() {
     let file = corpus().join("porcupine/kv/c50-bad.txt");
-    let Ok(history) = read_path(&file, None) else { return };
+    let Ok(history) = read_path(&file, None) else {
+        return;
+    };
     let options = CheckOptions {
         all_partitions: true,
         ..CheckOptions::default()
@@ -158,7 +181,10 @@ fn generated_register_history(ops: usize, processes: usize, seed: u64) -> Vec<Ev
                 let (f, arg) = match rng.below(3) {
                     0 => ("read", Value::Null),
                     1 => ("write", Value::Int(rng.below(5) as i64)),
-                    _ => ("cas", Value::from(vec![rng.below(5) as i64, rng.below(5) as i64])),
+                    _ => (
+                        "cas",
+                        Value::from(vec![rng.below(5) as i64, rng.below(5) as i64]),
+                    ),
                 };
                 events.push(Event::new(EventKind::Invoke, process, f, arg.clone()));
                 pending[slot] = Some((f.to_string(), arg));
@@ -212,21 +238,34 @@ fn write_jsonl(path: &Path, events: &[Event]) {
 }
 
 fn generated_table(dir: &Path) {
-    println!("\n## Generated cas-register histories, 10 processes (median of {} runs)\n", runs());
+    println!(
+        "\n## Generated cas-register histories, 10 processes (median of {} runs)\n",
+        runs()
+    );
     println!("| ops | verdict | check ms | read+check ms |");
     println!("|---:|---|---:|---:|");
     for (ops, seed) in [(10_000, 7), (100_000, 11), (100_000, 12)] {
         let path = dir.join(format!("register-{ops}-{seed}.jsonl"));
         write_jsonl(&path, &generated_register_history(ops, 10, seed));
+        let check_it = |history: &History| {
+            check_model(
+                "cas-register",
+                Some(&Value::Int(0)),
+                None,
+                history,
+                &CheckOptions::default(),
+            )
+            .unwrap()
+        };
         let history = read_path(&path, None).unwrap();
-        let (check, report) = time(runs(), || {
-            check_model("cas-register", Some(&Value::Int(0)), None, &history, &CheckOptions::default()).unwrap()
-        });
-        let (total, _) = time(runs(), || {
-            let history = read_path(&path, None).unwrap();
-            check_model("cas-register", Some(&Value::Int(0)), None, &history, &CheckOptions::default()).unwrap()
-        });
-        println!("| {ops} | {} | {} | {} |", verdict_name(report.verdict), ms(check), ms(total));
+        let (check, report) = time(runs(), || check_it(&history));
+        let (total, _) = time(runs(), || check_it(&read_path(&path, None).unwrap()));
+        println!(
+            "| {ops} | {} | {} | {} |",
+            verdict_name(report.verdict),
+            ms(check),
+            ms(total)
+        );
     }
 }
 
@@ -237,7 +276,10 @@ fn reading_table(dir: &Path) {
     let bytes = std::fs::metadata(&path).unwrap().len();
     let (elapsed, history) = time(runs().min(7), || read_path(&path, None).unwrap());
     let rate = history.event_count as f64 / elapsed.as_secs_f64();
-    println!("\n## Reading JSON Lines (median of {} runs)\n", runs().min(7));
+    println!(
+        "\n## Reading JSON Lines (median of {} runs)\n",
+        runs().min(7)
+    );
     println!("| events | MB | median ms | events/s | MB/s |");
     println!("|---:|---:|---:|---:|---:|");
     println!(

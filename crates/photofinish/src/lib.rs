@@ -1,8 +1,9 @@
 //! photofinish: catch race conditions in concurrent systems and prove when they are fixed.
 //!
 //! This crate is the facade over the workspace: [`history`] reads and records histories,
-//! [`checker`] decides linearizability against a model, and [`terminal`] renders a report for a
-//! person. Everything the `photofinish` command does is a call into these.
+//! [`checker`] decides linearizability against a model, [`terminal`] renders a report for a
+//! person and [`report`] renders the self-contained HTML page (timeline, counterexample, run
+//! statistics). Everything the `photofinish` command does is a call into these.
 //!
 //! ```
 //! use photofinish::{check_text, CheckRequest};
@@ -16,11 +17,30 @@
 //! assert_eq!(report.verdict, photofinish::checker::Verdict::Invalid);
 //! println!("{}", photofinish::terminal::render(&report));
 //! ```
+//!
+//! The HTML report, as `photofinish report` and `check --html` write it: with the check's
+//! report the page opens on the counterexample; with `None` it shows the timeline and run
+//! statistics only.
+//!
+//! ```
+//! use photofinish::{check_text, CheckRequest};
+//!
+//! let history = r#"{"type":"invoke","f":"write","value":1,"process":0,"time":1000}
+//! {"type":"ok","f":"write","value":1,"process":0,"time":2000}
+//! {"type":"invoke","f":"read","value":null,"process":1,"time":3000}
+//! {"type":"ok","f":"read","value":0,"process":1,"time":4000}
+//! "#;
+//! let (history, report) = check_text(history, "stale.jsonl", &CheckRequest::new("register")).unwrap();
+//! let page = photofinish::report::render_html(&history, Some(&report), "stale.jsonl");
+//! let out = std::env::temp_dir().join("photofinish-doc-report.html");
+//! std::fs::write(&out, page).unwrap();
+//! ```
 
 pub mod terminal;
 
 pub use photofinish_check as checker;
 pub use photofinish_history as history;
+pub use photofinish_report as report;
 
 use std::path::Path;
 

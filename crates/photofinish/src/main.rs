@@ -1,17 +1,21 @@
 //! The `photofinish` command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use photofinish::checker::{NilReads, MODELS};
-use photofinish::history::{Format, Value};
-use photofinish::{check_path, terminal, CheckRequest};
+use photofinish::checker::{NilReads, Report, MODELS};
+use photofinish::history::{read_path, Format, History, Value};
+use photofinish::{check_path, report, terminal, CheckRequest};
 
 #[derive(Parser)]
-#[command(name = "photofinish", version, about = "Catch race conditions in concurrent systems and prove when they are fixed.")]
+#[command(
+    name = "photofinish",
+    version,
+    about = "Catch race conditions in concurrent systems and prove when they are fixed."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,6 +26,10 @@ enum Command {
     /// Check a recorded history against a model. Exit code: 0 valid, 1 anomaly found,
     /// 2 bad input or usage, 3 undecided within the budget.
     Check(CheckArgs),
+    /// Write a self-contained HTML page showing a history: a timeline of the operations, run
+    /// statistics, and with --model the check's verdict and counterexample. Exit code 0 when
+    /// the page is written (`check --html` also gives the verdict's exit code), 2 on bad input.
+    Report(ReportArgs),
     /// List the models and what they check.
     Models,
 }
@@ -31,6 +39,16 @@ enum FormatArg {
     Jsonl,
     Edn,
     JepsenLog,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Jsonl => Format::JsonLines,
+            FormatArg::Edn => Format::Edn,
+            FormatArg::JepsenLog => Format::JepsenLog,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -48,6 +66,33 @@ struct CheckArgs {
     /// The model: register, cas-register, kv, multi-register, counter, set, queue, mutex, create-once.
     #[arg(long, short)]
     model: String,
+    #[command(flatten)]
+    options: CheckFlags,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the HTML report (as `photofinish report` does) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The history file.
+    file: PathBuf,
+    /// Where to write the page.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+    /// Check against this model and show the verdict and counterexample (default: no check).
+    #[arg(long, short)]
+    model: Option<String>,
+    #[command(flatten)]
+    options: CheckFlags,
+}
+
+/// How to read and check a history: shared by `check` and `report`.
+#[derive(clap::Args)]
+struct CheckFlags {
     /// The initial value, as a JSON literal (default: the model's own).
     #[arg(long)]
     init: Option<String>,
@@ -66,9 +111,6 @@ struct CheckArgs {
     /// How a read that returned nil is understood (default: absent if the register can hold nil).
     #[arg(long, value_enum)]
     nil_reads: Option<NilReadsArg>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 fn usage_error(message: String) -> ExitCode {
@@ -76,24 +118,23 @@ fn usage_error(message: String) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run_check(args: CheckArgs) -> ExitCode {
+/// The check that `model` and the flags ask for, or the usage error to exit with.
+fn request(model: &str, args: &CheckFlags) -> Result<CheckRequest, ExitCode> {
     let init = match args.init.as_deref().map(Value::from_json_str).transpose() {
         Ok(init) => init,
-        Err(e) => return usage_error(format!("--init is not a JSON literal: {e}")),
+        Err(e) => return Err(usage_error(format!("--init is not a JSON literal: {e}"))),
     };
     let timeout = match args.timeout {
         Some(t) if !(t.is_finite() && t > 0.0) => {
-            return usage_error(format!("--timeout must be a positive number of seconds, got {t}"))
+            return Err(usage_error(format!(
+                "--timeout must be a positive number of seconds, got {t}"
+            )))
         }
         t => t.map(Duration::from_secs_f64),
     };
-    let mut request = CheckRequest::new(&args.model);
+    let mut request = CheckRequest::new(model);
     request.init = init;
-    request.format = args.format.map(|f| match f {
-        FormatArg::Jsonl => Format::JsonLines,
-        FormatArg::Edn => Format::Edn,
-        FormatArg::JepsenLog => Format::JepsenLog,
-    });
+    request.format = args.format.map(Format::from);
     request.nil_reads = args.nil_reads.map(|n| match n {
         NilReadsArg::Absent => NilReads::Absent,
         NilReadsArg::Unknown => NilReads::Unknown,
@@ -101,10 +142,42 @@ fn run_check(args: CheckArgs) -> ExitCode {
     request.options.timeout = timeout;
     request.options.max_memory = args.max_memory.saturating_mul(1 << 20);
     request.options.all_partitions = args.all_partitions;
+    Ok(request)
+}
+
+fn warn(history: &History) {
+    for warning in &history.warnings {
+        eprintln!("photofinish: warning: {warning}");
+    }
+}
+
+/// Writes the HTML report of `file` to `output`, titled with the file's name.
+fn write_html(
+    output: &Path,
+    file: &Path,
+    history: &History,
+    checked: Option<&Report>,
+) -> Result<(), ExitCode> {
+    let title = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    std::fs::write(output, report::render_html(history, checked, &title))
+        .map_err(|e| usage_error(format!("cannot write {}: {e}", output.display())))
+}
+
+fn run_check(args: CheckArgs) -> ExitCode {
+    let request = match request(&args.model, &args.options) {
+        Ok(request) => request,
+        Err(code) => return code,
+    };
     match check_path(&args.file, &request) {
         Ok((history, report)) => {
-            for warning in &history.warnings {
-                eprintln!("photofinish: warning: {warning}");
+            warn(&history);
+            if let Some(html) = &args.html {
+                if let Err(code) = write_html(html, &args.file, &history, Some(&report)) {
+                    return code;
+                }
             }
             if args.json {
                 match serde_json::to_string_pretty(&report) {
@@ -120,13 +193,44 @@ fn run_check(args: CheckArgs) -> ExitCode {
     }
 }
 
+fn run_report(args: ReportArgs) -> ExitCode {
+    let (history, checked) = match &args.model {
+        Some(model) => {
+            let request = match request(model, &args.options) {
+                Ok(request) => request,
+                Err(code) => return code,
+            };
+            match check_path(&args.file, &request) {
+                Ok((history, report)) => (history, Some(report)),
+                Err(e) => return usage_error(e.to_string()),
+            }
+        }
+        None => match read_path(&args.file, args.options.format.map(Format::from)) {
+            Ok(history) => (history, None),
+            Err(e) => return usage_error(e.to_string()),
+        },
+    };
+    warn(&history);
+    match write_html(&args.output, &args.file, &history, checked.as_ref()) {
+        Ok(()) => {
+            println!("wrote {}", args.output.display());
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Report(args) => run_report(args),
         Command::Models => {
             for m in MODELS {
-                println!("{:<15} {}  (default --init {})", m.name, m.summary, m.default_init);
+                println!(
+                    "{:<15} {}  (default --init {})",
+                    m.name, m.summary, m.default_init
+                );
             }
             ExitCode::SUCCESS
         }

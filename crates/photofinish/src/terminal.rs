@@ -8,6 +8,23 @@ use crate::history::{Operation, Outcome, Value};
 /// How many steps of the longest linearization the terminal shows.
 const SHOWN_STEPS: usize = 12;
 
+/// The text timeline draws this many of the last linearization steps and of the open
+/// operations: enough to see the race, few enough to stay narrower than a terminal.
+const TIMELINE_STEPS: usize = 3;
+const TIMELINE_OPEN: usize = 5;
+/// Longest operation text in a timeline row, in characters.
+const TIMELINE_TEXT: usize = 26;
+
+fn result_text(op: &Operation) -> String {
+    match op.outcome {
+        Outcome::Ok if op.result.is_null() || op.result == op.value => "ok".to_string(),
+        Outcome::Ok => op.result.to_string(),
+        Outcome::Fail => "fail".to_string(),
+        Outcome::Info => "info (indeterminate)".to_string(),
+        Outcome::Pending => "never completed (indeterminate)".to_string(),
+    }
+}
+
 /// One operation in a line: who did what with which result, and where it is in the file.
 pub fn describe_op(op: &Operation) -> String {
     let mut text = format!("process {:<3} {}", op.process, op.f);
@@ -17,14 +34,7 @@ pub fn describe_op(op: &Operation) -> String {
     if !op.value.is_null() {
         let _ = write!(text, " {}", op.value);
     }
-    let result = match op.outcome {
-        Outcome::Ok if op.result.is_null() || op.result == op.value => "ok".to_string(),
-        Outcome::Ok => op.result.to_string(),
-        Outcome::Fail => "fail".to_string(),
-        Outcome::Info => "info (indeterminate)".to_string(),
-        Outcome::Pending => "never completed (indeterminate)".to_string(),
-    };
-    let _ = write!(text, " -> {result}");
+    let _ = write!(text, " -> {}", result_text(op));
     match op.complete_line {
         Some(end) => {
             let _ = write!(text, "   [lines {}-{}]", op.invoke_line, end);
@@ -48,15 +58,27 @@ fn render_failure(out: &mut String, failure: &Failure) {
         return;
     };
     let _ = writeln!(out, "  could not place:  {}", describe_op(stuck));
-    let states: Vec<String> = failure.possible_states.iter().map(Value::to_json_string).collect();
-    let _ = writeln!(out, "  possible states just before it: {}", states.join(", "));
+    let states: Vec<String> = failure
+        .possible_states
+        .iter()
+        .map(Value::to_json_string)
+        .collect();
+    let _ = writeln!(
+        out,
+        "  possible states just before it: {}",
+        states.join(", ")
+    );
     if !failure.concurrent.is_empty() {
         let _ = writeln!(out, "  operations open at that moment:");
         for op in failure.concurrent.iter().take(SHOWN_STEPS) {
             let _ = writeln!(out, "    {}", describe_op(op));
         }
         if failure.concurrent.len() > SHOWN_STEPS {
-            let _ = writeln!(out, "    ... and {} more", failure.concurrent.len() - SHOWN_STEPS);
+            let _ = writeln!(
+                out,
+                "    ... and {} more",
+                failure.concurrent.len() - SHOWN_STEPS
+            );
         }
     }
     let shown = failure.prefix.len().min(SHOWN_STEPS);
@@ -79,6 +101,118 @@ fn render_failure(out: &mut String, failure: &Failure) {
             step.state
         );
     }
+    out.push_str(&timeline(failure));
+}
+
+/// A compact picture of the counterexample: the last few linearization steps, the operations
+/// open when the stuck one returned, and the stuck one, as bars over event positions.
+/// Columns keep the order of the events these operations invoke and complete at, not their
+/// distance, so that a race spread over thousands of events still fits a line.
+///
+/// ```text
+///   timeline (events 0-8, in order, gaps removed; | invoked or completed, ~ may still take effect):
+///     #1     p0    write 1 -> ok           |===|
+///     #2     p2    read -> 1                         |=|
+///     open   p1    write 2 -> info           |=====|~~~~~~~~~~
+///     open   p4    read -> never completed       |~~~~~~~~~~~~
+///     stuck  p3    read -> 3                             |=|
+/// ```
+pub fn timeline(failure: &Failure) -> String {
+    let Some(stuck) = &failure.stuck else {
+        return String::new();
+    };
+    let steps = &failure.prefix[failure.prefix.len().saturating_sub(TIMELINE_STEPS)..];
+    let mut rows: Vec<(String, &Operation)> = steps
+        .iter()
+        .map(|s| (format!("#{}", s.index), &s.op))
+        .collect();
+    let mut open: Vec<&Operation> = failure.concurrent.iter().collect();
+    open.sort_by_key(|op| op.invoked_at);
+    rows.extend(
+        open.iter()
+            .take(TIMELINE_OPEN)
+            .map(|&op| ("open".to_string(), op)),
+    );
+    rows.push(("stuck".to_string(), stuck));
+
+    let mut positions: Vec<u64> = rows
+        .iter()
+        .flat_map(|(_, op)| std::iter::once(op.invoked_at).chain(op.completed_at))
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    let column = |at: u64| 2 * positions.partition_point(|&p| p < at);
+    // One column past the last position: where the bars of indeterminate operations end.
+    let edge = 2 * positions.len();
+
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|(role, op)| {
+            format!(
+                "{role:<6} p{:<4} {}",
+                op.process,
+                clip(&short_op(op), TIMELINE_TEXT)
+            )
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut out = format!(
+        "  timeline (events {}-{}, in order, gaps removed; | invoked or completed, ~ may still take effect):\n",
+        positions[0],
+        positions[positions.len() - 1]
+    );
+    for (label, (_, op)) in labels.iter().zip(&rows) {
+        let mut bar = vec![' '; edge + 1];
+        let start = column(op.invoked_at);
+        bar[start] = '|';
+        let tail_from = match op.completed_at.map(column) {
+            Some(end) => {
+                bar[start + 1..end].fill('=');
+                bar[end] = '|';
+                end + 1
+            }
+            None => start + 1,
+        };
+        if op.outcome.is_indeterminate() {
+            bar[tail_from..].fill('~');
+        }
+        let bar: String = bar.into_iter().collect();
+        let padding = width - label.chars().count();
+        let _ = writeln!(out, "    {label}{:padding$} {}", "", bar.trim_end());
+    }
+    if open.len() > TIMELINE_OPEN {
+        let more = open.len() - TIMELINE_OPEN;
+        let _ = writeln!(
+            out,
+            "    ({more} more open operation{} not drawn)",
+            if more == 1 { "" } else { "s" }
+        );
+    }
+    out
+}
+
+/// An operation in a few words, for a timeline row: function, arguments and result.
+fn short_op(op: &Operation) -> String {
+    let mut text = op.f.clone();
+    if !op.value.is_null() {
+        let _ = write!(text, " {}", op.value);
+    }
+    let result = match op.outcome {
+        Outcome::Info => "info".to_string(),
+        Outcome::Pending => "never completed".to_string(),
+        _ => result_text(op),
+    };
+    let _ = write!(text, " -> {result}");
+    text
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut clipped: String = text.chars().take(max - 3).collect();
+    clipped.push_str("...");
+    clipped
 }
 
 /// Renders a report for a terminal.
@@ -120,4 +254,95 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(out, "\n{verdict}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::Step;
+    use crate::history::{Event, EventKind, History, Process};
+
+    fn ev(kind: EventKind, p: i64, f: &str, v: Value) -> Event {
+        Event::new(kind, Process::Client(p), f, v)
+    }
+
+    /// p0 writes 1, p1's write of 2 times out, then p2 reads 1... and p3's read of 2 is stuck
+    /// behind p2's read of 1 (with p1's write still open, and p4's read never completing).
+    fn failure() -> Failure {
+        let h = History::from_events([
+            ev(EventKind::Invoke, 0, "write", 1.into()),
+            ev(EventKind::Invoke, 1, "write", 2.into()),
+            ev(EventKind::Ok, 0, "write", 1.into()),
+            ev(EventKind::Invoke, 4, "read", Value::Null),
+            ev(EventKind::Info, 1, "write", 2.into()),
+            ev(EventKind::Invoke, 2, "read", Value::Null),
+            ev(EventKind::Ok, 2, "read", 1.into()),
+            ev(EventKind::Invoke, 3, "read", Value::Null),
+            ev(EventKind::Ok, 3, "read", 3.into()),
+        ])
+        .unwrap();
+        let op = |i: usize| h.operations[i].clone();
+        Failure {
+            key: None,
+            reason: "no order explains the read".to_string(),
+            stuck: Some(op(4)),
+            prefix: vec![
+                Step {
+                    index: 1,
+                    op: op(0),
+                    state: 1.into(),
+                },
+                Step {
+                    index: 2,
+                    op: op(3),
+                    state: 1.into(),
+                },
+            ],
+            prefix_len: 2,
+            possible_states: vec![1.into()],
+            concurrent: vec![op(2), op(1)],
+        }
+    }
+
+    #[test]
+    fn timeline_draws_the_race_as_aligned_bars() {
+        let text = timeline(&failure());
+        let expected = [
+            "  timeline (events 0-8, in order, gaps removed; | invoked or completed, ~ may still take effect):",
+            "    #1     p0    write 1 -> ok           |===|",
+            "    #2     p2    read -> 1                         |=|",
+            "    open   p1    write 2 -> info           |=====|~~~~~~~~~~",
+            "    open   p4    read -> never completed       |~~~~~~~~~~~~",
+            "    stuck  p3    read -> 3                             |=|",
+        ];
+        assert_eq!(text.lines().collect::<Vec<_>>(), expected, "\n{text}");
+    }
+
+    #[test]
+    fn timeline_clips_long_values_and_counts_what_it_leaves_out() {
+        let mut failure = failure();
+        failure.stuck.as_mut().unwrap().result = "x".repeat(100).into();
+        let extra = failure.concurrent[0].clone();
+        failure.concurrent.extend(std::iter::repeat_n(extra, 5));
+        let text = timeline(&failure);
+        assert!(text.contains("read -> \"xxxxxxxxxxxxxx..."), "{text}");
+        assert!(
+            text.contains("(2 more open operations not drawn)"),
+            "{text}"
+        );
+        assert!(text.lines().all(|l| l.len() < 100), "{text}");
+        assert!(timeline(&Failure {
+            stuck: None,
+            ..failure
+        })
+        .is_empty());
+    }
+
+    #[test]
+    fn the_failure_report_includes_the_timeline() {
+        let mut out = String::new();
+        render_failure(&mut out, &failure());
+        assert!(out.contains("timeline (events"), "{out}");
+        assert!(out.contains("stuck  p3"), "{out}");
+    }
 }

@@ -154,27 +154,54 @@ fn a_torn_last_line_is_recovered_with_a_warning() {
 }
 
 #[test]
-fn a_history_where_nothing_succeeded_proves_nothing() {
+fn an_empty_history_proves_nothing() {
     let h = file("empty.jsonl", "");
     let out = check("cas-register", &h, &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no client operations"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the history is empty"));
+}
+
+#[test]
+fn a_history_with_only_failed_operations_is_checked_as_usual() {
+    let h = file(
+        "failed.jsonl",
+        "{\"type\":\"invoke\",\"f\":\"cas\",\"value\":[1,2],\"process\":0}\n{\"type\":\"fail\",\"f\":\"cas\",\"value\":[1,2],\"process\":0}\n",
+    );
+    let out = check("cas-register", &h, &["--init", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// `n` concurrent writes of distinct values, then reads that no order explains: the search must
+/// try many orders before it can say so.
+fn conflicting_writes(n: usize) -> String {
+    let mut text = String::new();
+    for p in 0..n {
+        text += &format!("{{\"type\":\"invoke\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
+    }
+    for p in 0..n {
+        text += &format!("{{\"type\":\"ok\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
+    }
+    for p in 0..n {
+        text += &format!("{{\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"process\":{p}}}\n{{\"type\":\"ok\",\"f\":\"read\",\"value\":{},\"process\":{p}}}\n", (p * 5) % n);
+    }
+    text
+}
+
+#[test]
+fn the_memory_ceiling_turns_into_unknown() {
+    let h = file("big.jsonl", &conflicting_writes(12));
+    let out = check("register", &h, &["--max-memory", "0", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{report}");
+    assert!(report["undecided"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("memory"));
 }
 
 #[test]
 fn the_timeout_turns_into_unknown() {
-    // Many concurrent writes of distinct values, then reads no order explains: the search
-    // must try orders, and a tiny budget stops it.
-    let mut text = String::new();
-    for p in 0..14 {
-        text += &format!("{{\"type\":\"invoke\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
-    }
-    for p in 0..14 {
-        text += &format!("{{\"type\":\"ok\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
-    }
-    for p in 0..14 {
-        text += &format!("{{\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"process\":{p}}}\n{{\"type\":\"ok\",\"f\":\"read\",\"value\":{},\"process\":{p}}}\n", (p * 5) % 14);
-    }
+    let text = conflicting_writes(14);
     let out = check(
         "register",
         &file("slow.jsonl", &text),

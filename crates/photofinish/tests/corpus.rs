@@ -44,5 +44,10 @@ fn every_corpus_history_gets_its_expected_verdict() {
         checked += 1;
     }
     assert!(checked > 100, "only {checked} corpus entries");
-    assert!(wrong.is_empty(), "{} wrong verdicts:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong verdicts:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

@@ -32,7 +32,12 @@ fn run(increment: fn(&AtomicI64)) -> (History, i64) {
     let op = recorder.invoke(THREADS, "read", None::<i64>);
     let final_value = counter.load(Ordering::SeqCst);
     op.ok(final_value);
-    (recorder.history().expect("the recorder's history is well formed"), final_value)
+    (
+        recorder
+            .history()
+            .expect("the recorder's history is well formed"),
+        final_value,
+    )
 }
 
 /// The bug teams keep writing post-mortems about: read, add, write back.
@@ -53,12 +58,17 @@ fn a_racy_counter_loses_updates_and_the_checker_says_so() {
     // an update was really lost, then the checker must find it.
     for _ in 0..50 {
         let (history, final_value) = run(racy_increment);
-        let report = check_model("counter", None, None, &history, &CheckOptions::default()).unwrap();
+        let report =
+            check_model("counter", None, None, &history, &CheckOptions::default()).unwrap();
         if final_value == THREADS * ADDS_PER_THREAD {
             assert_ne!(report.verdict, Verdict::Unknown);
             continue;
         }
-        assert_eq!(report.verdict, Verdict::Invalid, "lost updates went unnoticed");
+        assert_eq!(
+            report.verdict,
+            Verdict::Invalid,
+            "lost updates went unnoticed"
+        );
         let failure = &report.failures[0];
         assert!(failure.stuck.as_ref().is_some_and(|op| op.f == "read"));
         return;

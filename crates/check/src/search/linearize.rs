@@ -33,6 +33,8 @@ const NONE: u32 = u32::MAX;
 /// Stands in the memo for any state that only a write can make readable again (see
 /// `Search::doomed`).
 const DOOMED: u32 = u32::MAX - 1;
+/// The longest stretch of events `Search::window_is_safe` inspects.
+const MAX_WINDOW: u32 = 4096;
 /// How many states at the deepest point are kept to explain a failure.
 const MAX_STUCK_STATES: usize = 8;
 
@@ -379,7 +381,9 @@ impl<'m, M: Model> Search<'m, M> {
     /// observation `g` is harmless to the states `doomed` treats alike.
     fn window_is_safe(&self, pos: u32, g: u32) -> bool {
         let deadline = self.reset_deadline[g as usize];
-        if deadline == NONE {
+        // A window longer than this costs more to inspect at every position than treating
+        // its states apart does.
+        if deadline == NONE || deadline.saturating_sub(pos) > MAX_WINDOW {
             return false;
         }
         let resetters = &self.resetters[&self.class_of_op[g as usize]];

@@ -6,55 +6,17 @@
 
 use std::io::BufRead;
 
-use super::{edn, io_error};
+use super::{edn, read_lines};
 use crate::{Event, EventKind, HistoryBuilder, Position, Process, ReadError, Value};
 
 /// What precedes the fields of an operation; lines without it are the test's other output.
 const MARKER: &[u8] = b"jepsen.util - ";
 
-pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
-    let mut line = Vec::with_capacity(256);
-    let mut line_no = 0usize;
-    loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io_error(builder, e))?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        let Some(marker) = line.windows(MARKER.len()).position(|w| w == MARKER) else {
-            continue;
-        };
-        match parse_op(&line, line_no, marker + MARKER.len()) {
-            Ok(event) => builder.push(
-                event,
-                Position {
-                    line: line_no,
-                    column: 1,
-                },
-            )?,
-            Err((_, message)) if line.last() != Some(&b'\n') => {
-                // A test that crashed mid-line leaves a last line without its newline.
-                builder.warn(format!(
-                    "{}:{line_no}: ignored a torn last line ({message})",
-                    builder.origin()
-                ));
-                return Ok(());
-            }
-            Err((column, message)) => {
-                return Err(ReadError::invalid(
-                    builder.origin(),
-                    Position {
-                        line: line_no,
-                        column,
-                    },
-                    message,
-                ))
-            }
-        }
-    }
+pub fn read_into<R: BufRead>(input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
+    read_lines(input, builder, |line, line_no| {
+        let marker = line.windows(MARKER.len()).position(|w| w == MARKER)?;
+        Some(parse_op(line, line_no, marker + MARKER.len()))
+    })
 }
 
 /// The 1-based column, in characters, of byte `offset` of `line`.

@@ -5,8 +5,8 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::{io_error, Fields};
-use crate::{Event, HistoryBuilder, Position, ReadError, Value};
+use super::{read_lines, Fields};
+use crate::{Event, HistoryBuilder, ReadError, Value};
 
 /// The fields of one line, borrowed from the line where possible: reading is on the path of
 /// every event, so it avoids allocating for the field names and `type`.
@@ -24,51 +24,11 @@ struct RawEvent<'a> {
     error: Option<Value>,
 }
 
-pub fn read_into<R: BufRead>(mut input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
-    let mut line = Vec::with_capacity(256);
-    let mut line_no = 0usize;
-    loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io_error(builder, e))?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        let complete = line.last() == Some(&b'\n');
-        let text = trim_ascii(&line);
-        if text.is_empty() {
-            continue;
-        }
-        match parse_line(text) {
-            Ok(event) => builder.push(
-                event,
-                Position {
-                    line: line_no,
-                    column: 1,
-                },
-            )?,
-            Err((column, message)) => {
-                if !complete {
-                    // A writer that crashed mid-line leaves a last line without its newline.
-                    builder.warn(format!(
-                        "{}:{line_no}: ignored a torn last line ({message})",
-                        builder.origin()
-                    ));
-                    return Ok(());
-                }
-                return Err(ReadError::invalid(
-                    builder.origin(),
-                    Position {
-                        line: line_no,
-                        column,
-                    },
-                    message,
-                ));
-            }
-        }
-    }
+pub fn read_into<R: BufRead>(input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
+    read_lines(input, builder, |line, _| {
+        let text = trim_ascii(line);
+        (!text.is_empty()).then(|| parse_line(text))
+    })
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -108,6 +108,47 @@ pub fn read<R: BufRead>(
     Ok(builder.finish())
 }
 
+/// Reads a line-oriented format. `parse` gets each line and its number, and answers `None` for
+/// a line that holds no event, or the event, or an error with its column. An unparsable last
+/// line without its newline is what a writer that crashed mid-line leaves: it is dropped with a
+/// warning instead of failing the whole history.
+pub(crate) fn read_lines<R: BufRead>(
+    mut input: R,
+    builder: &mut HistoryBuilder,
+    mut parse: impl FnMut(&[u8], usize) -> Option<Result<Event, (usize, String)>>,
+) -> Result<(), ReadError> {
+    let mut line = Vec::with_capacity(256);
+    let mut line_no = 0usize;
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_error(builder, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let at = |column| crate::Position {
+            line: line_no,
+            column,
+        };
+        match parse(&line, line_no) {
+            None => {}
+            Some(Ok(event)) => builder.push(event, at(1))?,
+            Some(Err((_, message))) if line.last() != Some(&b'\n') => {
+                builder.warn(format!(
+                    "{}:{line_no}: ignored a torn last line ({message})",
+                    builder.origin()
+                ));
+                return Ok(());
+            }
+            Some(Err((column, message))) => {
+                return Err(ReadError::invalid(builder.origin(), at(column), message))
+            }
+        }
+    }
+}
+
 pub(crate) fn io_error(builder: &HistoryBuilder, source: std::io::Error) -> ReadError {
     ReadError::Io {
         origin: builder.origin().to_string(),
