@@ -38,10 +38,13 @@ struct RefOp<O> {
     ok_at: Option<u64>,
 }
 
+/// The operations of one key (or of the whole history, for an unkeyed model).
+type Partition<O> = (Option<Value>, Vec<RefOp<O>>);
+
 /// `Ok(true)` if `history` is linearizable with respect to `model`, `Ok(false)` if not,
 /// `Err` if the model rejects an operation (an unknown `f`, a malformed value).
 pub fn brute_force<M: Model>(model: &M, history: &History) -> Result<bool, String> {
-    let mut partitions: Vec<(Option<Value>, Vec<RefOp<M::Op>>)> = Vec::new();
+    let mut partitions: Vec<Partition<M::Op>> = Vec::new();
     for operation in &history.operations {
         let prepared = model.prepare(operation)?;
         let (key, op) = match prepared {

@@ -14,7 +14,7 @@ use photofinish_history::{Event, EventKind, History, Process, Value};
 use proptest::test_runner::{Config, RngSeed};
 
 pub use brute_force::brute_force;
-pub use workloads::{all_workloads, OpSpec, Workload};
+pub use workloads::{OpSpec, Workload};
 
 /// A finite tape of random choices. Proptest generates the tape and shrinks it (shorter, smaller
 /// numbers), which shrinks the simulated execution; an exhausted tape answers 0, which always
@@ -71,13 +71,21 @@ pub fn config(cases: u32) -> Config {
 
 pub fn invoke_event(process: i64, spec: &OpSpec) -> Event {
     with_key(
-        Event::new(EventKind::Invoke, Process::Client(process), spec.f.clone(), spec.value.clone()),
+        Event::new(
+            EventKind::Invoke,
+            Process::Client(process),
+            spec.f.clone(),
+            spec.value.clone(),
+        ),
         spec,
     )
 }
 
 pub fn completion_event(kind: EventKind, process: i64, spec: &OpSpec, value: Value) -> Event {
-    with_key(Event::new(kind, Process::Client(process), spec.f.clone(), value), spec)
+    with_key(
+        Event::new(kind, Process::Client(process), spec.f.clone(), value),
+        spec,
+    )
 }
 
 fn with_key(event: Event, spec: &OpSpec) -> Event {
@@ -178,8 +186,12 @@ pub struct SimParams {
     pub procs: usize,
     /// Operations invoked in all.
     pub ops: usize,
-    /// Whether operations may end `info`, crash, or fail without effect.
-    pub faults: bool,
+    /// The chance, in percent, that an operation about to take effect instead ends `info`,
+    /// crashes or fails without effect; and, separately, that one that took effect then ends
+    /// `info` or crashes. 0 for no faults.
+    pub fault_pct: usize,
+    /// At most this many faults in all: each indeterminate operation may double the search.
+    pub max_faults: usize,
 }
 
 struct Active {
@@ -214,9 +226,10 @@ pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams)
     // Indeterminate operations whose effect has not happened yet, and still may.
     let mut limbo: Vec<OpSpec> = Vec::new();
     let mut invoked = 0;
+    let mut faults = 0;
     let mut events = Vec::new();
     loop {
-        if params.faults && !limbo.is_empty() && tape.chance(10) {
+        if !limbo.is_empty() && tape.chance(10) {
             let late = limbo.swap_remove(tape.below(limbo.len()));
             // Its result is never seen; a failed precondition just means no effect.
             let _ = workload.apply(&late, tape);
@@ -237,7 +250,8 @@ pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams)
                 slot.active = Some(Active { spec, effect: None });
             }
             Some(Active { spec, effect: None }) => {
-                if params.faults && tape.chance(8) {
+                if faults < params.max_faults && tape.chance(params.fault_pct) {
+                    faults += 1;
                     match tape.below(3) {
                         0 => {
                             // Times out before taking effect; may still take effect later.
@@ -271,7 +285,8 @@ pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams)
                 spec,
                 effect: Some(effect),
             }) => {
-                if params.faults && tape.chance(8) {
+                if faults < params.max_faults && tape.chance(params.fault_pct) {
+                    faults += 1;
                     // Took effect (or failed), but the client never learns the answer.
                     if tape.chance(50) {
                         let value = spec.value.clone();
@@ -327,73 +342,63 @@ pub fn mutate(
     next_process: &mut i64,
 ) {
     let before = events.clone();
-    match tape.below(6) {
-        0 | 1 => {
-            // Change the result of an ok operation.
-            let oks = indices(events, |e| e.kind == EventKind::Ok);
-            if oks.is_empty() {
-                return;
-            }
-            let c = tape.pick(&oks);
-            let Some(i) = invocation_of(events, c) else {
-                return;
-            };
-            let spec = spec_of(&events[i]);
-            events[c].value = workload.random_result(&spec, &events[c].value, tape);
+    let observing: Vec<(usize, OpSpec)> = indices(events, |e| e.kind == EventKind::Ok)
+        .into_iter()
+        .filter_map(|c| Some((c, spec_of(&events[invocation_of(events, c)?]))))
+        .filter(|(_, spec)| workload.observes(spec))
+        .collect();
+    let choice = tape.below(7);
+    if choice <= 2 && !observing.is_empty() {
+        // Change the result of an ok operation that returns something.
+        let (c, spec) = tape.pick(&observing);
+        events[c].value = workload.random_result(&spec, &events[c].value, tape);
+    } else if choice <= 3 {
+        // Change how an operation ended: ok, fail or info. Mostly to ok, which constrains more.
+        let done = indices(events, |e| e.kind != EventKind::Invoke);
+        if done.is_empty() {
+            return;
         }
-        2 => {
-            // Change how an operation ended: ok, fail or info.
-            let done = indices(events, |e| e.kind != EventKind::Invoke);
-            if done.is_empty() {
-                return;
-            }
-            let c = tape.pick(&done);
-            let Some(i) = invocation_of(events, c) else {
-                return;
-            };
-            let spec = spec_of(&events[i]);
-            let kinds: Vec<EventKind> = [EventKind::Ok, EventKind::Fail, EventKind::Info]
-                .into_iter()
-                .filter(|&k| k != events[c].kind)
-                .collect();
-            let kind = tape.pick(&kinds);
-            events[c].value = if kind == EventKind::Ok {
-                workload.random_result(&spec, &events[c].value, tape)
-            } else {
-                spec.value.clone()
-            };
-            events[c].kind = kind;
+        let c = tape.pick(&done);
+        let Some(i) = invocation_of(events, c) else {
+            return;
+        };
+        let spec = spec_of(&events[i]);
+        let kind = match (events[c].kind, tape.below(4)) {
+            (EventKind::Ok, 0 | 1) => EventKind::Fail,
+            (EventKind::Ok, _) => EventKind::Info,
+            (_, 0) => EventKind::Fail,
+            (_, 1) => EventKind::Info,
+            _ => EventKind::Ok,
+        };
+        events[c].value = if kind == EventKind::Ok {
+            workload.random_result(&spec, &events[c].value, tape)
+        } else {
+            spec.value.clone()
+        };
+        events[c].kind = kind;
+    } else if choice == 4 {
+        // Drop a completion: the operation never completes, its process never runs again.
+        let done = indices(events, |e| e.kind != EventKind::Invoke);
+        if done.is_empty() {
+            return;
         }
-        3 => {
-            // Drop a completion: the operation never completes, its process never runs again.
-            let done = indices(events, |e| e.kind != EventKind::Invoke);
-            if done.is_empty() {
-                return;
-            }
-            let c = tape.pick(&done);
-            let process = events[c].process;
-            events.remove(c);
-            let fresh = Process::Client(*next_process);
-            *next_process += 1;
-            for e in &mut events[c..] {
-                if e.process == process {
-                    e.process = fresh;
-                }
+        let c = tape.pick(&done);
+        let process = events[c].process;
+        events.remove(c);
+        let fresh = Process::Client(*next_process);
+        *next_process += 1;
+        for e in &mut events[c..] {
+            if e.process == process {
+                e.process = fresh;
             }
         }
-        4 => {
+    } else if events.len() >= 2 {
+        if choice == 5 {
             // Swap two adjacent events.
-            if events.len() < 2 {
-                return;
-            }
             let i = tape.below(events.len() - 1);
             events.swap(i, i + 1);
-        }
-        _ => {
+        } else {
             // Move one event elsewhere.
-            if events.len() < 2 {
-                return;
-            }
             let from = tape.below(events.len());
             let event = events.remove(from);
             let to = tape.below(events.len() + 1);

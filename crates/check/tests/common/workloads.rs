@@ -59,6 +59,10 @@ pub trait Workload {
     fn apply(&mut self, op: &OpSpec, tape: &mut Tape) -> Result<Value, ()>;
     /// A plausible (well-formed, not necessarily correct) ok result for `op`, near `current`.
     fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value;
+    /// Whether an ok `op` reveals something in its result (a read; not a write).
+    fn observes(&self, op: &OpSpec) -> bool {
+        matches!(op.f.as_str(), "read" | "get" | "dequeue" | "create" | "txn")
+    }
 }
 
 /// Every workload, fresh.
@@ -67,6 +71,7 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
         Box::new(RegisterW::new(false)),
         Box::new(RegisterW::new(true)),
         Box::new(KvStr::default()),
+        Box::new(KvStr::appends_only()),
         Box::new(KvList::default()),
         Box::new(MultiW::default()),
         Box::new(CounterW::default()),
@@ -134,10 +139,7 @@ impl Workload for RegisterW {
         match tape.below(if self.cas { 3 } else { 2 }) {
             0 => OpSpec::new("read", Value::Null),
             1 => OpSpec::new("write", tape.pick(&ints(0..3))),
-            _ => OpSpec::new(
-                "cas",
-                vec![tape.pick(&ints(0..3)), tape.pick(&ints(0..3))],
-            ),
+            _ => OpSpec::new("cas", vec![tape.pick(&ints(0..3)), tape.pick(&ints(0..3))]),
         }
     }
     fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
@@ -178,17 +180,32 @@ impl Workload for RegisterW {
 // ---------------------------------------------------------------------------------------------
 
 /// `kv` with string values: reads (`read`/`get`), writes (`write`/`put`), string appends and
-/// cas, over two keys; every key starts at `nil`.
+/// cas, over two keys; every key starts at `nil`. Or, `appends_only`: one key, no cas, which
+/// gives the search's shortcuts for appends racing writes the most to do.
 #[derive(Default)]
 pub struct KvStr {
     state: BTreeMap<String, Value>,
+    appends_only: bool,
+}
+
+impl KvStr {
+    pub fn appends_only() -> KvStr {
+        KvStr {
+            appends_only: true,
+            ..KvStr::default()
+        }
+    }
 }
 
 const KV_KEYS: [&str; 2] = ["a", "b"];
 
 impl Workload for KvStr {
     fn label(&self) -> &'static str {
-        "kv-str"
+        if self.appends_only {
+            "kv-append"
+        } else {
+            "kv-str"
+        }
     }
     fn model(&self) -> &'static str {
         "kv"
@@ -200,9 +217,13 @@ impl Workload for KvStr {
         self.state.clear();
     }
     fn generate(&mut self, tape: &mut Tape) -> OpSpec {
-        let key = tape.pick(&KV_KEYS);
+        let key = if self.appends_only {
+            "a"
+        } else {
+            tape.pick(&KV_KEYS)
+        };
         let strings = |tape: &mut Tape, options: &[&str]| Value::from(tape.pick(options));
-        match tape.below(6) {
+        match tape.below(if self.appends_only { 5 } else { 6 }) {
             0 | 1 => OpSpec::keyed(tape.pick(&["read", "get"]), key, Value::Null),
             2 => {
                 let f = tape.pick(&["write", "put"]);
@@ -399,33 +420,49 @@ impl Workload for MultiW {
             if f == "read" {
                 result.push(micro("read", key, Value::Int(self.state[key])));
             } else {
-                self.state.insert(key.clone(), value.as_i64().expect("an int"));
+                self.state
+                    .insert(key.clone(), value.as_i64().expect("an int"));
                 result.push(m.clone());
             }
         }
         Ok(Value::List(result))
     }
+    /// Changes one read of the transaction to another value.
     fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
-        let base = match current.as_list() {
-            Some(list) if list.len() == op.value.as_list().map_or(0, <[Value]>::len) => current,
-            _ => &op.value,
-        };
-        let micros = base
+        let same_shape =
+            current.as_list().map(<[Value]>::len) == op.value.as_list().map(<[Value]>::len);
+        let mut micros = if same_shape { current } else { &op.value }
             .as_list()
             .expect("micro-operations")
-            .iter()
-            .map(|m| match m.as_list() {
-                Some([Value::Str(f), key, value]) if f == "read" => {
-                    let value = match (value, tape.below(2)) {
-                        (Value::Int(v), 0) => Value::Int(*v),
-                        _ => tape.pick(&ints(0..3)),
-                    };
-                    Value::List(vec![Value::from("read"), key.clone(), value])
-                }
-                _ => m.clone(),
-            })
+            .to_vec();
+        let reads: Vec<usize> = (0..micros.len())
+            .filter(|&i| matches!(micros[i].as_list(), Some([Value::Str(f), _, _]) if f == "read"))
             .collect();
+        let changed = if reads.is_empty() {
+            None
+        } else {
+            Some(tape.pick(&reads))
+        };
+        for i in reads {
+            let Some([_, key, value]) = micros[i].as_list() else {
+                unreachable!()
+            };
+            let value = match value {
+                Value::Int(v) if Some(i) != changed => Value::Int(*v),
+                Value::Int(v) => Value::Int((v + 1 + tape.below(2) as i64) % 3),
+                _ => tape.pick(&ints(0..3)),
+            };
+            micros[i] = micro("read", key.as_str().expect("a key"), value);
+        }
         Value::List(micros)
+    }
+
+    fn observes(&self, op: &OpSpec) -> bool {
+        op.value.as_list().is_some_and(|micros| {
+            micros
+                .iter()
+                .any(|m| matches!(m.as_list(), Some([Value::Str(f), _, _]) if f == "read"))
+        })
     }
 }
 
@@ -552,13 +589,16 @@ impl Workload for QueueW {
         self.state.clear();
         self.next = 0;
     }
+    /// Clients dequeue more when the queue is long: the search keeps every order of the
+    /// concurrent enqueues still queued, so a long backlog of them is exponential (k pairs of
+    /// concurrent enqueues waiting in the queue make 2^k states).
     fn generate(&mut self, tape: &mut Tape) -> OpSpec {
-        match tape.below(2) {
-            0 => {
-                self.next += 1;
-                OpSpec::new("enqueue", self.next)
-            }
-            _ => OpSpec::new("dequeue", Value::Null),
+        let enqueue_pct = if self.state.len() > 3 { 20 } else { 50 };
+        if tape.below(100) < enqueue_pct {
+            self.next += 1;
+            OpSpec::new("enqueue", self.next)
+        } else {
+            OpSpec::new("dequeue", Value::Null)
         }
     }
     fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
@@ -603,9 +643,15 @@ impl Workload for MutexW {
     fn reset(&mut self) {
         self.held = false;
     }
+    /// Mostly the operation that would succeed if invoked alone.
     fn generate(&mut self, tape: &mut Tape) -> OpSpec {
-        let f = tape.pick(&["acquire", "release", "lock", "unlock"]);
-        OpSpec::new(f, Value::Null)
+        let acquire = self.held == (tape.below(10) >= 7);
+        let names = if acquire {
+            ["acquire", "lock"]
+        } else {
+            ["release", "unlock"]
+        };
+        OpSpec::new(tape.pick(&names), Value::Null)
     }
     fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
         let acquire = matches!(op.f.as_str(), "acquire" | "lock");
