@@ -40,12 +40,4 @@ impl ReadError {
             message: message.into(),
         }
     }
-
-    /// Where the problem is, if it is in the content rather than in reading the file.
-    pub fn position(&self) -> Option<Position> {
-        match self {
-            ReadError::Io { .. } => None,
-            ReadError::Invalid { at, .. } => Some(*at),
-        }
-    }
 }

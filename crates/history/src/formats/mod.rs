@@ -23,23 +23,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn parse(name: &str) -> Option<Format> {
-        match name {
-            "jsonl" | "json" | "json-lines" => Some(Format::JsonLines),
-            "edn" => Some(Format::Edn),
-            "jepsen-log" | "log" => Some(Format::JepsenLog),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::JsonLines => "jsonl",
-            Format::Edn => "edn",
-            Format::JepsenLog => "jepsen-log",
-        }
-    }
-
     /// Guesses the format from the start of the content.
     pub fn detect(head: &[u8]) -> Option<Format> {
         let text = String::from_utf8_lossy(head);
