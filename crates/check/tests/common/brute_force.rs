@@ -44,6 +44,81 @@ type Partition<O> = (Option<Value>, Vec<RefOp<O>>);
 /// `Ok(true)` if `history` is linearizable with respect to `model`, `Ok(false)` if not,
 /// `Err` if the model rejects an operation (an unknown `f`, a malformed value).
 pub fn brute_force<M: Model>(model: &M, history: &History) -> Result<bool, String> {
+    for (key, ops) in partitions(model, history)? {
+        assert!(
+            ops.len() <= MAX_PARTITION_OPS,
+            "partition {key:?} has {} operations: too many for the brute-force reference",
+            ops.len()
+        );
+        if !partition_is_linearizable(model, &ops) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The same answer as [`brute_force`], found even more naively: every subset of the
+/// indeterminate operations, every permutation of it with the `ok` operations, checked against
+/// real time and the model. Only for tiny histories (at most 7 operations per partition); used
+/// to check the reference itself.
+pub fn by_permutations<M: Model>(model: &M, history: &History) -> Result<bool, String> {
+    for (_, ops) in partitions(model, history)? {
+        assert!(
+            ops.len() <= 7,
+            "too many operations to try every permutation"
+        );
+        // Whether operation a must be linearized before operation b.
+        let precedes =
+            |a: usize, b: usize| ops[a].ok_at.is_some_and(|done| done < ops[b].invoked_at);
+        let indeterminate: Vec<usize> =
+            (0..ops.len()).filter(|&i| ops[i].ok_at.is_none()).collect();
+        let found = (0..1u32 << indeterminate.len()).any(|subset| {
+            let chosen: Vec<usize> = (0..ops.len())
+                .filter(|&i| match indeterminate.iter().position(|&j| j == i) {
+                    Some(bit) => subset & (1 << bit) != 0,
+                    None => true,
+                })
+                .collect();
+            permutations(&chosen).into_iter().any(|order| {
+                let respects_real_time = order.iter().enumerate().all(|(at, &later)| {
+                    order[..at].iter().all(|&earlier| !precedes(later, earlier))
+                });
+                let mut state = model.init();
+                respects_real_time
+                    && order.iter().all(|&i| match model.step(&state, &ops[i].op) {
+                        Some(next) => {
+                            state = next;
+                            true
+                        }
+                        None => false,
+                    })
+            })
+        });
+        if !found {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.is_empty() {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            all.push(tail);
+        }
+    }
+    all
+}
+
+/// The operations that matter, by partition, in history order.
+fn partitions<M: Model>(model: &M, history: &History) -> Result<Vec<Partition<M::Op>>, String> {
     let mut partitions: Vec<Partition<M::Op>> = Vec::new();
     for operation in &history.operations {
         let prepared = model.prepare(operation)?;
@@ -70,17 +145,7 @@ pub fn brute_force<M: Model>(model: &M, history: &History) -> Result<bool, Strin
             None => partitions.push((key, vec![ref_op])),
         }
     }
-    for (key, ops) in &partitions {
-        assert!(
-            ops.len() <= MAX_PARTITION_OPS,
-            "partition {key:?} has {} operations: too many for the brute-force reference",
-            ops.len()
-        );
-        if !partition_is_linearizable(model, ops) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    Ok(partitions)
 }
 
 fn partition_is_linearizable<M: Model>(model: &M, ops: &[RefOp<M::Op>]) -> bool {

@@ -6,10 +6,12 @@
 pub mod brute_force;
 pub mod workloads;
 
+use std::time::Duration;
+
 use photofinish_check::models::{
     Counter, CreateOnce, Kv, MultiRegister, Mutex, Queue, Register, Set,
 };
-use photofinish_check::{check_model, CheckOptions, NilReads, Verdict};
+use photofinish_check::{check_model, CheckOptions, Model, NilReads, Verdict};
 use photofinish_history::{Event, EventKind, History, Process, Value};
 use proptest::test_runner::{Config, RngSeed};
 
@@ -116,61 +118,110 @@ pub fn jsonl(text: &str) -> History {
 // ---------------------------------------------------------------------------------------------
 // The two checkers.
 
+/// How long the checker may take on one test history before the test calls it too slow.
+pub const CHECK_BUDGET: Duration = Duration::from_secs(60);
+
 /// The crate's verdict: `Ok(true)` valid, `Ok(false)` invalid, `Err` if the history was
-/// rejected. Panics on `Unknown`, which no budget-free check should answer.
+/// rejected, or (with a message saying so) if the checker could not decide within
+/// [`CHECK_BUDGET`] and 2 GiB, which on these small histories means it is far too slow.
 pub fn checker(model: &str, init: &Value, history: &History) -> Result<bool, String> {
-    let report = check_model(model, Some(init), None, history, &CheckOptions::default())
-        .map_err(|e| e.to_string())?;
+    checker_with(model, init, history, false)
+}
+
+/// [`checker`], deciding every partition when `all_partitions`.
+pub fn checker_with(
+    model: &str,
+    init: &Value,
+    history: &History,
+    all_partitions: bool,
+) -> Result<bool, String> {
+    let options = CheckOptions {
+        timeout: Some(CHECK_BUDGET),
+        max_memory: 2 << 30,
+        all_partitions,
+    };
+    let report =
+        check_model(model, Some(init), None, history, &options).map_err(|e| e.to_string())?;
     match report.verdict {
         Verdict::Valid => Ok(true),
         Verdict::Invalid => Ok(false),
-        Verdict::Unknown => panic!("no budget was given, yet the verdict is unknown: {report:?}"),
+        Verdict::Unknown => Err(format!(
+            "UNDECIDED: the checker gave up after {:?}: {:?}",
+            report.elapsed, report.undecided
+        )),
     }
 }
 
 /// The brute-force reference's verdict, with the model built exactly as `check_model` builds
 /// it (same initial value, same inference of what a `nil` read means).
 pub fn reference(model: &str, init: &Value, history: &History) -> Result<bool, String> {
+    with_model(model, init, history, Naive::Recursion)
+}
+
+/// The verdict of trying every permutation, for tiny histories: checks the reference.
+pub fn permutation_reference(model: &str, init: &Value, history: &History) -> Result<bool, String> {
+    with_model(model, init, history, Naive::Permutations)
+}
+
+#[derive(Clone, Copy)]
+enum Naive {
+    Recursion,
+    Permutations,
+}
+
+fn with_model(model: &str, init: &Value, history: &History, how: Naive) -> Result<bool, String> {
+    fn run<M: Model>(model: &M, history: &History, how: Naive) -> Result<bool, String> {
+        match how {
+            Naive::Recursion => brute_force(model, history),
+            Naive::Permutations => brute_force::by_permutations(model, history),
+        }
+    }
     let ops = &history.operations;
     match model {
-        "register" | "cas-register" => brute_force(
+        "register" | "cas-register" => run(
             &Register::new(
                 init.clone(),
                 model == "cas-register",
                 NilReads::infer(init, ops, false),
             ),
             history,
+            how,
         ),
-        "kv" => brute_force(
+        "kv" => run(
             &Kv {
                 init: init.clone(),
                 nil_reads: NilReads::infer(init, ops, true),
             },
             history,
+            how,
         ),
-        "multi-register" => brute_force(
+        "multi-register" => run(
             &MultiRegister::new(init, NilReads::infer(init, ops, false))?,
             history,
+            how,
         ),
-        "counter" => brute_force(
+        "counter" => run(
             &Counter {
                 init: init.as_i64().expect("an integer init"),
             },
             history,
+            how,
         ),
-        "set" => brute_force(&Set::new(init)?, history),
-        "queue" => brute_force(&Queue::new(init)?, history),
-        "mutex" => brute_force(
+        "set" => run(&Set::new(init)?, history, how),
+        "queue" => run(&Queue::new(init)?, history, how),
+        "mutex" => run(
             &Mutex {
                 init_held: init == &Value::Bool(true),
             },
             history,
+            how,
         ),
-        "create-once" => brute_force(
+        "create-once" => run(
             &CreateOnce {
                 init_exists: init == &Value::Bool(true),
             },
             history,
+            how,
         ),
         other => panic!("no reference for model {other}"),
     }
@@ -227,6 +278,7 @@ pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams)
     let mut limbo: Vec<OpSpec> = Vec::new();
     let mut invoked = 0;
     let mut faults = 0;
+    let mut step = 0;
     let mut events = Vec::new();
     loop {
         if !limbo.is_empty() && tape.chance(10) {
@@ -240,7 +292,10 @@ pub fn simulate(workload: &mut dyn Workload, tape: &mut Tape, params: SimParams)
         if ready.is_empty() {
             break;
         }
-        let slot = &mut slots[ready[tape.below(ready.len())]];
+        // Rotating the choice makes an exhausted tape (all zeros) a round robin, not one
+        // client running alone while the others' operations stay open.
+        step += 1;
+        let slot = &mut slots[ready[(tape.below(ready.len()) + step) % ready.len()]];
         let process = slot.process;
         match slot.active.take() {
             None => {
@@ -407,5 +462,63 @@ pub fn mutate(
     }
     if History::from_events(events.iter().cloned()).is_err() {
         *events = before;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minimizing a failing history.
+
+/// Greedily shrinks `events` while `still_fails`: removes whole operations (invocation and
+/// completion), then completions (leaving the operation pending, its process retired), until
+/// no single removal keeps the failure. Never goes down to no operations at all: the checker
+/// calls such a history invalid on purpose (the run recorded nothing), which is not the
+/// disagreement being minimized.
+pub fn minimize(events: &[Event], still_fails: impl Fn(&[Event]) -> bool) -> Vec<Event> {
+    let mut best = events.to_vec();
+    let well_formed = |events: &[Event]| {
+        events.iter().any(|e| e.kind == EventKind::Invoke)
+            && History::from_events(events.iter().cloned()).is_ok()
+    };
+    let mut next_process = 1_000_000;
+    'shrink: loop {
+        // Remove an operation.
+        for i in 0..best.len() {
+            if best[i].kind != EventKind::Invoke {
+                continue;
+            }
+            let mut candidate = best.clone();
+            let process = candidate[i].process;
+            candidate.remove(i);
+            if let Some(c) = (i..candidate.len()).find(|&c| candidate[c].process == process) {
+                if candidate[c].kind != EventKind::Invoke {
+                    candidate.remove(c);
+                }
+            }
+            if well_formed(&candidate) && still_fails(&candidate) {
+                best = candidate;
+                continue 'shrink;
+            }
+        }
+        // Drop a completion.
+        for c in 0..best.len() {
+            if best[c].kind == EventKind::Invoke {
+                continue;
+            }
+            let mut candidate = best.clone();
+            let process = candidate[c].process;
+            candidate.remove(c);
+            let fresh = Process::Client(next_process);
+            for e in &mut candidate[c..] {
+                if e.process == process {
+                    e.process = fresh;
+                }
+            }
+            if well_formed(&candidate) && still_fails(&candidate) {
+                next_process += 1;
+                best = candidate;
+                continue 'shrink;
+            }
+        }
+        return best;
     }
 }
