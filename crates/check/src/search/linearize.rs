@@ -95,6 +95,8 @@ enum Candidate {
 }
 
 type Candidates = SmallVec<[Candidate; 8]>;
+/// Open determinate operations with their slots.
+type OpenOps = SmallVec<[(usize, u32); 16]>;
 
 struct Frame {
     config: Config,
@@ -556,7 +558,9 @@ impl<'m, M: Model> Search<'m, M> {
             self.note_depth(&config, Some(observation));
             return;
         }
-        let target_preserves = self.place_preserving_ops(&mut config);
+        // The operations open here, found once for both uses below.
+        let open: OpenOps = self.open_at(config.pos).collect();
+        let target_preserves = self.place_preserving_ops(&mut config, &open);
         let memo_state = if self.doomed(config.state, config.pos) {
             DOOMED
         } else {
@@ -582,7 +586,7 @@ impl<'m, M: Model> Search<'m, M> {
         let candidates = if target_preserves {
             smallvec::smallvec![Candidate::Target]
         } else {
-            self.candidates(&config)
+            self.candidates(&config, &open)
         };
         self.stack.push(Frame {
             config,
@@ -621,13 +625,12 @@ impl<'m, M: Model> Search<'m, M> {
     /// this, k concurrent reads of one value make 2^k equivalent configurations. Returns whether
     /// the returning operation itself is such an operation, in which case placing it is the
     /// only choice worth trying.
-    fn place_preserving_ops(&mut self, config: &mut Config) -> bool {
+    fn place_preserving_ops(&mut self, config: &mut Config, open: &[(usize, u32)]) -> bool {
         let pos = config.pos;
         let PEvent::Return(target) = self.events[pos as usize] else {
             return false;
         };
-        let open: SmallVec<[(usize, u32); 16]> = self.open_at(pos).collect();
-        for (slot, op) in open {
+        for &(slot, op) in open {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
             if linearized || op == target || !self.read_only[op as usize] {
                 continue;
@@ -644,10 +647,10 @@ impl<'m, M: Model> Search<'m, M> {
     /// What may be linearized next at a return: the returning operation itself first (the
     /// common case in a correct history), then any other open operation, then one more
     /// indeterminate operation of each kind still available.
-    fn candidates(&self, config: &Config) -> Candidates {
+    fn candidates(&self, config: &Config, open: &[(usize, u32)]) -> Candidates {
         let pos = config.pos;
         let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
-        for (slot, op) in self.open_at(pos) {
+        for &(slot, op) in open {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
             if !linearized && self.return_pos[op as usize] != pos {
                 candidates.push(Candidate::Open(op));
