@@ -51,7 +51,9 @@ pub(crate) fn partition<M: Model>(
             })?;
         let (key, model_op) = match prepared {
             Prepared::Skip => continue,
-            Prepared::Op { key, op } => (key, op),
+            // An unkeyed model still checks each `key` field's object on its own, as Jepsen's
+            // independent workloads do: operations on different keys never constrain each other.
+            Prepared::Op { key, op: model_op } => (key.or_else(|| op.key.clone()), model_op),
         };
         if op.outcome == Outcome::Fail {
             continue;

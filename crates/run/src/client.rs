@@ -1,0 +1,32 @@
+//! What a system under test must provide: a way to open a client and a client that performs
+//! operations.
+
+use std::future::Future;
+
+use crate::{Completion, Invocation};
+
+/// A system under test. The runner opens one [`Client`] per concurrent process and opens a new
+/// one whenever an operation ends indeterminately, so that a connection in an unknown state is
+/// never reused.
+pub trait Target: Send + Sync + 'static {
+    type Client: Client;
+
+    /// A short description for the summary, such as `redis 127.0.0.1:6390 (counter by GET+SET)`.
+    fn describe(&self) -> String;
+
+    /// Brings the system to the workload's initial state (deletes keys, creates tables), once,
+    /// before any client starts.
+    fn setup(&self) -> impl Future<Output = Result<(), String>> + Send;
+
+    /// Opens the client for `worker` (0-based). An error here records nothing: no operation was
+    /// attempted.
+    fn connect(&self, worker: usize) -> impl Future<Output = Result<Self::Client, String>> + Send;
+}
+
+/// One process's connection to the system. It performs one operation at a time.
+pub trait Client: Send + 'static {
+    /// Performs `op`. The runner bounds it with the operation timeout, so a client need not time
+    /// out on its own; it must report a lost connection as [`Completion::Info`] unless it knows
+    /// the request was never sent.
+    fn invoke(&mut self, op: &Invocation) -> impl Future<Output = Completion> + Send;
+}

@@ -1,0 +1,20 @@
+//! Drives many concurrent clients against a real system and records what they saw as a
+//! history the checker can judge.
+//!
+//! A [`Target`] opens [`Client`]s; a [`Workload`](workload::Workload) says which operations
+//! they issue; [`run`] (or [`run_blocking`]) drives them, appending every invocation and
+//! completion to a JSON Lines file as it happens, and returns a [`Summary`].
+
+mod client;
+mod journal;
+mod op;
+mod runner;
+mod summary;
+pub mod workload;
+
+pub use client::{Client, Target};
+pub use op::{Completion, Invocation};
+pub use runner::{run, run_blocking, RunConfig, RunError};
+pub use summary::{format_micros, Latency, Summary};
+pub use tokio_util::sync::CancellationToken;
+pub use workload::{Workload, WorkloadKind};

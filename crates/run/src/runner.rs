@@ -1,0 +1,466 @@
+//! The run: concurrent workers, each a Jepsen-style process issuing one operation at a time,
+//! recording every invocation and completion in the journal.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::journal::{Journal, JournalHandle};
+use crate::summary::{Latency, Summary};
+use crate::workload::Workload;
+use crate::{Client, Completion, Invocation, Target};
+
+/// How to run a workload.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub workload: Workload,
+    /// Stop after this many operations (not counting the final reads).
+    pub ops: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    /// At most this many operations per second over all clients.
+    pub rate: Option<f64>,
+    /// Seeds every worker's generator: the same seed issues the same operations.
+    pub seed: u64,
+    /// An operation still unanswered after this long is recorded as indeterminate (`info`).
+    pub op_timeout: Duration,
+    /// The JSON Lines file the history is appended to.
+    pub history: PathBuf,
+    /// Force every batch of events to disk, not only to the operating system.
+    pub fsync: bool,
+    /// Draw a progress bar on standard error (only when it is a terminal).
+    pub progress: bool,
+}
+
+impl RunConfig {
+    /// 1000 operations, no rate limit, seed 0, a 5 s operation timeout, no progress bar.
+    pub fn new(workload: Workload, history: impl Into<PathBuf>) -> RunConfig {
+        RunConfig {
+            workload,
+            ops: Some(1000),
+            duration: None,
+            rate: None,
+            seed: 0,
+            op_timeout: Duration::from_secs(5),
+            history: history.into(),
+            fsync: false,
+            progress: false,
+        }
+    }
+}
+
+/// Why a run could not produce a history.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot write the history to {path}: {source}")]
+    History {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot prepare the target: {0}")]
+    Setup(String),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Runs the workload against `target` until the budget is spent or `stop` is cancelled, and
+/// returns the run's figures. The history is in `config.history`.
+pub async fn run<T: Target>(
+    target: Arc<T>,
+    config: &RunConfig,
+    stop: CancellationToken,
+) -> Result<Summary, RunError> {
+    let history_error = |source| RunError::History {
+        path: config.history.clone(),
+        source,
+    };
+    target.setup().await.map_err(RunError::Setup)?;
+    let journal = Journal::open(&config.history, config.fsync).map_err(history_error)?;
+    let shared = Arc::new(Shared {
+        journal: journal.handle(),
+        budget: Budget {
+            remaining: config.ops.map(AtomicU64::new),
+            deadline: config.duration.map(|d| Instant::now() + d),
+        },
+        pace: config.rate.map(Pace::new),
+        counts: Counts::default(),
+        next_process: AtomicI64::new(config.workload.clients as i64),
+        op_timeout: config.op_timeout,
+        stop: stop.clone(),
+    });
+    let started = Instant::now();
+    let progress = config.progress.then(|| progress_bar(config));
+    let ticker = progress.clone().map(|bar| {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                bar.show(&shared.counts, started);
+            }
+        })
+    });
+
+    let workers: Vec<_> = (0..config.workload.clients)
+        .map(|worker| {
+            let generator = config.workload.generator(config.seed, worker);
+            tokio::spawn(work(
+                Arc::clone(&target),
+                Arc::clone(&shared),
+                worker,
+                generator,
+            ))
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for worker in workers {
+        // A worker that panicked (a bug in a client) loses only its own figures; what it
+        // recorded is in the journal.
+        if let Ok(worker_tally) = worker.await {
+            tally.merge(worker_tally);
+        }
+    }
+    if !stop.is_cancelled() && !shared.journal.failed() {
+        let final_reads = config.workload.final_reads();
+        if !final_reads.is_empty() {
+            tally
+                .merge(read_finally(&*target, &shared, config.workload.clients, final_reads).await);
+        }
+    }
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    if let Some(bar) = &progress {
+        bar.show(&shared.counts, started);
+        bar.bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed();
+    journal.close().map_err(history_error)?;
+
+    let counts = &shared.counts;
+    let operations = counts.ok.load(Ordering::Relaxed)
+        + counts.fail.load(Ordering::Relaxed)
+        + counts.info.load(Ordering::Relaxed);
+    Ok(Summary {
+        target: target.describe(),
+        workload: format!(
+            "{} over {} key{}",
+            config.workload.kind,
+            config.workload.keys,
+            if config.workload.keys == 1 { "" } else { "s" }
+        ),
+        clients: config.workload.clients,
+        operations,
+        ok: counts.ok.load(Ordering::Relaxed),
+        fail: counts.fail.load(Ordering::Relaxed),
+        info: counts.info.load(Ordering::Relaxed),
+        connect_errors: counts.connect_errors.load(Ordering::Relaxed),
+        elapsed,
+        throughput: operations as f64 / elapsed.as_secs_f64().max(1e-9),
+        latency: Latency::of(&mut tally.latencies),
+        errors: tally.errors,
+        interrupted: stop.is_cancelled(),
+    })
+}
+
+/// Runs on a runtime of its own; Ctrl-C stops the run cleanly (operations in flight are
+/// recorded as indeterminate) and the summary still comes back.
+pub fn run_blocking<T: Target>(target: T, config: &RunConfig) -> Result<Summary, RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    runtime.block_on(async {
+        let stop = CancellationToken::new();
+        let on_interrupt = stop.clone();
+        let interrupt = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_interrupt.cancel();
+            }
+        });
+        let summary = run(Arc::new(target), config, stop).await;
+        interrupt.abort();
+        summary
+    })
+}
+
+/// State the workers share.
+struct Shared {
+    journal: JournalHandle,
+    budget: Budget,
+    pace: Option<Pace>,
+    counts: Counts,
+    /// Process ids for fresh processes: a worker whose operation ended indeterminately carries
+    /// on as a new process, since its old one may still be acting on the system.
+    next_process: AtomicI64,
+    op_timeout: Duration,
+    stop: CancellationToken,
+}
+
+struct Budget {
+    remaining: Option<AtomicU64>,
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    /// Takes one operation from the budget; false once it is spent.
+    fn take(&self) -> bool {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return false;
+        }
+        match &self.remaining {
+            Some(remaining) => remaining
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+            None => true,
+        }
+    }
+}
+
+/// A global rate limit: every operation takes the next free slot, `interval` after the last.
+struct Pace {
+    start: Instant,
+    interval_nanos: u64,
+    next_nanos: AtomicU64,
+}
+
+impl Pace {
+    fn new(per_second: f64) -> Pace {
+        Pace {
+            start: Instant::now(),
+            interval_nanos: (1e9 / per_second.max(1e-3)) as u64,
+            next_nanos: AtomicU64::new(0),
+        }
+    }
+
+    async fn wait(&self) {
+        let now = self.start.elapsed().as_nanos() as u64;
+        let slot = self
+            .next_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
+                Some(next.max(now) + self.interval_nanos)
+            })
+            .map_or(now, |next| next.max(now));
+        if slot > now {
+            tokio::time::sleep(Duration::from_nanos(slot - now)).await;
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    ok: AtomicU64,
+    fail: AtomicU64,
+    info: AtomicU64,
+    connect_errors: AtomicU64,
+}
+
+impl Counts {
+    fn count(&self, completion: &Completion) {
+        let counter = match completion {
+            Completion::Ok(_) => &self.ok,
+            Completion::Fail(_) => &self.fail,
+            Completion::Info(_) => &self.info,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What one worker measured.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<u64>,
+    errors: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn record(&mut self, latency: Duration, completion: &Completion) {
+        self.latencies.push(latency.as_nanos() as u64);
+        if let Completion::Fail(error) | Completion::Info(error) = completion {
+            self.error(error);
+        }
+    }
+
+    fn error(&mut self, message: &str) {
+        *self.errors.entry(message.to_string()).or_default() += 1;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies.extend(other.latencies);
+        for (message, count) in other.errors {
+            *self.errors.entry(message).or_default() += count;
+        }
+    }
+}
+
+/// One worker: connect, then issue operations until the budget is spent or the run stops.
+async fn work<T: Target>(
+    target: Arc<T>,
+    shared: Arc<Shared>,
+    worker: usize,
+    mut generator: crate::workload::Generator,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut process = worker as i64;
+    let mut client: Option<T::Client> = None;
+    let mut backoff = Duration::from_millis(10);
+    loop {
+        if shared.stop.is_cancelled() || shared.journal.failed() || !shared.budget.take() {
+            break;
+        }
+        if let Some(pace) = &shared.pace {
+            tokio::select! {
+                () = pace.wait() => {}
+                () = shared.stop.cancelled() => break,
+            }
+        }
+        let Some(connected) = client.as_mut() else {
+            let attempt = tokio::select! {
+                attempt = tokio::time::timeout(shared.op_timeout, target.connect(worker)) => attempt,
+                () = shared.stop.cancelled() => break,
+            };
+            match attempt {
+                Ok(Ok(opened)) => {
+                    client = Some(opened);
+                    backoff = Duration::from_millis(10);
+                }
+                Ok(Err(error)) => {
+                    connect_failed(&shared, &mut tally, &error, &mut backoff).await;
+                }
+                Err(_) => {
+                    connect_failed(&shared, &mut tally, "connect timed out", &mut backoff).await;
+                }
+            }
+            continue;
+        };
+        if let Some(pause) = generator.pause() {
+            tokio::time::sleep(pause).await;
+        }
+        let op = generator.next_op();
+        let completion = perform(&shared, connected, process, &op, &mut tally).await;
+        generator.observe(&op, &completion);
+        if completion.is_info() {
+            client = None;
+            process = shared.next_process.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if let (Some(connected), false) = (client.as_mut(), shared.stop.is_cancelled()) {
+        if let Some(op) = generator.finish() {
+            perform(&shared, connected, process, &op, &mut tally).await;
+        }
+    }
+    tally
+}
+
+async fn connect_failed(shared: &Shared, tally: &mut Tally, error: &str, backoff: &mut Duration) {
+    shared.counts.connect_errors.fetch_add(1, Ordering::Relaxed);
+    tally.error(&format!("connect: {error}"));
+    tokio::select! {
+        () = tokio::time::sleep(*backoff) => {}
+        () = shared.stop.cancelled() => {}
+    }
+    *backoff = (*backoff * 2).min(Duration::from_secs(1));
+}
+
+/// Performs one operation and records it: the invocation before the request leaves, the
+/// completion after the answer, waiting until the completion is written.
+async fn perform<C: Client>(
+    shared: &Shared,
+    client: &mut C,
+    process: i64,
+    op: &Invocation,
+    tally: &mut Tally,
+) -> Completion {
+    shared.journal.invoke(process, op);
+    let started = Instant::now();
+    let completion = tokio::select! {
+        answer = tokio::time::timeout(shared.op_timeout, client.invoke(op)) => {
+            answer.unwrap_or_else(|_| Completion::Info("timed out".to_string()))
+        }
+        () = shared.stop.cancelled() => Completion::Info("interrupted".to_string()),
+    };
+    let latency = started.elapsed();
+    let seq = shared.journal.complete(process, op, &completion);
+    shared.journal.written(seq).await;
+    shared.counts.count(&completion);
+    tally.record(latency, &completion);
+    completion
+}
+
+/// The final reads, by a fresh process with a connection of its own.
+async fn read_finally<T: Target>(
+    target: &T,
+    shared: &Shared,
+    worker: usize,
+    reads: Vec<Invocation>,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut process = shared.next_process.fetch_add(1, Ordering::Relaxed);
+    let mut client = None;
+    for op in reads {
+        for _attempt in 0..3 {
+            if client.is_none() {
+                match tokio::time::timeout(shared.op_timeout, target.connect(worker)).await {
+                    Ok(Ok(opened)) => client = Some(opened),
+                    Ok(Err(error)) => tally.error(&format!("final read: connect: {error}")),
+                    Err(_) => tally.error("final read: connect timed out"),
+                }
+            }
+            let Some(connected) = client.as_mut() else {
+                continue;
+            };
+            let completion = perform(shared, connected, process, &op, &mut tally).await;
+            if !completion.is_info() {
+                break;
+            }
+            client = None;
+            process = shared.next_process.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    tally
+}
+
+/// The progress bar, sized in operations when the run has an operation budget, else in seconds.
+#[derive(Clone)]
+struct Progress {
+    bar: ProgressBar,
+    in_operations: bool,
+}
+
+fn progress_bar(config: &RunConfig) -> Progress {
+    let (len, in_operations) = match (config.ops, config.duration) {
+        (Some(ops), _) => (ops, true),
+        (None, Some(duration)) => (duration.as_secs().max(1), false),
+        (None, None) => (0, false),
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let template = "{spinner} {elapsed_precise} [{wide_bar}] {msg}, {eta} left";
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Progress { bar, in_operations }
+}
+
+impl Progress {
+    fn show(&self, counts: &Counts, started: Instant) {
+        let fail = counts.fail.load(Ordering::Relaxed);
+        let info = counts.info.load(Ordering::Relaxed);
+        let done = counts.ok.load(Ordering::Relaxed) + fail + info;
+        let seconds = started.elapsed().as_secs_f64();
+        self.bar.set_position(if self.in_operations {
+            done
+        } else {
+            seconds as u64
+        });
+        self.bar.set_message(format!(
+            "{done} ops, {:.0}/s, {fail} fail, {info} info",
+            done as f64 / seconds.max(1e-9)
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! What a run did: counts, throughput, latency percentiles, errors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The figures of one run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub target: String,
+    pub workload: String,
+    pub clients: usize,
+    /// Operations recorded (invoked), including the final reads.
+    pub operations: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// Attempts to connect that failed; they record nothing.
+    pub connect_errors: u64,
+    #[serde(serialize_with = "as_seconds")]
+    pub elapsed: Duration,
+    /// Operations per second over the whole run.
+    pub throughput: f64,
+    pub latency: Latency,
+    /// Error messages of fail and info completions and of failed connects, with their counts.
+    pub errors: BTreeMap<String, u64>,
+    /// Whether Ctrl-C (or the caller) stopped the run early.
+    pub interrupted: bool,
+}
+
+/// Latency percentiles of completed operations, in microseconds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    pub p50_us: f64,
+    pub p90_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
+impl Latency {
+    /// Percentiles of `nanos`, which it sorts.
+    pub fn of(nanos: &mut [u64]) -> Latency {
+        if nanos.is_empty() {
+            return Latency::default();
+        }
+        nanos.sort_unstable();
+        let at = |q: f64| {
+            let index = ((nanos.len() as f64 * q).ceil() as usize).clamp(1, nanos.len()) - 1;
+            nanos[index] as f64 / 1000.0
+        };
+        Latency {
+            p50_us: at(0.50),
+            p90_us: at(0.90),
+            p99_us: at(0.99),
+            max_us: at(1.0),
+        }
+    }
+}
+
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// Formats microseconds with a unit a person reads at a glance.
+pub fn format_micros(us: f64) -> String {
+    if us >= 1_000_000.0 {
+        format!("{:.2} s", us / 1_000_000.0)
+    } else if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "target:     {}", self.target)?;
+        writeln!(
+            f,
+            "workload:   {} with {} clients",
+            self.workload, self.clients
+        )?;
+        writeln!(
+            f,
+            "operations: {} in {:.2} s, {:.0} ops/s{}",
+            self.operations,
+            self.elapsed.as_secs_f64(),
+            self.throughput,
+            if self.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(
+            f,
+            "outcomes:   {} ok, {} fail, {} info (indeterminate)",
+            self.ok, self.fail, self.info
+        )?;
+        writeln!(
+            f,
+            "latency:    p50 {}  p90 {}  p99 {}  max {}",
+            format_micros(self.latency.p50_us),
+            format_micros(self.latency.p90_us),
+            format_micros(self.latency.p99_us),
+            format_micros(self.latency.max_us)
+        )?;
+        if self.connect_errors > 0 {
+            writeln!(f, "connects:   {} failed", self.connect_errors)?;
+        }
+        if !self.errors.is_empty() {
+            writeln!(f, "errors:")?;
+            let mut errors: Vec<_> = self.errors.iter().collect();
+            errors.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (message, count) in errors.iter().take(8) {
+                writeln!(f, "  {count:>8} × {message}")?;
+            }
+            if errors.len() > 8 {
+                writeln!(f, "  ... and {} other messages", errors.len() - 8)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_observed_values() {
+        let mut nanos: Vec<u64> = (1..=100).map(|n| n * 1000).collect();
+        let latency = Latency::of(&mut nanos);
+        assert_eq!(latency.p50_us, 50.0);
+        assert_eq!(latency.p99_us, 99.0);
+        assert_eq!(latency.max_us, 100.0);
+    }
+}
