@@ -101,7 +101,7 @@ impl Workload {
     /// The key names the workload uses, in the order generators number them. With one key the
     /// history carries no key at all (create-once always names its keys).
     pub fn key(&self, index: usize) -> Option<Value> {
-        (self.keys > 1 || self.kind == WorkloadKind::CreateOnce).then(|| Value::Int(index as i64))
+        (self.keys > 1 || self.kind == WorkloadKind::CreateOnce).then_some(Value::Int(index as i64))
     }
 
     pub fn generator(&self, seed: u64, worker: usize) -> Generator {
