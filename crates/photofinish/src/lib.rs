@@ -41,6 +41,7 @@ pub mod terminal;
 pub use photofinish_check as checker;
 pub use photofinish_history as history;
 pub use photofinish_report as report;
+pub use photofinish_run as runner;
 
 use std::path::Path;
 
@@ -85,6 +86,8 @@ pub enum Error {
     },
     #[error("{0}")]
     Check(checker::CheckError),
+    #[error(transparent)]
+    Run(#[from] runner::RunError),
 }
 
 fn run_check(history: &History, origin: &str, request: &CheckRequest) -> Result<Report, Error> {
@@ -121,4 +124,59 @@ pub fn check_text(
     let history = history::read_str(text, origin, request.format)?;
     let report = run_check(&history, origin, request)?;
     Ok((history, report))
+}
+
+/// A run and the checker's verdict on the history it recorded.
+#[derive(Debug)]
+pub struct Checked {
+    pub summary: runner::Summary,
+    pub history: History,
+    pub report: Report,
+}
+
+/// Runs a workload against `target` (see [`runner::run_blocking`]; Ctrl-C stops it cleanly),
+/// then reads back the history file the run wrote and checks it against the workload's model.
+///
+/// Reading back the file rather than keeping the operations in memory checks exactly what was
+/// recorded on disk.
+///
+/// ```
+/// use photofinish::runner::targets::exec::ExecTarget;
+/// use photofinish::runner::{RunConfig, Workload, WorkloadKind};
+///
+/// let dir = std::env::temp_dir().join(format!("pf-doc-run-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let state = dir.join("counter.json");
+/// let history = dir.join("history.jsonl");
+/// let _ = std::fs::remove_file(&history);
+/// let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/exec/file_counter.py");
+///
+/// // A counter behind an exclusive lock: every increment is kept.
+/// let workload = Workload::new(WorkloadKind::Counter, 1, 4);
+/// let target = ExecTarget::new(
+///     "python3",
+///     vec![script.into(), state.display().to_string(), "--lock".into()],
+///     workload.clone(),
+/// );
+/// let mut config = RunConfig::new(workload, &history);
+/// config.ops = Some(100);
+/// let checked = photofinish::run_and_check(target, &config, Default::default()).unwrap();
+/// assert_eq!(checked.report.verdict, photofinish::checker::Verdict::Valid);
+/// println!("{}", checked.summary);
+/// ```
+pub fn run_and_check<T: runner::Target>(
+    target: T,
+    config: &runner::RunConfig,
+    options: CheckOptions,
+) -> Result<Checked, Error> {
+    let summary = runner::run_blocking(target, config)?;
+    let mut request = CheckRequest::new(config.workload.kind.model());
+    request.format = Some(Format::JsonLines);
+    request.options = options;
+    let (history, report) = check_path(&config.history, &request)?;
+    Ok(Checked {
+        summary,
+        history,
+        report,
+    })
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod run_command;
+
 use photofinish::checker::{NilReads, Report, MODELS};
 use photofinish::history::{read_path, Format, History, Value};
 use photofinish::{check_path, report, terminal, CheckRequest};
@@ -30,6 +32,10 @@ enum Command {
     /// statistics, and with --model the check's verdict and counterexample. Exit code 0 when
     /// the page is written (`check --html` also gives the verdict's exit code), 2 on bad input.
     Report(ReportArgs),
+    /// Drive concurrent clients against a real system, record the history as it happens,
+    /// then check it: the summary (throughput, latency, errors), then the verdict with the same
+    /// exit codes as `check`. Ctrl-C stops the run; operations in flight are recorded as info.
+    Run(run_command::RunArgs),
     /// List the models and what they check.
     Models,
 }
@@ -113,7 +119,7 @@ struct CheckFlags {
     nil_reads: Option<NilReadsArg>,
 }
 
-fn usage_error(message: String) -> ExitCode {
+pub(crate) fn usage_error(message: String) -> ExitCode {
     eprintln!("photofinish: {message}");
     ExitCode::from(2)
 }
@@ -145,14 +151,14 @@ fn request(model: &str, args: &CheckFlags) -> Result<CheckRequest, ExitCode> {
     Ok(request)
 }
 
-fn warn(history: &History) {
+pub(crate) fn warn(history: &History) {
     for warning in &history.warnings {
         eprintln!("photofinish: warning: {warning}");
     }
 }
 
 /// Writes the HTML report of `file` to `output`, titled with the file's name.
-fn write_html(
+pub(crate) fn write_html(
     output: &Path,
     file: &Path,
     history: &History,
@@ -225,6 +231,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Report(args) => run_report(args),
+        Command::Run(args) => run_command::run(args),
         Command::Models => {
             for m in MODELS {
                 println!(

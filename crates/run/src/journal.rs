@@ -149,6 +149,8 @@ impl JournalHandle {
     /// Records how `op` ended; returns its sequence number.
     pub fn complete(&self, process: i64, op: &Invocation, completion: &Completion) -> u64 {
         let (kind, value, error) = match completion {
+            // An operation that returns nothing echoes its argument, as Jepsen's histories do.
+            Completion::Ok(Value::Null) => (EventKind::Ok, op.value.clone(), None),
             Completion::Ok(result) => (EventKind::Ok, result.clone(), None),
             Completion::Fail(error) => (EventKind::Fail, op.value.clone(), Some(error)),
             Completion::Info(error) => (EventKind::Info, op.value.clone(), Some(error)),

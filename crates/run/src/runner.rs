@@ -309,7 +309,32 @@ async fn work<T: Target>(
     let mut client: Option<T::Client> = None;
     let mut backoff = Duration::from_millis(10);
     loop {
-        if shared.stop.is_cancelled() || shared.journal.failed() || !shared.budget.take() {
+        if shared.stop.is_cancelled() || shared.journal.failed() {
+            break;
+        }
+        let Some(connected) = client.as_mut() else {
+            let attempt = tokio::select! {
+                attempt = tokio::time::timeout(shared.op_timeout, target.connect(worker)) => attempt,
+                () = shared.stop.cancelled() => break,
+            };
+            let error = match attempt {
+                Ok(Ok(opened)) => {
+                    client = Some(opened);
+                    backoff = Duration::from_millis(10);
+                    continue;
+                }
+                Ok(Err(error)) => error,
+                Err(_) => "connect timed out".to_string(),
+            };
+            // A failed connect spends an operation of the budget, so that a run against a
+            // system that is gone for good still ends.
+            if !shared.budget.take() {
+                break;
+            }
+            connect_failed(&shared, &mut tally, &error, &mut backoff).await;
+            continue;
+        };
+        if !shared.budget.take() {
             break;
         }
         if let Some(pace) = &shared.pace {
@@ -318,25 +343,6 @@ async fn work<T: Target>(
                 () = shared.stop.cancelled() => break,
             }
         }
-        let Some(connected) = client.as_mut() else {
-            let attempt = tokio::select! {
-                attempt = tokio::time::timeout(shared.op_timeout, target.connect(worker)) => attempt,
-                () = shared.stop.cancelled() => break,
-            };
-            match attempt {
-                Ok(Ok(opened)) => {
-                    client = Some(opened);
-                    backoff = Duration::from_millis(10);
-                }
-                Ok(Err(error)) => {
-                    connect_failed(&shared, &mut tally, &error, &mut backoff).await;
-                }
-                Err(_) => {
-                    connect_failed(&shared, &mut tally, "connect timed out", &mut backoff).await;
-                }
-            }
-            continue;
-        };
         if let Some(pause) = generator.pause() {
             tokio::time::sleep(pause).await;
         }

@@ -647,16 +647,42 @@ impl<'m, M: Model> Search<'m, M> {
     /// What may be linearized next at a return: the returning operation itself first (the
     /// common case in a correct history), then any other open operation, then one more
     /// indeterminate operation of each kind still available.
+    ///
+    /// Identical operations are interchangeable, so of several candidates that are the same
+    /// model operation only the one that must return first is tried: any linearization that
+    /// places another of them first stays legal when the two swap places, and reaches the same
+    /// states. The returning operation must return first of all, and an indeterminate
+    /// operation never has to return. Without this, k concurrent `add 1`s make k! orders.
     fn candidates(&self, config: &Config, open: &[(usize, u32)]) -> Candidates {
         let pos = config.pos;
-        let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
+        let PEvent::Return(target) = self.events[pos as usize] else {
+            unreachable!("candidates are only needed at returns");
+        };
+        let target_class = self.class_of_op[target as usize];
+        // (model class, its open operation that returns first)
+        let mut earliest: SmallVec<[(u32, u32); 16]> = SmallVec::new();
         for &(slot, op) in open {
             let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
-            if !linearized && self.return_pos[op as usize] != pos {
-                candidates.push(Candidate::Open(op));
+            let class = self.class_of_op[op as usize];
+            if linearized || op == target || class == target_class {
+                continue;
+            }
+            match earliest.iter_mut().find(|(c, _)| *c == class) {
+                Some(entry) => {
+                    if self.return_pos[op as usize] < self.return_pos[entry.1 as usize] {
+                        entry.1 = op;
+                    }
+                }
+                None => earliest.push((class, op)),
             }
         }
+        let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
+        candidates.extend(earliest.iter().map(|&(_, op)| Candidate::Open(op)));
         for (class, members) in self.indeterminate_members.iter().enumerate() {
+            let model_class = self.indeterminate_model_class[class];
+            if model_class == target_class || earliest.iter().any(|&(c, _)| c == model_class) {
+                continue;
+            }
             let invoked = members.partition_point(|&o| self.invoke_pos[o as usize] < pos);
             if invoked == 0 {
                 continue;

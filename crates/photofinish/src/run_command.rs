@@ -1,0 +1,189 @@
+//! `photofinish run`: drive a workload against a real system, then check what was recorded.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use photofinish::checker::CheckOptions;
+use photofinish::runner::targets::exec::ExecTarget;
+use photofinish::runner::{RunConfig, Target, Workload, WorkloadKind};
+use photofinish::{run_and_check, terminal};
+
+use crate::{usage_error, warn, write_html};
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(subcommand)]
+    target: TargetArgs,
+}
+
+#[derive(clap::Subcommand)]
+enum TargetArgs {
+    /// Any program speaking photofinish's JSON Lines protocol, one instance per client:
+    /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
+    /// answers {"type":"ok","value":..}, {"type":"fail","error":..} (certainly no effect) or
+    /// {"type":"info","error":..} (unknown) per line on stdout. Before the run one instance gets
+    /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset.
+    Exec {
+        #[command(flatten)]
+        run: RunFlags,
+        /// The program and its arguments, after `--`. No shell is involved.
+        #[arg(last = true, required = true, value_name = "PROGRAM")]
+        command: Vec<String>,
+    },
+}
+
+/// What every target shares: the workload, the load, the recording and the check.
+#[derive(clap::Args)]
+struct RunFlags {
+    /// The workload: register, cas-register, counter, set, queue, mutex, create-once.
+    #[arg(long, short)]
+    workload: String,
+    /// Independent keys (objects) the operations spread over; each is checked on its own.
+    #[arg(long, default_value_t = 1)]
+    keys: usize,
+    /// Concurrent clients, each a process in the history.
+    #[arg(long, short, default_value_t = 10)]
+    clients: usize,
+    /// Stop after this many operations (default 1000, or unlimited with --duration).
+    #[arg(long, short = 'n')]
+    ops: Option<u64>,
+    /// Stop after this long, e.g. 30s or 2m.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// At most this many operations per second, over all clients.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seed for the operations each client issues (default: from the clock, and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// An operation unanswered after this long is recorded as indeterminate (info).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    op_timeout: Duration,
+    /// The history file to write (default: runs/<workload>-<time>.jsonl). It must not exist yet.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Force every batch of events to disk, so a crash of the machine loses nothing either.
+    #[arg(long)]
+    fsync: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Give the checker at most this long, then answer "unknown" (exit 3).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    check_timeout: Option<Duration>,
+    /// Also write the HTML report to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Print the summary and the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    match args.target {
+        TargetArgs::Exec { run, command } => {
+            let Some((program, rest)) = command.split_first() else {
+                return usage_error("exec needs a program after `--`".into());
+            };
+            with_workload(run, |workload| {
+                ExecTarget::new(program, rest.to_vec(), workload.clone())
+            })
+        }
+    }
+}
+
+/// Parses the workload, builds the target for it, runs and checks.
+fn with_workload<T: Target>(flags: RunFlags, target: impl FnOnce(&Workload) -> T) -> ExitCode {
+    let kind: WorkloadKind = match flags.workload.parse() {
+        Ok(kind) => kind,
+        Err(message) => return usage_error(message),
+    };
+    if flags.clients == 0 || flags.keys == 0 {
+        return usage_error("--clients and --keys must be at least 1".into());
+    }
+    let workload = Workload::new(kind, flags.keys, flags.clients);
+    let target = target(&workload);
+    run_target(target, workload, flags)
+}
+
+fn run_target<T: Target>(target: T, workload: Workload, flags: RunFlags) -> ExitCode {
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let history = match flags.output {
+        Some(path) => path,
+        None => {
+            let dir = PathBuf::from("runs");
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                return usage_error(format!("cannot create {}: {e}", dir.display()));
+            }
+            dir.join(format!("{}-{}.jsonl", workload.kind, started.as_secs()))
+        }
+    };
+    if std::fs::metadata(&history).is_ok_and(|m| m.len() > 0) {
+        return usage_error(format!(
+            "{} already holds a history; give another file with --output",
+            history.display()
+        ));
+    }
+    if let Some(rate) = flags.rate {
+        if !(rate.is_finite() && rate > 0.0) {
+            return usage_error(format!("--rate must be a positive number, got {rate}"));
+        }
+    }
+    let seed = flags.seed.unwrap_or(started.as_nanos() as u64 % 1_000_000);
+    let mut config = RunConfig::new(workload, &history);
+    config.ops = flags.ops.or(if flags.duration.is_some() {
+        None
+    } else {
+        Some(1000)
+    });
+    config.duration = flags.duration;
+    config.rate = flags.rate;
+    config.seed = seed;
+    config.op_timeout = flags.op_timeout;
+    config.fsync = flags.fsync;
+    config.progress = !flags.quiet && !flags.json;
+    let options = CheckOptions {
+        timeout: flags.check_timeout,
+        ..CheckOptions::default()
+    };
+    if !flags.json {
+        eprintln!(
+            "photofinish: {} by {} clients, seed {seed}, history {}",
+            target.describe(),
+            config.workload.clients,
+            history.display()
+        );
+    }
+    let checked = match run_and_check(target, &config, options) {
+        Ok(checked) => checked,
+        Err(e) => return usage_error(e.to_string()),
+    };
+    warn(&checked.history);
+    if let Some(html) = &flags.html {
+        if let Err(code) = write_html(html, &history, &checked.history, Some(&checked.report)) {
+            return code;
+        }
+    }
+    if flags.json {
+        let both = serde_json::json!({
+            "seed": seed,
+            "history": history,
+            "summary": checked.summary,
+            "report": checked.report,
+        });
+        println!("{both:#}");
+    } else {
+        println!("{}", checked.summary);
+        print!("{}", terminal::render(&checked.report));
+        println!("history: {}", history.display());
+        println!(
+            "rerun the same operations with --seed {seed}; recheck with: photofinish check --model {} {}",
+            config.workload.kind.model(),
+            history.display()
+        );
+    }
+    ExitCode::from(checked.report.verdict.exit_code() as u8)
+}

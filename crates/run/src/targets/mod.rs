@@ -1,0 +1,3 @@
+//! The systems photofinish can drive.
+
+pub mod exec;
