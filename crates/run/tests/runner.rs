@@ -67,7 +67,7 @@ impl Target for MemoryCounter {
 impl Client for MemoryClient {
     async fn invoke(&mut self, op: &Invocation) -> Completion {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.hang_every > 0 && call % self.hang_every == 0 {
+        if self.hang_every > 0 && call.is_multiple_of(self.hang_every) {
             std::future::pending::<()>().await;
         }
         match op.f.as_str() {
