@@ -1,0 +1,131 @@
+//! `photofinish run` end to end, with the exec target and the tiny client program in
+//! examples/exec: verdicts, and what survives when photofinish is killed or interrupted.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CLIENT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/exec/file_counter.py"
+);
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("photofinish-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// `photofinish run exec` of the file counter, with `extra` flags before `--`.
+fn run_command(history: &PathBuf, state: &str, lock: bool, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_photofinish"));
+    command.args(["run", "exec", "--workload", "counter", "--quiet", "--output"]);
+    command.arg(history).args(extra).args(["--", "python3", CLIENT]);
+    command.arg(scratch(state));
+    if lock {
+        command.arg("--lock");
+    }
+    command
+}
+
+fn output(mut command: Command) -> Output {
+    command.output().expect("photofinish runs")
+}
+
+fn check(history: &PathBuf) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_photofinish"))
+        .args(["check", "--model", "counter"])
+        .arg(history)
+        .output()
+        .expect("photofinish runs")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_racy_file_counter_is_caught_and_a_locked_one_passes() {
+    let flags = ["--clients", "20", "--ops", "2000", "--seed", "1"];
+    let racy = scratch("racy.jsonl");
+    let out = output(run_command(&racy, "racy.json", false, &flags));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("2001 in"), "{}", text(&out));
+    assert!(text(&out).contains("Not linearizable"), "{}", text(&out));
+
+    let locked = scratch("locked.jsonl");
+    let out = output(run_command(&locked, "locked.json", true, &flags));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("VALID"), "{}", text(&out));
+}
+
+#[test]
+fn a_run_never_appends_to_an_existing_history() {
+    let history = scratch("existing.jsonl");
+    std::fs::write(&history, "{}\n").unwrap();
+    let out = output(run_command(&history, "existing.json", true, &[]));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("already holds a history"));
+}
+
+fn lines(history: &PathBuf) -> usize {
+    std::fs::read_to_string(history).map_or(0, |t| t.lines().count())
+}
+
+/// Starts a long run and returns it once `history` has at least `min_lines` lines.
+fn start_long_run(history: &PathBuf, state: &str, min_lines: usize) -> Child {
+    let mut command = run_command(history, state, true, &["--clients", "20", "--duration", "60s"]);
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("photofinish starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lines(history) < min_lines {
+        assert!(Instant::now() < deadline, "the run recorded too little");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn after_sigkill_the_history_on_disk_is_complete_and_checkable() {
+    let history = scratch("killed.jsonl");
+    let mut run = start_long_run(&history, "killed.json", 400);
+    run.kill().unwrap(); // SIGKILL: no chance to clean up
+    run.wait().unwrap();
+    let recorded = std::fs::read_to_string(&history).unwrap();
+    // Every line but possibly a torn last one is a whole event.
+    let whole = recorded.lines().filter(|l| l.ends_with('}')).count();
+    assert!(whole + 1 >= recorded.lines().count());
+    let out = check(&history);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // At most one operation per process was left without its completion.
+    let invokes = recorded.matches(r#""type":"invoke""#).count();
+    let completions = recorded.matches(r#""type":"ok""#).count();
+    assert!(invokes >= completions && invokes - completions <= 20);
+}
+
+#[test]
+fn ctrl_c_ends_the_run_with_a_verdict_and_no_pending_operation() {
+    let history = scratch("interrupted.jsonl");
+    let run = start_long_run(&history, "interrupted.json", 400);
+    let status = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("(interrupted)"), "{}", text(&out));
+    let recorded = std::fs::read_to_string(&history).unwrap();
+    let invokes = recorded.matches(r#""type":"invoke""#).count();
+    let completions = recorded.lines().count() - invokes;
+    assert_eq!(invokes, completions, "every invocation has its completion");
+}
