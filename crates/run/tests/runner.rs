@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use photofinish_check::models::check_model;
 use photofinish_check::{CheckOptions, Verdict};
@@ -203,4 +204,135 @@ async fn a_rate_limit_paces_the_run() {
     .unwrap();
     // 50 operations at 500/s take at least 98 ms (the first goes at once).
     assert!(summary.elapsed >= Duration::from_millis(95), "{summary}");
+}
+
+/// A correct implementation of every workload's object, in memory: each operation takes
+/// effect atomically under one lock, between two short random delays so operations overlap.
+struct MemoryObjects {
+    kind: WorkloadKind,
+    objects: Objects,
+}
+
+type Objects = Arc<std::sync::Mutex<HashMap<Option<Value>, Object>>>;
+
+#[derive(Default)]
+struct Object {
+    value: Value,
+    count: i64,
+    items: Vec<Value>,
+    taken: bool,
+}
+
+impl Target for MemoryObjects {
+    type Client = MemoryObjectsClient;
+
+    fn describe(&self) -> String {
+        format!("memory {}", self.kind)
+    }
+
+    async fn setup(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn connect(&self, _worker: usize) -> Result<MemoryObjectsClient, String> {
+        Ok(MemoryObjectsClient {
+            kind: self.kind,
+            objects: Arc::clone(&self.objects),
+        })
+    }
+}
+
+struct MemoryObjectsClient {
+    kind: WorkloadKind,
+    objects: Objects,
+}
+
+impl MemoryObjectsClient {
+    fn apply(&self, op: &Invocation) -> Completion {
+        use WorkloadKind::*;
+        let mut objects = self.objects.lock().unwrap();
+        let object = objects.entry(op.key.clone()).or_default();
+        let done = Completion::Ok(Value::Null);
+        match (self.kind, op.f.as_str()) {
+            (Register | CasRegister, "read") => Completion::Ok(object.value.clone()),
+            (Register | CasRegister, "write") => {
+                object.value = op.value.clone();
+                done
+            }
+            (CasRegister, "cas") => match op.value.as_list() {
+                Some([expected, new]) if *expected == object.value => {
+                    object.value = new.clone();
+                    done
+                }
+                _ => Completion::Fail("value differs".into()),
+            },
+            (Counter, "read") => Completion::Ok(Value::Int(object.count)),
+            (Counter, "add") => {
+                object.count += op.value.as_i64().unwrap_or(1);
+                done
+            }
+            (Set, "read") => {
+                let mut items = object.items.clone();
+                items.sort();
+                Completion::Ok(Value::List(items))
+            }
+            (Set, "add") | (Queue, "enqueue") => {
+                object.items.push(op.value.clone());
+                done
+            }
+            (Queue, "dequeue") if object.items.is_empty() => Completion::Ok(Value::Null),
+            (Queue, "dequeue") => Completion::Ok(object.items.remove(0)),
+            (Mutex, "acquire") if object.taken => Completion::Fail("held".into()),
+            (Mutex, "release") if !object.taken => Completion::Fail("not held".into()),
+            (Mutex, "acquire" | "release") => {
+                object.taken = !object.taken;
+                done
+            }
+            (CreateOnce, "create") if object.taken => Completion::Ok(Value::from("exists")),
+            (CreateOnce, "create") => {
+                object.taken = true;
+                Completion::Ok(Value::from("created"))
+            }
+            (_, other) => Completion::Fail(format!("unknown operation {other}")),
+        }
+    }
+}
+
+impl Client for MemoryObjectsClient {
+    async fn invoke(&mut self, op: &Invocation) -> Completion {
+        tokio::time::sleep(jitter()).await;
+        let completion = self.apply(op);
+        tokio::time::sleep(jitter()).await;
+        completion
+    }
+}
+
+/// Up to 300 µs, from the standard library's randomly keyed hasher.
+fn jitter() -> Duration {
+    use std::hash::{BuildHasher, RandomState};
+    Duration::from_micros(RandomState::new().hash_one(Instant::now()) % 300)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_workload_on_a_correct_system_is_valid() {
+    for kind in WorkloadKind::ALL {
+        for keys in [1, 3] {
+            let name = format!("correct-{kind}-{keys}");
+            let mut config = RunConfig::new(Workload::new(kind, keys, 20), history_path(&name));
+            config.ops = Some(2000);
+            let target = MemoryObjects {
+                kind,
+                objects: Arc::default(),
+            };
+            run(Arc::new(target), &config, CancellationToken::new())
+                .await
+                .unwrap();
+            let history = read_path(&config.history, None).unwrap();
+            let started = Instant::now();
+            let report =
+                check_model(kind.model(), None, None, &history, &CheckOptions::default()).unwrap();
+            eprintln!("{name}: checked in {:?}", started.elapsed());
+            assert_eq!(report.verdict, Verdict::Valid, "{name}: {report:?}");
+        }
+    }
 }

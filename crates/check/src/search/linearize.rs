@@ -345,6 +345,24 @@ impl<'m, M: Model> Search<'m, M> {
             || self.reaches(state, observation)
     }
 
+    /// An open observation not yet linearized that `config`'s state can no longer grow into.
+    /// Like the next observation, it will be linearized after everything placed so far. This is
+    /// what stops the search from placing an operation that a concurrent read, still open,
+    /// shows had not happened yet: without it, the mistake is found only when that read
+    /// returns, after every combination of the operations in between has been tried.
+    fn open_observation_out_of_reach(
+        &mut self,
+        config: &Config,
+        open: &[(usize, u32)],
+    ) -> Option<u32> {
+        open.iter().find_map(|&(slot, op)| {
+            let linearized = config.lin[slot / 64] & (1u64 << (slot % 64)) != 0;
+            // Non-observations have no deadline (`NONE`), so they never qualify.
+            let prunable = !linearized && config.pos > self.reset_deadline[op as usize];
+            (prunable && !self.reaches(config.state, op)).then_some(op)
+        })
+    }
+
     fn reaches(&mut self, state: u32, observation: u32) -> bool {
         let class = self.class_of_op[observation as usize];
         let key = (u64::from(state) << 32) | u64::from(class);
@@ -558,8 +576,12 @@ impl<'m, M: Model> Search<'m, M> {
             self.note_depth(&config, Some(observation));
             return;
         }
-        // The operations open here, found once for both uses below.
+        // The operations open here, found once for the uses below.
         let open: OpenOps = self.open_at(config.pos).collect();
+        if let Some(observation) = self.open_observation_out_of_reach(&config, &open) {
+            self.note_depth(&config, Some(observation));
+            return;
+        }
         let target_preserves = self.place_preserving_ops(&mut config, &open);
         let memo_state = if self.doomed(config.state, config.pos) {
             DOOMED
@@ -653,7 +675,7 @@ impl<'m, M: Model> Search<'m, M> {
     /// places another of them first stays legal when the two swap places, and reaches the same
     /// states. The returning operation must return first of all, and an indeterminate
     /// operation never has to return. Without this, k concurrent `add 1`s make k! orders.
-    fn candidates(&self, config: &Config, open: &[(usize, u32)]) -> Candidates {
+    fn candidates(&mut self, config: &Config, open: &[(usize, u32)]) -> Candidates {
         let pos = config.pos;
         let PEvent::Return(target) = self.events[pos as usize] else {
             unreachable!("candidates are only needed at returns");
@@ -677,7 +699,18 @@ impl<'m, M: Model> Search<'m, M> {
             }
         }
         let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
-        candidates.extend(earliest.iter().map(|&(_, op)| Candidate::Open(op)));
+        // When the returning operation only observes, try first what lets it observe at once:
+        // in a correct history that is the write it saw, and the search goes straight on.
+        let mut opens: SmallVec<[(bool, u32); 16]> = SmallVec::new();
+        for &(_, op) in &earliest {
+            let enables = self.read_only[target as usize]
+                && self
+                    .step(config.state, self.class_of_op[op as usize])
+                    .is_some_and(|next| self.step(next, target_class).is_some());
+            opens.push((!enables, op));
+        }
+        opens.sort_by_key(|&(later, _)| later);
+        candidates.extend(opens.iter().map(|&(_, op)| Candidate::Open(op)));
         for (class, members) in self.indeterminate_members.iter().enumerate() {
             let model_class = self.indeterminate_model_class[class];
             if model_class == target_class || earliest.iter().any(|&(c, _)| c == model_class) {
