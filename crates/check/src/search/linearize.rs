@@ -699,14 +699,18 @@ impl<'m, M: Model> Search<'m, M> {
             }
         }
         let mut candidates: Candidates = smallvec::smallvec![Candidate::Target];
-        // When the returning operation only observes, try first what lets it observe at once:
-        // in a correct history that is the write it saw, and the search goes straight on.
+        // Try first what lets the returning operation take effect at once: in a correct
+        // history that is the write a read saw, or the enqueue a dequeue took, and the search
+        // goes straight on.
+        // (Only when it cannot take effect now: probing interns states, which for big states
+        // such as sets costs more than the order saves.)
+        let target_blocked = self.step(config.state, target_class).is_none();
         let mut opens: SmallVec<[(bool, u32); 16]> = SmallVec::new();
         for &(_, op) in &earliest {
-            let enables = self.read_only[target as usize]
+            let enables = target_blocked
                 && self
                     .step(config.state, self.class_of_op[op as usize])
-                    .is_some_and(|next| self.step(next, target_class).is_some());
+                .is_some_and(|next| self.step(next, target_class).is_some());
             opens.push((!enables, op));
         }
         opens.sort_by_key(|&(later, _)| later);
