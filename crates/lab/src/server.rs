@@ -97,18 +97,13 @@ fn error(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn strategy<S: std::str::FromStr<Err = String>>(name: &str) -> Result<S, Response> {
-    name.parse()
-        .map_err(|message| error(StatusCode::NOT_FOUND, message))
-}
-
 async fn create_object(
     State(replica): State<Replica>,
     Path((name, fingerprint)): Path<(String, String)>,
 ) -> Response {
-    let strategy: CreateStrategy = match strategy(&name) {
+    let strategy: CreateStrategy = match name.parse() {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     let created = strategy.create(&replica.store, &fingerprint).await;
     Json(json!({ "result": if created { "created" } else { "exists" } })).into_response()
@@ -124,9 +119,9 @@ async fn add_to_counter(
     Path((name, key)): Path<(String, String)>,
     Json(body): Json<Amount>,
 ) -> Response {
-    let strategy: CounterStrategy = match strategy(&name) {
+    let strategy: CounterStrategy = match name.parse() {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     let value = strategy
         .add(&replica.store, &replica.state, &key, body.amount)
@@ -148,9 +143,9 @@ async fn add_condition(
     Path((name, key)): Path<(String, String)>,
     Json(body): Json<Condition>,
 ) -> Response {
-    let strategy: StatusStrategy = match strategy(&name) {
+    let strategy: StatusStrategy = match name.parse() {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     match strategy
         .add_condition(&replica.store, &key, body.condition)
