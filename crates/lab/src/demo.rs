@@ -107,6 +107,8 @@ pub enum DemoError {
     },
     #[error("{scenario}: {message}")]
     Scenario { scenario: String, message: String },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// Runs every scenario in turn, each against a lab of its own, and checks each history.
@@ -138,10 +140,7 @@ pub fn demo_blocking(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| DemoError::Scenario {
-            scenario: "demo".to_string(),
-            message: format!("cannot start the runtime: {source}"),
-        })?;
+        .map_err(DemoError::Runtime)?;
     runtime.block_on(demo(options))
 }
 

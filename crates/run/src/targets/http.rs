@@ -503,8 +503,12 @@ enum Answer {
     Unknown,
 }
 
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+fn line_and_column(text: &str, mut offset: usize) -> (usize, usize) {
+    offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before
         .rsplit('\n')
