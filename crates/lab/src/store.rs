@@ -15,7 +15,8 @@ use rand::Rng;
 /// How the simulated database behaves.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreConfig {
-    /// The shortest and longest round trip; each call waits a random time in between.
+    /// The shortest and longest round trip; each call waits a random time in between. Tokio's
+    /// timer rounds sleeps up to whole milliseconds, so in practice a call takes 1-2 ms.
     pub latency: (Duration, Duration),
     /// How long a new object stays invisible to the cache in front of the objects table, as a
     /// read replica or a cache refreshed in the background lags its primary.
