@@ -1,3 +1,4 @@
 //! The systems photofinish can drive.
 
 pub mod exec;
+pub mod http;

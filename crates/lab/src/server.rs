@@ -1,0 +1,165 @@
+//! The lab's HTTP service: N replicas, each its own listener on 127.0.0.1, all sharing one
+//! store, as a service behind a load balancer shares its database.
+//!
+//! The strategy is part of each request's path, so one lab serves every strategy and a
+//! workload file picks the one it drives.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{Store, StoreConfig};
+use crate::strategies::{CounterStrategy, CreateStrategy, ReplicaState, StatusStrategy};
+
+/// A running lab. Dropping it stops every replica.
+pub struct Lab {
+    addresses: Vec<SocketAddr>,
+    store: Arc<Store>,
+    stop: CancellationToken,
+}
+
+impl Lab {
+    /// Starts `replicas` replicas (at least one) over a fresh store, each on an ephemeral port
+    /// of 127.0.0.1. Must be called within a Tokio runtime, which then serves the requests.
+    pub async fn start(replicas: usize, config: StoreConfig) -> std::io::Result<Lab> {
+        let store = Arc::new(Store::new(config));
+        let stop = CancellationToken::new();
+        let mut addresses = Vec::new();
+        for _ in 0..replicas.max(1) {
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+            addresses.push(listener.local_addr()?);
+            let app = router(Replica {
+                store: Arc::clone(&store),
+                state: Arc::new(ReplicaState::default()),
+            });
+            let stopped = stop.clone().cancelled_owned();
+            tokio::spawn(async move {
+                // Serving ends only when the lab stops; accept errors are retried inside.
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
+            });
+        }
+        Ok(Lab {
+            addresses,
+            store,
+            stop,
+        })
+    }
+
+    /// The replicas' base URLs, such as `http://127.0.0.1:40123`.
+    pub fn urls(&self) -> Vec<String> {
+        self.addresses
+            .iter()
+            .map(|address| format!("http://{address}"))
+            .collect()
+    }
+
+    /// The shared store, to look at the ground truth after a run.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// What one replica's handlers see: the shared store and the replica's own state.
+#[derive(Clone)]
+struct Replica {
+    store: Arc<Store>,
+    state: Arc<ReplicaState>,
+}
+
+fn router(replica: Replica) -> Router {
+    Router::new()
+        .route("/objects/{strategy}/{fingerprint}", post(create_object))
+        .route("/counters/{strategy}/{key}/add", post(add_to_counter))
+        .route("/counters/{key}", get(read_counter))
+        .route("/statuses/{strategy}/{key}/conditions", post(add_condition))
+        .route("/statuses/{key}", get(read_status))
+        .with_state(replica)
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+async fn create_object(
+    State(replica): State<Replica>,
+    Path((name, fingerprint)): Path<(String, String)>,
+) -> Response {
+    let strategy: CreateStrategy = match name.parse() {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let created = strategy.create(&replica.store, &fingerprint).await;
+    Json(json!({ "result": if created { "created" } else { "exists" } })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Amount {
+    amount: i64,
+}
+
+async fn add_to_counter(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+    Json(body): Json<Amount>,
+) -> Response {
+    let strategy: CounterStrategy = match name.parse() {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let value = strategy
+        .add(&replica.store, &replica.state, &key, body.amount)
+        .await;
+    Json(json!({ "value": value })).into_response()
+}
+
+async fn read_counter(State(replica): State<Replica>, Path(key): Path<String>) -> Response {
+    Json(json!({ "value": replica.store.counter(&key).await })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Condition {
+    condition: i64,
+}
+
+async fn add_condition(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+    Json(body): Json<Condition>,
+) -> Response {
+    let strategy: StatusStrategy = match name.parse() {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    match strategy
+        .add_condition(&replica.store, &key, body.condition)
+        .await
+    {
+        Some(version) => Json(json!({ "version": version })).into_response(),
+        None => error(
+            StatusCode::CONFLICT,
+            "gave up after too many conflicting writes".to_string(),
+        ),
+    }
+}
+
+async fn read_status(State(replica): State<Replica>, Path(key): Path<String>) -> Response {
+    let status = replica.store.status(&key).await;
+    Json(json!({ "version": status.version, "conditions": status.conditions })).into_response()
+}

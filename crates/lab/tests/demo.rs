@@ -1,0 +1,61 @@
+//! The whole demo, with its defaults: every racy strategy caught, every fix passed.
+
+use std::sync::{Arc, Mutex};
+
+use photofinish_lab::{demo_blocking, DemoOptions, DemoRow, Expectation};
+
+#[test]
+fn the_default_demo_catches_every_race_and_passes_every_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress_seen = Arc::clone(&seen);
+    let options = DemoOptions {
+        dir: Some(dir.path().to_path_buf()),
+        progress: Some(Arc::new(move |row: &DemoRow| {
+            progress_seen.lock().unwrap().push(row.strategy);
+        })),
+        ..DemoOptions::default()
+    };
+    let report = demo_blocking(&options).unwrap();
+    let table = report.to_string();
+    println!("{table}");
+    assert!(report.succeeded(), "{table}");
+    assert_eq!(report.exit_code(), 0);
+    assert_eq!(seen.lock().unwrap().len(), report.rows.len());
+    for row in &report.rows {
+        assert!(row.history.starts_with(dir.path()));
+        assert!(row.ops >= options.ops - options.clients as u64, "{row}");
+        assert_eq!(
+            row.finding.is_some(),
+            row.expected == Expectation::Racy,
+            "{row}"
+        );
+    }
+    let racy: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.expected == Expectation::Racy)
+        .map(|r| (r.strategy, r.replicas))
+        .collect();
+    assert_eq!(
+        racy,
+        [
+            ("cached-check-then-create", 3),
+            ("read-modify-write", 3),
+            ("local-lock", 3),
+            ("write-back", 3)
+        ]
+    );
+    assert!(table.contains("demo passed"), "{table}");
+}
+
+#[test]
+fn a_bad_history_directory_is_an_error_not_a_panic() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let options = DemoOptions {
+        dir: Some(file.path().join("under-a-file")),
+        ..DemoOptions::default()
+    };
+    let error = demo_blocking(&options).unwrap_err().to_string();
+    assert!(error.contains("cannot use"), "{error}");
+}
