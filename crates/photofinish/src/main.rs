@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod demo_command;
 mod run_command;
 
 use photofinish::checker::{NilReads, Report, MODELS};
@@ -36,6 +37,12 @@ enum Command {
     /// then check it: the summary (throughput, latency, errors), then the verdict with the same
     /// exit codes as `check`. Ctrl-C stops the run; operations in flight are recorded as info.
     Run(run_command::RunArgs),
+    /// The race lab: start, in this process on loopback, a small HTTP service with the classic
+    /// races and their fixes (create-once through a lagging cache vs a unique create, counter by
+    /// read-modify-write vs atomic add vs a per-replica lock, status write-back vs a version
+    /// check), drive each with concurrent clients, check every history and print a table.
+    /// Exit code 0 exactly when every race is caught and every fix passes.
+    Demo(demo_command::DemoArgs),
     /// List the models and what they check.
     Models,
 }
@@ -232,6 +239,7 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(args),
         Command::Report(args) => run_report(args),
         Command::Run(args) => run_command::run(args),
+        Command::Demo(args) => demo_command::run(args),
         Command::Models => {
             for m in MODELS {
                 println!(

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::CheckOptions;
 use photofinish::runner::targets::exec::ExecTarget;
+use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::{RunConfig, Target, Workload, WorkloadKind};
 use photofinish::{run_and_check, terminal};
 
@@ -19,6 +20,15 @@ pub struct RunArgs {
 
 #[derive(clap::Subcommand)]
 enum TargetArgs {
+    /// Your own HTTP service, described by a workload file (TOML): the workload, the base URL
+    /// (or several replicas), and one request template per operation with the statuses that
+    /// mean ok and fail and a JSON pointer to the result. See the README.
+    Http {
+        /// The workload file.
+        file: PathBuf,
+        #[command(flatten)]
+        run: RunFlags,
+    },
     /// Any program speaking photofinish's JSON Lines protocol, one instance per client:
     /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
     /// answers {"type":"ok","value":..}, {"type":"fail","error":..} (certainly no effect) or
@@ -36,12 +46,14 @@ enum TargetArgs {
 /// What every target shares: the workload, the load, the recording and the check.
 #[derive(clap::Args)]
 struct RunFlags {
-    /// The workload: register, cas-register, counter, set, queue, mutex, create-once.
+    /// The workload: register, cas-register, counter, set, queue, mutex, create-once (for
+    /// http, the workload file says).
     #[arg(long, short)]
-    workload: String,
-    /// Independent keys (objects) the operations spread over; each is checked on its own.
-    #[arg(long, default_value_t = 1)]
-    keys: usize,
+    workload: Option<String>,
+    /// Independent keys (objects) the operations spread over; each is checked on its own (for
+    /// http, the workload file says).
+    #[arg(long)]
+    keys: Option<usize>,
     /// Concurrent clients, each a process in the history.
     #[arg(long, short, default_value_t = 10)]
     clients: usize,
@@ -82,6 +94,23 @@ struct RunFlags {
 
 pub fn run(args: RunArgs) -> ExitCode {
     match args.target {
+        TargetArgs::Http { file, run } => {
+            if run.workload.is_some() || run.keys.is_some() {
+                return usage_error(format!(
+                    "the workload and its keys come from {}; drop --workload and --keys",
+                    file.display()
+                ));
+            }
+            let spec = match HttpSpec::from_path(&file) {
+                Ok(spec) => spec,
+                Err(e) => return usage_error(e.to_string()),
+            };
+            let workload = spec.workload(run.clients.max(1));
+            match HttpTarget::new(spec) {
+                Ok(target) => run_target(target, workload, run),
+                Err(e) => usage_error(format!("{}: {e}", file.display())),
+            }
+        }
         TargetArgs::Exec { run, command } => {
             let Some((program, rest)) = command.split_first() else {
                 return usage_error("exec needs a program after `--`".into());
@@ -95,19 +124,26 @@ pub fn run(args: RunArgs) -> ExitCode {
 
 /// Parses the workload, builds the target for it, runs and checks.
 fn with_workload<T: Target>(flags: RunFlags, target: impl FnOnce(&Workload) -> T) -> ExitCode {
-    let kind: WorkloadKind = match flags.workload.parse() {
+    let Some(name) = &flags.workload else {
+        return usage_error("--workload is required".into());
+    };
+    let kind: WorkloadKind = match name.parse() {
         Ok(kind) => kind,
         Err(message) => return usage_error(message),
     };
-    if flags.clients == 0 || flags.keys == 0 {
+    let keys = flags.keys.unwrap_or(1);
+    if flags.clients == 0 || keys == 0 {
         return usage_error("--clients and --keys must be at least 1".into());
     }
-    let workload = Workload::new(kind, flags.keys, flags.clients);
+    let workload = Workload::new(kind, keys, flags.clients);
     let target = target(&workload);
     run_target(target, workload, flags)
 }
 
 fn run_target<T: Target>(target: T, workload: Workload, flags: RunFlags) -> ExitCode {
+    if flags.clients == 0 {
+        return usage_error("--clients must be at least 1".into());
+    }
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

@@ -21,8 +21,18 @@ fn scratch(name: &str) -> PathBuf {
 /// `photofinish run exec` of the file counter, with `extra` flags before `--`.
 fn run_command(history: &PathBuf, state: &str, lock: bool, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_photofinish"));
-    command.args(["run", "exec", "--workload", "counter", "--quiet", "--output"]);
-    command.arg(history).args(extra).args(["--", "python3", CLIENT]);
+    command.args([
+        "run",
+        "exec",
+        "--workload",
+        "counter",
+        "--quiet",
+        "--output",
+    ]);
+    command
+        .arg(history)
+        .args(extra)
+        .args(["--", "python3", CLIENT]);
     command.arg(scratch(state));
     if lock {
         command.arg("--lock");
@@ -80,7 +90,12 @@ fn lines(history: &PathBuf) -> usize {
 
 /// Starts a long run and returns it once `history` has at least `min_lines` lines.
 fn start_long_run(history: &PathBuf, state: &str, min_lines: usize) -> Child {
-    let mut command = run_command(history, state, true, &["--clients", "20", "--duration", "60s"]);
+    let mut command = run_command(
+        history,
+        state,
+        true,
+        &["--clients", "20", "--duration", "60s"],
+    );
     let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,4 +143,16 @@ fn ctrl_c_ends_the_run_with_a_verdict_and_no_pending_operation() {
     let invokes = recorded.matches(r#""type":"invoke""#).count();
     let completions = recorded.lines().count() - invokes;
     assert_eq!(invokes, completions, "every invocation has its completion");
+}
+
+#[test]
+fn the_demo_catches_every_race_and_passes_every_fix() {
+    let dir = scratch("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_photofinish"))
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .output()
+        .expect("photofinish runs");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("demo passed"), "{}", text(&out));
 }

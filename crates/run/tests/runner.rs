@@ -2,10 +2,10 @@
 //! must let the checker tell a racy counter from a correct one, and timeouts and interruptions
 //! must leave a complete, checkable history.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use photofinish_check::models::check_model;

@@ -710,7 +710,7 @@ impl<'m, M: Model> Search<'m, M> {
             let enables = target_blocked
                 && self
                     .step(config.state, self.class_of_op[op as usize])
-                .is_some_and(|next| self.step(next, target_class).is_some());
+                    .is_some_and(|next| self.step(next, target_class).is_some());
             opens.push((!enables, op));
         }
         opens.sort_by_key(|&(later, _)| later);
