@@ -10,6 +10,7 @@ mod journal;
 mod op;
 mod runner;
 mod summary;
+pub mod targets;
 pub mod workload;
 
 pub use client::{Client, Target};
