@@ -8,7 +8,6 @@
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use photofinish_history::Value;
@@ -268,7 +267,6 @@ impl Target for RedisTarget {
             variant: self.variant,
             token: format!("worker-{worker}-connection-{n}"),
             lock_ttl_ms: self.lock_ttl.as_millis().max(1) as u64,
-            scripts: Arc::clone(&SCRIPTS),
         })
     }
 }
@@ -282,23 +280,21 @@ struct Scripts {
     release: Script,
 }
 
-static SCRIPTS: std::sync::LazyLock<Arc<Scripts>> = std::sync::LazyLock::new(|| {
-    Arc::new(Scripts {
-        cas: Script::new(
-            "local v = redis.call('GET', KEYS[1])
-             if (ARGV[3] == '1' and v == false) or (ARGV[3] ~= '1' and v == ARGV[1]) then
-               redis.call('SET', KEYS[1], ARGV[2])
-               return 1
-             end
-             return 0",
-        ),
-        release: Script::new(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then
-               return redis.call('DEL', KEYS[1])
-             end
-             return 0",
-        ),
-    })
+static SCRIPTS: std::sync::LazyLock<Scripts> = std::sync::LazyLock::new(|| Scripts {
+    cas: Script::new(
+        "local v = redis.call('GET', KEYS[1])
+         if (ARGV[3] == '1' and v == false) or (ARGV[3] ~= '1' and v == ARGV[1]) then
+           redis.call('SET', KEYS[1], ARGV[2])
+           return 1
+         end
+         return 0",
+    ),
+    release: Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then
+           return redis.call('DEL', KEYS[1])
+         end
+         return 0",
+    ),
 });
 
 /// One worker's connection.
@@ -311,7 +307,6 @@ pub struct RedisClient {
     /// What this client writes as a lock's or a created object's owner.
     token: String,
     lock_ttl_ms: u64,
-    scripts: Arc<Scripts>,
 }
 
 /// Why an operation did not complete normally, already judged as fail or info.
@@ -392,8 +387,7 @@ impl RedisClient {
                         op.value
                     )));
                 };
-                let swapped: i64 = self
-                    .scripts
+                let swapped: i64 = SCRIPTS
                     .cas
                     .key(&key)
                     .arg(encode(expected))
@@ -456,8 +450,7 @@ impl RedisClient {
                 Ok(echo)
             }
             (RedisVariant::SetNxOwned, "release") => {
-                let deleted: i64 = self
-                    .scripts
+                let deleted: i64 = SCRIPTS
                     .release
                     .key(&key)
                     .arg(&self.token)
