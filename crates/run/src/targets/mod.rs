@@ -2,3 +2,5 @@
 
 pub mod exec;
 pub mod http;
+pub mod postgres;
+pub mod redis;

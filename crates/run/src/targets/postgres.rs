@@ -1,0 +1,658 @@
+//! PostgreSQL as the system under test: a counter, a register and create-once mapped onto SQL
+//! the ways applications write them, some right and some with the read-modify-write races that
+//! a weaker isolation level lets through.
+
+use std::fmt;
+use std::str::FromStr;
+
+use photofinish_history::Value;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{IsolationLevel, NoTls, Statement};
+
+use crate::{Client, Completion, Invocation, Target, WorkloadKind};
+
+/// How a workload's operations map onto SQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PostgresVariant {
+    /// counter: `UPDATE SET v = v + 1`, which the row lock serializes.
+    UpdateAdd,
+    /// counter: SELECT v, then `UPDATE SET v = read + 1` in one transaction. Under READ
+    /// COMMITTED two transactions read the same v and both write its successor; stronger levels
+    /// refuse the second writer.
+    SelectUpdate,
+    /// counter: `SELECT ... FOR UPDATE`, then UPDATE: the lock is taken by the read.
+    ForUpdate,
+    /// counter: SELECT then UPDATE at SERIALIZABLE, retrying serialization failures.
+    Serializable,
+    /// create-once: SELECT, then INSERT into a table without a unique constraint. Under READ
+    /// COMMITTED concurrent creators all see no row and all insert.
+    CheckThenInsert,
+    /// create-once: `INSERT ... ON CONFLICT DO NOTHING` on a primary key.
+    UniqueInsert,
+    /// register: SELECT and UPDATE of one row per key.
+    Update,
+    /// cas-register: as `update`, with cas as `UPDATE ... WHERE v = expected`.
+    ConditionalUpdate,
+}
+
+impl PostgresVariant {
+    const ALL: [PostgresVariant; 8] = [
+        PostgresVariant::UpdateAdd,
+        PostgresVariant::SelectUpdate,
+        PostgresVariant::ForUpdate,
+        PostgresVariant::Serializable,
+        PostgresVariant::CheckThenInsert,
+        PostgresVariant::UniqueInsert,
+        PostgresVariant::Update,
+        PostgresVariant::ConditionalUpdate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PostgresVariant::UpdateAdd => "update-add",
+            PostgresVariant::SelectUpdate => "select-update",
+            PostgresVariant::ForUpdate => "for-update",
+            PostgresVariant::Serializable => "serializable",
+            PostgresVariant::CheckThenInsert => "check-then-insert",
+            PostgresVariant::UniqueInsert => "unique-insert",
+            PostgresVariant::Update => "update",
+            PostgresVariant::ConditionalUpdate => "conditional-update",
+        }
+    }
+
+    /// The variants that implement `kind`, the correct one first: it is the default. Empty for
+    /// workloads this target does not run.
+    pub fn for_workload(kind: WorkloadKind) -> &'static [PostgresVariant] {
+        match kind {
+            WorkloadKind::Counter => &[
+                PostgresVariant::UpdateAdd,
+                PostgresVariant::SelectUpdate,
+                PostgresVariant::ForUpdate,
+                PostgresVariant::Serializable,
+            ],
+            WorkloadKind::CreateOnce => &[
+                PostgresVariant::UniqueInsert,
+                PostgresVariant::CheckThenInsert,
+            ],
+            WorkloadKind::Register => &[PostgresVariant::Update],
+            WorkloadKind::CasRegister => &[PostgresVariant::ConditionalUpdate],
+            WorkloadKind::Set | WorkloadKind::Queue | WorkloadKind::Mutex => &[],
+        }
+    }
+
+    pub fn default_for(kind: WorkloadKind) -> Result<PostgresVariant, String> {
+        PostgresVariant::for_workload(kind)
+            .first()
+            .copied()
+            .ok_or_else(|| unsupported(kind))
+    }
+
+    /// The variant called `name` among those of `kind`, with an error listing them otherwise.
+    pub fn parse(kind: WorkloadKind, name: &str) -> Result<PostgresVariant, String> {
+        let variants = PostgresVariant::for_workload(kind);
+        if variants.is_empty() {
+            return Err(unsupported(kind));
+        }
+        variants
+            .iter()
+            .copied()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown postgres variant `{name}` for the {kind} workload: expected {}",
+                    names(variants)
+                )
+            })
+    }
+
+    /// Whether the variant is meant to be linearizable at `isolation`. The read-then-write
+    /// variants are safe exactly when the isolation level catches their race.
+    pub fn is_safe(self, isolation: Isolation) -> bool {
+        match self {
+            PostgresVariant::SelectUpdate => isolation != Isolation::ReadCommitted,
+            PostgresVariant::CheckThenInsert => isolation == Isolation::Serializable,
+            _ => true,
+        }
+    }
+}
+
+fn unsupported(kind: WorkloadKind) -> String {
+    let supported: Vec<_> = WorkloadKind::ALL
+        .into_iter()
+        .filter(|k| !PostgresVariant::for_workload(*k).is_empty())
+        .map(|k| k.model())
+        .collect();
+    format!(
+        "the postgres target does not run the {kind} workload: it runs {}",
+        supported.join(", ")
+    )
+}
+
+fn names(variants: &[PostgresVariant]) -> String {
+    variants
+        .iter()
+        .map(|v| v.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for PostgresVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PostgresVariant {
+    type Err = String;
+
+    /// Any workload's variant; [`PostgresVariant::parse`] also checks it fits the workload.
+    fn from_str(name: &str) -> Result<PostgresVariant, String> {
+        PostgresVariant::ALL
+            .into_iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown postgres variant `{name}`: expected one of {}",
+                    names(&PostgresVariant::ALL)
+                )
+            })
+    }
+}
+
+/// The isolation level of every client's transactions (the `serializable` variant always uses
+/// SERIALIZABLE).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    #[default]
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl Isolation {
+    const ALL: [Isolation; 3] = [
+        Isolation::ReadCommitted,
+        Isolation::RepeatableRead,
+        Isolation::Serializable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read-committed",
+            Isolation::RepeatableRead => "repeatable-read",
+            Isolation::Serializable => "serializable",
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+impl fmt::Display for Isolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Isolation {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Isolation, String> {
+        Isolation::ALL
+            .into_iter()
+            .find(|i| i.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = Isolation::ALL.iter().map(|i| i.name()).collect();
+                format!(
+                    "unknown isolation level `{name}`: expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// How often the `serializable` variant retries a transaction the server aborted as a
+/// serialization failure before it reports the increment as failed.
+pub const SERIALIZABLE_ATTEMPTS: usize = 20;
+
+/// A PostgreSQL database and the workload to run in it.
+pub struct PostgresTarget {
+    config: String,
+    kind: WorkloadKind,
+    variant: PostgresVariant,
+    isolation: Isolation,
+    keys: usize,
+}
+
+impl PostgresTarget {
+    /// `config` is a libpq-style connection string (`host=127.0.0.1 port=5432 user=... dbname=...`)
+    /// or a `postgresql://` URL. `keys` is the workload's number of keys: setup creates a row
+    /// for each, so that the variants that lock a row have one to lock.
+    pub fn new(
+        config: &str,
+        kind: WorkloadKind,
+        variant: PostgresVariant,
+        isolation: Isolation,
+        keys: usize,
+    ) -> Result<PostgresTarget, String> {
+        if !PostgresVariant::for_workload(kind).contains(&variant) {
+            PostgresVariant::parse(kind, variant.name())?;
+        }
+        config
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| format!("bad postgres connection string: {e}"))?;
+        Ok(PostgresTarget {
+            config: config.to_string(),
+            kind,
+            variant,
+            isolation,
+            keys: keys.max(1),
+        })
+    }
+
+    fn table(&self) -> &'static str {
+        match self.kind {
+            WorkloadKind::Counter => "photofinish_counter",
+            WorkloadKind::CreateOnce => "photofinish_created",
+            _ => "photofinish_register",
+        }
+    }
+
+    async fn open(&self) -> Result<tokio_postgres::Client, String> {
+        let (client, connection) = tokio_postgres::connect(&self.config, NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        // The connection task ends by itself once the client is dropped or the socket fails;
+        // its error then reaches the client's pending query.
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
+    async fn prepare(&self, client: &tokio_postgres::Client) -> Result<Sql, tokio_postgres::Error> {
+        let table = self.table();
+        let prepare = |sql: String| async move { client.prepare(&sql).await };
+        Ok(match self.kind {
+            WorkloadKind::Counter => Sql::Counter {
+                read: prepare(format!("SELECT v FROM {table} WHERE k = $1")).await?,
+                add: prepare(format!("UPDATE {table} SET v = v + $2 WHERE k = $1")).await?,
+                select: prepare(format!(
+                    "SELECT v FROM {table} WHERE k = $1{}",
+                    if self.variant == PostgresVariant::ForUpdate {
+                        " FOR UPDATE"
+                    } else {
+                        ""
+                    }
+                ))
+                .await?,
+                set: prepare(format!("UPDATE {table} SET v = $2 WHERE k = $1")).await?,
+            },
+            WorkloadKind::CreateOnce => Sql::Create {
+                check: prepare(format!("SELECT 1 FROM {table} WHERE k = $1 LIMIT 1")).await?,
+                insert: prepare(format!(
+                    "INSERT INTO {table} (k, owner) VALUES ($1, $2){}",
+                    if self.variant == PostgresVariant::UniqueInsert {
+                        " ON CONFLICT (k) DO NOTHING"
+                    } else {
+                        ""
+                    }
+                ))
+                .await?,
+            },
+            _ => Sql::Register {
+                read: prepare(format!("SELECT v FROM {table} WHERE k = $1")).await?,
+                write: prepare(format!("UPDATE {table} SET v = $2 WHERE k = $1")).await?,
+                cas: prepare(format!(
+                    "UPDATE {table} SET v = $3 WHERE k = $1 AND v IS NOT DISTINCT FROM $2"
+                ))
+                .await?,
+            },
+        })
+    }
+}
+
+impl Target for PostgresTarget {
+    type Client = PostgresClient;
+
+    fn describe(&self) -> String {
+        let config = self.config.parse::<tokio_postgres::Config>().ok();
+        let port = config
+            .as_ref()
+            .and_then(|c| c.get_ports().first().copied())
+            .map_or(String::new(), |p| format!(" port {p}"));
+        let isolation = if self.variant == PostgresVariant::Serializable {
+            Isolation::Serializable
+        } else {
+            self.isolation
+        };
+        format!(
+            "postgres{port} ({} by {} at {isolation})",
+            self.kind, self.variant
+        )
+    }
+
+    async fn setup(&self) -> Result<(), String> {
+        let client = self.open().await?;
+        let table = self.table();
+        let last = self.keys - 1;
+        let schema = match self.kind {
+            WorkloadKind::Counter => format!(
+                "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint NOT NULL);
+                 INSERT INTO {table} SELECT k, 0 FROM generate_series(0, {last}) AS k;"
+            ),
+            WorkloadKind::CreateOnce => format!(
+                "CREATE TABLE {table} (k bigint{}, owner text NOT NULL);",
+                if self.variant == PostgresVariant::UniqueInsert {
+                    " PRIMARY KEY"
+                } else {
+                    " NOT NULL"
+                }
+            ),
+            _ => format!(
+                "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint);
+                 INSERT INTO {table} SELECT k, NULL FROM generate_series(0, {last}) AS k;"
+            ),
+        };
+        client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {table}; {schema}"))
+            .await
+            .map_err(|e| format!("creating {table}: {e}"))
+    }
+
+    async fn connect(&self, worker: usize) -> Result<PostgresClient, String> {
+        let client = self.open().await?;
+        client
+            .batch_execute(&format!(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
+                self.isolation.sql()
+            ))
+            .await
+            .map_err(|e| e.to_string())?;
+        let sql = self.prepare(&client).await.map_err(|e| e.to_string())?;
+        Ok(PostgresClient {
+            client,
+            sql,
+            variant: self.variant,
+            owner: format!("worker-{worker}"),
+        })
+    }
+}
+
+/// The statements a client runs, prepared once per connection.
+enum Sql {
+    Counter {
+        read: Statement,
+        add: Statement,
+        /// The read of a read-modify-write, with FOR UPDATE in the `for-update` variant.
+        select: Statement,
+        set: Statement,
+    },
+    Create {
+        check: Statement,
+        insert: Statement,
+    },
+    Register {
+        read: Statement,
+        write: Statement,
+        cas: Statement,
+    },
+}
+
+/// One worker's connection.
+pub struct PostgresClient {
+    client: tokio_postgres::Client,
+    sql: Sql,
+    variant: PostgresVariant,
+    /// What this client writes as the creator of a row.
+    owner: String,
+}
+
+type OpResult = Result<Value, Completion>;
+
+/// An error the server reported means the statement, and the transaction around it, was
+/// rolled back, unless the connection itself went down with it (class 08, 57: shutdown or
+/// termination, 58 and XX: the server's own failure), when even a COMMIT may have gone
+/// through. An error without a code is the connection's: unknown.
+fn judge(error: tokio_postgres::Error) -> Completion {
+    let message = error.to_string();
+    match error.code() {
+        Some(code) if !["08", "57", "58", "XX"].contains(&&code.code()[..2]) => {
+            Completion::Fail(message)
+        }
+        _ => Completion::Info(message),
+    }
+}
+
+fn retryable(error: &tokio_postgres::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+fn key_of(op: &Invocation) -> Result<i64, Completion> {
+    match &op.key {
+        None => Ok(0),
+        Some(Value::Int(k)) => Ok(*k),
+        Some(other) => Err(Completion::Fail(format!(
+            "postgres keys are integers, found {other}"
+        ))),
+    }
+}
+
+fn int_of(what: &str, value: &Value) -> Result<i64, Completion> {
+    value
+        .as_i64()
+        .ok_or_else(|| Completion::Fail(format!("{what} must be an integer, found {value}")))
+}
+
+/// A bigint column as a history value, NULL as null.
+fn column(row: Option<tokio_postgres::Row>) -> OpResult {
+    let row = row.ok_or_else(|| Completion::Fail("no row for this key".to_string()))?;
+    let v: Option<i64> = row
+        .try_get(0)
+        .map_err(|e| Completion::Fail(e.to_string()))?;
+    Ok(v.map_or(Value::Null, Value::Int))
+}
+
+impl PostgresClient {
+    async fn perform(&mut self, op: &Invocation) -> OpResult {
+        let k = key_of(op)?;
+        let echo = op.value.clone();
+        let PostgresClient {
+            client,
+            sql,
+            variant,
+            owner,
+        } = self;
+        let variant = *variant;
+        match (&*sql, op.f.as_str()) {
+            (Sql::Counter { read, .. } | Sql::Register { read, .. }, "read") => {
+                column(client.query_opt(read, &[&k]).await.map_err(judge)?)
+            }
+            (
+                Sql::Counter {
+                    add, select, set, ..
+                },
+                "add",
+            ) => {
+                let n = if op.value.is_null() {
+                    1
+                } else {
+                    int_of("add's argument", &op.value)?
+                };
+                let rows = match variant {
+                    PostgresVariant::UpdateAdd => {
+                        client.execute(add, &[&k, &n]).await.map_err(judge)?
+                    }
+                    _ => read_modify_write(client, variant, select, set, k, n).await?,
+                };
+                one_row(rows, echo)
+            }
+            (Sql::Register { write, .. }, "write") => {
+                let v = int_of("a written value", &op.value)?;
+                let rows = client.execute(write, &[&k, &v]).await.map_err(judge)?;
+                one_row(rows, echo)
+            }
+            (Sql::Register { cas, .. }, "cas") => {
+                let Some([expected, new]) = op.value.as_list() else {
+                    return Err(Completion::Fail(format!(
+                        "cas expects [expected, new], found {}",
+                        op.value
+                    )));
+                };
+                let expected = match expected {
+                    Value::Null => None,
+                    other => Some(int_of("cas's expected value", other)?),
+                };
+                let new = int_of("cas's new value", new)?;
+                let rows = client
+                    .execute(cas, &[&k, &expected, &new])
+                    .await
+                    .map_err(judge)?;
+                if rows == 1 {
+                    Ok(echo)
+                } else {
+                    Err(Completion::Fail("value differs".to_string()))
+                }
+            }
+            (Sql::Create { check, insert }, "create") => {
+                create(client, variant, check, insert, owner, k).await
+            }
+            (_, f) => Err(Completion::Fail(format!(
+                "the {variant} variant does not implement `{f}`"
+            ))),
+        }
+    }
+}
+
+/// SELECT then UPDATE to what was read plus `n`, in one transaction; returns the rows updated.
+/// Only the `serializable` variant retries: the others report the abort.
+async fn read_modify_write(
+    client: &mut tokio_postgres::Client,
+    variant: PostgresVariant,
+    select: &Statement,
+    set: &Statement,
+    k: i64,
+    n: i64,
+) -> Result<u64, Completion> {
+    let attempts = if variant == PostgresVariant::Serializable {
+        SERIALIZABLE_ATTEMPTS
+    } else {
+        1
+    };
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let mut builder = client.build_transaction();
+        if variant == PostgresVariant::Serializable {
+            builder = builder.isolation_level(IsolationLevel::Serializable);
+        }
+        let attempt = async {
+            let tx = builder.start().await?;
+            let Some(row) = tx.query_opt(select, &[&k]).await? else {
+                return Ok(0);
+            };
+            let current: i64 = row.try_get(0)?;
+            let rows = tx.execute(set, &[&k, &current.wrapping_add(n)]).await?;
+            tx.commit().await?;
+            Ok(rows)
+        };
+        match attempt.await {
+            Ok(rows) => return Ok(rows),
+            Err(error) if retryable(&error) => last_error = Some(error),
+            Err(error) => return Err(judge(error)),
+        }
+    }
+    Err(last_error.map_or_else(
+        || Completion::Fail("no attempt".to_string()),
+        |e| Completion::Fail(format!("gave up after {attempts} attempts: {e}")),
+    ))
+}
+
+/// Creates row `k`: one INSERT that says whether it inserted, or a check and an insert.
+async fn create(
+    client: &mut tokio_postgres::Client,
+    variant: PostgresVariant,
+    check: &Statement,
+    insert: &Statement,
+    owner: &str,
+    k: i64,
+) -> OpResult {
+    if variant == PostgresVariant::UniqueInsert {
+        let rows = client.execute(insert, &[&k, &owner]).await.map_err(judge)?;
+        return Ok(Value::from(if rows == 1 { "created" } else { "exists" }));
+    }
+    let attempt = async {
+        let tx = client.transaction().await?;
+        if tx.query_opt(check, &[&k]).await?.is_some() {
+            return Ok("exists");
+        }
+        tx.execute(insert, &[&k, &owner]).await?;
+        tx.commit().await?;
+        Ok("created")
+    };
+    attempt.await.map(Value::from).map_err(judge)
+}
+
+fn one_row(rows: u64, echo: Value) -> OpResult {
+    if rows == 1 {
+        Ok(echo)
+    } else {
+        Err(Completion::Fail("no row for this key".to_string()))
+    }
+}
+
+impl Client for PostgresClient {
+    async fn invoke(&mut self, op: &Invocation) -> Completion {
+        match self.perform(op).await {
+            Ok(value) => Completion::Ok(value),
+            Err(completion) => completion,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_safe_at_every_level() {
+        for kind in WorkloadKind::ALL {
+            let Ok(variant) = PostgresVariant::default_for(kind) else {
+                assert!(PostgresVariant::parse(kind, "update").is_err());
+                continue;
+            };
+            for isolation in Isolation::ALL {
+                assert!(variant.is_safe(isolation), "{kind}: {variant}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_parse_and_errors_list_the_choices() {
+        assert_eq!(
+            PostgresVariant::parse(WorkloadKind::Counter, "for-update"),
+            Ok(PostgresVariant::ForUpdate)
+        );
+        let error = PostgresVariant::parse(WorkloadKind::CreateOnce, "update-add").unwrap_err();
+        assert!(
+            error.contains("unique-insert, check-then-insert"),
+            "{error}"
+        );
+        assert_eq!("serializable".parse(), Ok(Isolation::Serializable));
+        assert!("snapshot".parse::<Isolation>().is_err());
+        assert!(PostgresTarget::new(
+            "host=127.0.0.1",
+            WorkloadKind::Counter,
+            PostgresVariant::UniqueInsert,
+            Isolation::ReadCommitted,
+            1
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,539 @@
+//! Redis as the system under test: each workload mapped onto Redis commands, some variants
+//! correct and some racy on purpose, so a run shows both what a race looks like and that the
+//! fix holds.
+//!
+//! Every worker has a connection of its own and one operation in flight on it, so operations
+//! interleave only the way separate processes' would.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use photofinish_history::Value;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, RedisError, Script};
+
+use crate::{Client, Completion, Invocation, Target, WorkloadKind};
+
+/// How a workload's operations map onto Redis commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RedisVariant {
+    /// One command per operation: GET/SET, SADD/SMEMBERS, RPUSH/LPOP.
+    Plain,
+    /// cas-register: compare-and-set in a Lua script, atomic on the server.
+    LuaCas,
+    /// counter: GET, then SET to what was read plus one. Two clients reading the same value
+    /// both write the same successor: lost updates.
+    GetSet,
+    /// counter: INCRBY, atomic on the server.
+    Incr,
+    /// mutex: `SET key token NX PX ttl`, released by DEL without looking at the owner. A holder
+    /// that stalls past the ttl loses the lock without knowing and then deletes its successor's.
+    SetNxPx,
+    /// mutex: `SET key token NX` without expiry, released by a Lua compare-and-delete that
+    /// refuses to release someone else's lock.
+    SetNxOwned,
+    /// create-once: EXISTS, then SET. Clients that check at the same moment all create.
+    CheckThenSet,
+    /// create-once: `SET key token NX`, which creates or not atomically.
+    SetNx,
+}
+
+impl RedisVariant {
+    const ALL: [RedisVariant; 8] = [
+        RedisVariant::Plain,
+        RedisVariant::LuaCas,
+        RedisVariant::GetSet,
+        RedisVariant::Incr,
+        RedisVariant::SetNxPx,
+        RedisVariant::SetNxOwned,
+        RedisVariant::CheckThenSet,
+        RedisVariant::SetNx,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RedisVariant::Plain => "plain",
+            RedisVariant::LuaCas => "lua",
+            RedisVariant::GetSet => "get-set",
+            RedisVariant::Incr => "incr",
+            RedisVariant::SetNxPx => "set-nx-px",
+            RedisVariant::SetNxOwned => "set-nx-owned",
+            RedisVariant::CheckThenSet => "check-then-set",
+            RedisVariant::SetNx => "set-nx",
+        }
+    }
+
+    /// The variants that implement `kind`, the correct one first: it is the default.
+    pub fn for_workload(kind: WorkloadKind) -> &'static [RedisVariant] {
+        match kind {
+            WorkloadKind::Register | WorkloadKind::Set | WorkloadKind::Queue => {
+                &[RedisVariant::Plain]
+            }
+            WorkloadKind::CasRegister => &[RedisVariant::LuaCas],
+            WorkloadKind::Counter => &[RedisVariant::Incr, RedisVariant::GetSet],
+            WorkloadKind::Mutex => &[RedisVariant::SetNxOwned, RedisVariant::SetNxPx],
+            WorkloadKind::CreateOnce => &[RedisVariant::SetNx, RedisVariant::CheckThenSet],
+        }
+    }
+
+    pub fn default_for(kind: WorkloadKind) -> RedisVariant {
+        RedisVariant::for_workload(kind)[0]
+    }
+
+    /// The variant called `name` among those of `kind`, with an error listing them otherwise.
+    pub fn parse(kind: WorkloadKind, name: &str) -> Result<RedisVariant, String> {
+        let variants = RedisVariant::for_workload(kind);
+        variants
+            .iter()
+            .copied()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown redis variant `{name}` for the {kind} workload: expected {}",
+                    names(variants)
+                )
+            })
+    }
+
+    /// Whether the variant is meant to be linearizable (the others are there to be caught).
+    pub fn is_safe(self) -> bool {
+        !matches!(
+            self,
+            RedisVariant::GetSet | RedisVariant::SetNxPx | RedisVariant::CheckThenSet
+        )
+    }
+
+    fn commands(self) -> &'static str {
+        match self {
+            RedisVariant::Plain => "one command per operation",
+            RedisVariant::LuaCas => "cas in Lua",
+            RedisVariant::GetSet => "GET+SET",
+            RedisVariant::Incr => "INCRBY",
+            RedisVariant::SetNxPx => "SET NX PX, DEL",
+            RedisVariant::SetNxOwned => "SET NX, compare-and-delete",
+            RedisVariant::CheckThenSet => "EXISTS+SET",
+            RedisVariant::SetNx => "SET NX",
+        }
+    }
+}
+
+fn names(variants: &[RedisVariant]) -> String {
+    variants
+        .iter()
+        .map(|v| v.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for RedisVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RedisVariant {
+    type Err = String;
+
+    /// Any workload's variant; [`RedisVariant::parse`] also checks it fits the workload.
+    fn from_str(name: &str) -> Result<RedisVariant, String> {
+        RedisVariant::ALL
+            .into_iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown redis variant `{name}`: expected one of {}",
+                    names(&RedisVariant::ALL)
+                )
+            })
+    }
+}
+
+/// A Redis server and the workload to run on it.
+pub struct RedisTarget {
+    client: redis::Client,
+    addr: String,
+    kind: WorkloadKind,
+    variant: RedisVariant,
+    lock_ttl: Duration,
+    /// Numbers connections, so every client's lock token is its own.
+    connections: AtomicU64,
+}
+
+/// The default expiry of `set-nx-px` locks: shorter than the workload's long pause, so that a
+/// stalled holder outlives its lock.
+pub const DEFAULT_LOCK_TTL: Duration = Duration::from_millis(100);
+
+impl RedisTarget {
+    /// `url_or_addr` is a `redis://` URL or a bare `host:port`. Fails if the address does not
+    /// parse or `variant` does not implement `kind`.
+    pub fn new(
+        url_or_addr: &str,
+        kind: WorkloadKind,
+        variant: RedisVariant,
+    ) -> Result<RedisTarget, String> {
+        if !RedisVariant::for_workload(kind).contains(&variant) {
+            RedisVariant::parse(kind, variant.name())?;
+        }
+        let url = if url_or_addr.contains("://") {
+            url_or_addr.to_string()
+        } else {
+            format!("redis://{url_or_addr}")
+        };
+        let client =
+            redis::Client::open(url.as_str()).map_err(|e| format!("bad redis address: {e}"))?;
+        Ok(RedisTarget {
+            client,
+            addr: url_or_addr.to_string(),
+            kind,
+            variant,
+            lock_ttl: DEFAULT_LOCK_TTL,
+            connections: AtomicU64::new(0),
+        })
+    }
+
+    /// Sets the expiry of `set-nx-px` locks.
+    pub fn with_lock_ttl(mut self, ttl: Duration) -> RedisTarget {
+        self.lock_ttl = ttl.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The glob matching every key this workload uses, and nothing another workload uses.
+    fn key_pattern(&self) -> String {
+        format!("photofinish:{}:*", self.kind.model())
+    }
+
+    async fn open(&self) -> Result<MultiplexedConnection, String> {
+        // The runner bounds every operation with its own timeout and records a timed-out one as
+        // indeterminate; the driver's shorter default would turn slow answers into errors.
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(None)
+            .set_connection_timeout(None);
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Target for RedisTarget {
+    type Client = RedisClient;
+
+    fn describe(&self) -> String {
+        format!(
+            "redis {} ({} by {})",
+            self.addr,
+            self.kind,
+            self.variant.commands()
+        )
+    }
+
+    async fn setup(&self) -> Result<(), String> {
+        let mut con = self.open().await?;
+        let pattern = self.key_pattern();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await
+                .map_err(|e| format!("SCAN: {e}"))?;
+            if !keys.is_empty() {
+                redis::cmd("DEL")
+                    .arg(&keys)
+                    .query_async::<()>(&mut con)
+                    .await
+                    .map_err(|e| format!("DEL: {e}"))?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    async fn connect(&self, worker: usize) -> Result<RedisClient, String> {
+        let con = self.open().await?;
+        let n = self.connections.fetch_add(1, Ordering::Relaxed);
+        Ok(RedisClient {
+            con,
+            prefix: format!("photofinish:{}:", self.kind.model()),
+            kind: self.kind,
+            variant: self.variant,
+            token: format!("worker-{worker}-connection-{n}"),
+            lock_ttl_ms: self.lock_ttl.as_millis().max(1) as u64,
+        })
+    }
+}
+
+/// The Lua scripts, hashed once for all clients.
+struct Scripts {
+    /// KEYS[1]; ARGV: expected, new, and "1" when the register must be absent rather than hold
+    /// `expected`. Returns 1 if it swapped.
+    cas: Script,
+    /// KEYS[1]; ARGV: the caller's token. Deletes the lock only if the caller holds it.
+    release: Script,
+}
+
+static SCRIPTS: std::sync::LazyLock<Scripts> = std::sync::LazyLock::new(|| Scripts {
+    cas: Script::new(
+        "local v = redis.call('GET', KEYS[1])
+         if (ARGV[3] == '1' and v == false) or (ARGV[3] ~= '1' and v == ARGV[1]) then
+           redis.call('SET', KEYS[1], ARGV[2])
+           return 1
+         end
+         return 0",
+    ),
+    release: Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then
+           return redis.call('DEL', KEYS[1])
+         end
+         return 0",
+    ),
+});
+
+/// One worker's connection.
+pub struct RedisClient {
+    con: MultiplexedConnection,
+    prefix: String,
+    /// Set reads and register reads share `read` and the `plain` variant.
+    kind: WorkloadKind,
+    variant: RedisVariant,
+    /// What this client writes as a lock's or a created object's owner.
+    token: String,
+    lock_ttl_ms: u64,
+}
+
+/// Why an operation did not complete normally, already judged as fail or info.
+type OpResult = Result<Value, Completion>;
+
+/// A server's error reply means Redis refused the command, so it did nothing; anything else
+/// (a dropped connection, an unreadable answer) leaves the outcome unknown.
+fn judge(error: RedisError) -> Completion {
+    match error.kind() {
+        ErrorKind::Server(_) | ErrorKind::Extension => Completion::Fail(error.to_string()),
+        _ => Completion::Info(error.to_string()),
+    }
+}
+
+/// Values are stored as their JSON text, so a register holds whatever the history wrote and
+/// reads it back unchanged; integers are plain decimal, which INCRBY also understands.
+fn encode(value: &Value) -> String {
+    match value {
+        Value::Int(n) => n.to_string(),
+        other => other.to_json_string(),
+    }
+}
+
+fn decode(text: &str) -> Result<Value, Completion> {
+    Value::from_json_str(text)
+        .map_err(|e| Completion::Fail(format!("unreadable value {text:?}: {e}")))
+}
+
+fn decode_int(text: Option<String>) -> OpResult {
+    match text {
+        None => Ok(Value::Int(0)),
+        Some(text) => text
+            .parse::<i64>()
+            .map(Value::Int)
+            .map_err(|_| Completion::Fail(format!("not an integer: {text:?}"))),
+    }
+}
+
+impl RedisClient {
+    fn key(&self, key: &Option<Value>) -> String {
+        match key {
+            None => format!("{}0", self.prefix),
+            Some(Value::Int(k)) => format!("{}{k}", self.prefix),
+            Some(other) => format!("{}{}", self.prefix, other.to_json_string()),
+        }
+    }
+
+    async fn query<T: FromRedisValue>(&mut self, cmd: &Cmd) -> Result<T, Completion> {
+        cmd.query_async(&mut self.con).await.map_err(judge)
+    }
+
+    async fn perform(&mut self, op: &Invocation) -> OpResult {
+        let key = self.key(&op.key);
+        let echo = op.value.clone();
+        match (self.variant, op.f.as_str()) {
+            (RedisVariant::Plain, "read") if self.kind == WorkloadKind::Set => {
+                let mut members: Vec<String> = self.query(redis::cmd("SMEMBERS").arg(&key)).await?;
+                members.sort_by_key(|m| m.parse::<i64>().unwrap_or(i64::MAX));
+                members
+                    .iter()
+                    .map(|m| decode(m))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::List)
+            }
+            (RedisVariant::Plain | RedisVariant::LuaCas, "read") => {
+                let text: Option<String> = self.query(redis::cmd("GET").arg(&key)).await?;
+                text.map_or(Ok(Value::Null), |t| decode(&t))
+            }
+            (RedisVariant::Plain | RedisVariant::LuaCas, "write") => {
+                self.query::<()>(redis::cmd("SET").arg(&key).arg(encode(&op.value)))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::LuaCas, "cas") => {
+                let Some([expected, new]) = op.value.as_list() else {
+                    return Err(Completion::Fail(format!(
+                        "cas expects [expected, new], found {}",
+                        op.value
+                    )));
+                };
+                let swapped: i64 = SCRIPTS
+                    .cas
+                    .key(&key)
+                    .arg(encode(expected))
+                    .arg(encode(new))
+                    .arg(if expected.is_null() { "1" } else { "0" })
+                    .invoke_async(&mut self.con)
+                    .await
+                    .map_err(judge)?;
+                if swapped == 1 {
+                    Ok(echo)
+                } else {
+                    Err(Completion::Fail("value differs".to_string()))
+                }
+            }
+            (RedisVariant::Plain, "add") => {
+                self.query::<()>(redis::cmd("SADD").arg(&key).arg(encode(&op.value)))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::Plain, "enqueue") => {
+                self.query::<()>(redis::cmd("RPUSH").arg(&key).arg(encode(&op.value)))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::Plain, "dequeue") => {
+                let text: Option<String> = self.query(redis::cmd("LPOP").arg(&key)).await?;
+                text.map_or(Ok(Value::Null), |t| decode(&t))
+            }
+            (RedisVariant::GetSet | RedisVariant::Incr, "read") => {
+                decode_int(self.query(redis::cmd("GET").arg(&key)).await?)
+            }
+            (RedisVariant::Incr, "add") => {
+                let n = int_arg(&op.value)?;
+                self.query::<i64>(redis::cmd("INCRBY").arg(&key).arg(n))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::GetSet, "add") => {
+                let n = int_arg(&op.value)?;
+                let current = decode_int(self.query(redis::cmd("GET").arg(&key)).await?)?;
+                let next = current.as_i64().unwrap_or(0).wrapping_add(n);
+                self.query::<()>(redis::cmd("SET").arg(&key).arg(next))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::SetNxPx | RedisVariant::SetNxOwned, "acquire") => {
+                let mut set = redis::cmd("SET");
+                set.arg(&key).arg(&self.token).arg("NX");
+                if self.variant == RedisVariant::SetNxPx {
+                    set.arg("PX").arg(self.lock_ttl_ms);
+                }
+                let answer: Option<String> = self.query(&set).await?;
+                match answer {
+                    Some(_) => Ok(echo),
+                    None => Err(Completion::Fail("held by another".to_string())),
+                }
+            }
+            (RedisVariant::SetNxPx, "release") => {
+                self.query::<i64>(redis::cmd("DEL").arg(&key)).await?;
+                Ok(echo)
+            }
+            (RedisVariant::SetNxOwned, "release") => {
+                let deleted: i64 = SCRIPTS
+                    .release
+                    .key(&key)
+                    .arg(&self.token)
+                    .invoke_async(&mut self.con)
+                    .await
+                    .map_err(judge)?;
+                if deleted == 1 {
+                    Ok(echo)
+                } else {
+                    Err(Completion::Fail("not the holder".to_string()))
+                }
+            }
+            (RedisVariant::CheckThenSet, "create") => {
+                let exists: i64 = self.query(redis::cmd("EXISTS").arg(&key)).await?;
+                if exists == 1 {
+                    return Ok(Value::from("exists"));
+                }
+                self.query::<()>(redis::cmd("SET").arg(&key).arg(&self.token))
+                    .await?;
+                Ok(Value::from("created"))
+            }
+            (RedisVariant::SetNx, "create") => {
+                let answer: Option<String> = self
+                    .query(redis::cmd("SET").arg(&key).arg(&self.token).arg("NX"))
+                    .await?;
+                Ok(Value::from(if answer.is_some() {
+                    "created"
+                } else {
+                    "exists"
+                }))
+            }
+            (variant, f) => Err(Completion::Fail(format!(
+                "the {variant} variant does not implement `{f}`"
+            ))),
+        }
+    }
+}
+
+fn int_arg(value: &Value) -> Result<i64, Completion> {
+    match value {
+        Value::Null => Ok(1),
+        other => other
+            .as_i64()
+            .ok_or_else(|| Completion::Fail(format!("add expects an integer, found {other}"))),
+    }
+}
+
+impl Client for RedisClient {
+    async fn invoke(&mut self, op: &Invocation) -> Completion {
+        match self.perform(op).await {
+            Ok(value) => Completion::Ok(value),
+            Err(completion) => completion,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_has_a_safe_default() {
+        for kind in WorkloadKind::ALL {
+            let variant = RedisVariant::default_for(kind);
+            assert!(variant.is_safe(), "{kind}: {variant}");
+            assert_eq!(RedisVariant::parse(kind, variant.name()), Ok(variant));
+        }
+    }
+
+    #[test]
+    fn a_variant_of_another_workload_is_refused_with_the_choices() {
+        let error = RedisVariant::parse(WorkloadKind::Counter, "set-nx").unwrap_err();
+        assert!(error.contains("incr, get-set"), "{error}");
+        assert!(
+            RedisTarget::new("127.0.0.1:1", WorkloadKind::Counter, RedisVariant::SetNx).is_err()
+        );
+        assert!("no-such".parse::<RedisVariant>().is_err());
+    }
+
+    #[test]
+    fn values_round_trip_through_their_stored_text() {
+        for value in [Value::Int(-3), Value::from("x"), Value::Bool(true)] {
+            assert_eq!(decode(&encode(&value)).ok(), Some(value));
+        }
+    }
+}
