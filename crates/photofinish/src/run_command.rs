@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use photofinish::checker::CheckOptions;
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
+use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
+use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
 use photofinish::runner::{RunConfig, Target, Workload, WorkloadKind};
 use photofinish::{run_and_check, terminal};
 
@@ -20,6 +22,38 @@ pub struct RunArgs {
 
 #[derive(clap::Subcommand)]
 enum TargetArgs {
+    /// A real Redis server. Variants: counter get-set (racy) | incr; mutex set-nx-px (racy,
+    /// expiring lock) | set-nx-owned; create-once check-then-set (racy) | set-nx; cas-register
+    /// lua; register, set, queue plain. The default is the safe one.
+    Redis {
+        /// A redis:// URL or host:port.
+        #[arg(long, default_value = "redis://127.0.0.1:6379")]
+        url: String,
+        /// How the client implements the workload (see above).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Expiry of set-nx-px locks.
+        #[arg(long, default_value = "100ms", value_parser = humantime::parse_duration)]
+        lock_ttl: Duration,
+        #[command(flatten)]
+        run: RunFlags,
+    },
+    /// A real PostgreSQL server. Variants: counter update-add | select-update (racy at read
+    /// committed) | for-update | serializable (retries); create-once check-then-insert (racy,
+    /// no unique constraint) | unique-insert; cas-register conditional-update; register update.
+    Postgres {
+        /// A connection string: 'host=127.0.0.1 port=5432 user=postgres dbname=postgres'.
+        #[arg(long)]
+        url: String,
+        /// How the client implements the workload (see above).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Transaction isolation: read-committed, repeatable-read, serializable.
+        #[arg(long, default_value = "read-committed")]
+        isolation: String,
+        #[command(flatten)]
+        run: RunFlags,
+    },
     /// Your own HTTP service, described by a workload file (TOML): the workload, the base URL
     /// (or several replicas), and one request template per operation with the statuses that
     /// mean ok and fail and a JSON pointer to the result. See the README.
@@ -94,6 +128,33 @@ struct RunFlags {
 
 pub fn run(args: RunArgs) -> ExitCode {
     match args.target {
+        TargetArgs::Redis {
+            url,
+            variant,
+            lock_ttl,
+            run,
+        } => with_workload(run, |workload| {
+            let kind = workload.kind;
+            let variant = match variant {
+                Some(name) => RedisVariant::parse(kind, &name)?,
+                None => RedisVariant::default_for(kind),
+            };
+            Ok(RedisTarget::new(&url, kind, variant)?.with_lock_ttl(lock_ttl))
+        }),
+        TargetArgs::Postgres {
+            url,
+            variant,
+            isolation,
+            run,
+        } => with_workload(run, |workload| {
+            let kind = workload.kind;
+            let variant = match variant {
+                Some(name) => PostgresVariant::parse(kind, &name)?,
+                None => PostgresVariant::default_for(kind)?,
+            };
+            let isolation: Isolation = isolation.parse()?;
+            PostgresTarget::new(&url, kind, variant, isolation, workload.keys)
+        }),
         TargetArgs::Http { file, run } => {
             if run.workload.is_some() || run.keys.is_some() {
                 return usage_error(format!(
@@ -116,14 +177,17 @@ pub fn run(args: RunArgs) -> ExitCode {
                 return usage_error("exec needs a program after `--`".into());
             };
             with_workload(run, |workload| {
-                ExecTarget::new(program, rest.to_vec(), workload.clone())
+                Ok(ExecTarget::new(program, rest.to_vec(), workload.clone()))
             })
         }
     }
 }
 
 /// Parses the workload, builds the target for it, runs and checks.
-fn with_workload<T: Target>(flags: RunFlags, target: impl FnOnce(&Workload) -> T) -> ExitCode {
+fn with_workload<T: Target>(
+    flags: RunFlags,
+    target: impl FnOnce(&Workload) -> Result<T, String>,
+) -> ExitCode {
     let Some(name) = &flags.workload else {
         return usage_error("--workload is required".into());
     };
@@ -136,8 +200,10 @@ fn with_workload<T: Target>(flags: RunFlags, target: impl FnOnce(&Workload) -> T
         return usage_error("--clients and --keys must be at least 1".into());
     }
     let workload = Workload::new(kind, keys, flags.clients);
-    let target = target(&workload);
-    run_target(target, workload, flags)
+    match target(&workload) {
+        Ok(target) => run_target(target, workload, flags),
+        Err(message) => usage_error(message),
+    }
 }
 
 fn run_target<T: Target>(target: T, workload: Workload, flags: RunFlags) -> ExitCode {
