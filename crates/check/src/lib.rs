@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use photofinish_history::History;
 
-pub use model::{cas_args, int_arg, keyed_parts, Model, NilReads, Prepared};
+pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared};
 pub use models::{check_model, ModelInfo, MODELS};
 pub use report::{Failure, Report, Step, UndecidedPartition, Verdict};
 

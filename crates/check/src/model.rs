@@ -104,6 +104,17 @@ pub trait Model: Send + Sync {
         true
     }
 
+    /// For a first-in-first-out model: the element `op` puts in or takes out, if any.
+    ///
+    /// When elements are unique, they come out in the order they went in: if one element's
+    /// removal returned before another's began, its insertion must be linearized first. The
+    /// search then refuses at once an order of insertions that later removals contradict;
+    /// otherwise it learns of the contradiction only when those removals return, after trying
+    /// every order of everything in between. Answering `None` is always sound.
+    fn fifo<'a>(&self, _op: &'a Self::Op) -> Option<Fifo<'a>> {
+        None
+    }
+
     /// Whether `op` can take some state to one from which `observation` is reachable when
     /// [`Model::may_reach`] says otherwise (a write that starts the value afresh).
     fn may_reset(&self, _op: &Self::Op, _observation: &Self::Op) -> bool {
@@ -146,6 +157,13 @@ impl<Op> Prepared<Op> {
     pub fn keyed(key: Value, op: Op) -> Prepared<Op> {
         Prepared::Op { key: Some(key), op }
     }
+}
+
+/// What a first-in-first-out operation does with an element: see [`Model::fifo`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fifo<'a> {
+    In(&'a Value),
+    Out(&'a Value),
 }
 
 /// How a read that returned `nil` is understood.

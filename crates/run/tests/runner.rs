@@ -318,11 +318,7 @@ async fn every_workload_on_a_correct_system_is_valid() {
     for kind in WorkloadKind::ALL {
         for keys in [1, 3] {
             let name = format!("correct-{kind}-{keys}");
-            // A queue's enqueue order shows only when its elements are dequeued, so the search
-            // tries orders of concurrent enqueues: fewer clients keep that affordable.
-            let clients = if kind == WorkloadKind::Queue { 5 } else { 20 };
-            let mut config =
-                RunConfig::new(Workload::new(kind, keys, clients), history_path(&name));
+            let mut config = RunConfig::new(Workload::new(kind, keys, 20), history_path(&name));
             config.ops = Some(2000);
             let target = MemoryObjects {
                 kind,

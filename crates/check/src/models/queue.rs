@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use photofinish_history::{Operation, Outcome, Value};
 
-use crate::model::{Model, Prepared};
+use crate::model::{Fifo, Model, Prepared};
 
 /// A FIFO queue starting with the elements of `init` (a list, or `nil` for empty). `enqueue x`
 /// adds at the back; an ok `dequeue` returns the front element, or `nil` when the queue was empty.
@@ -58,6 +58,18 @@ impl Model for Queue {
             ))),
             other => Err(format!("unknown f `{other}`: expected enqueue or dequeue")),
         }
+    }
+
+    /// Elements that were in the queue from the start carry no insertion of their own, so
+    /// they and any later insertion of the same value are left out.
+    fn fifo<'a>(&self, op: &'a QueueOp) -> Option<Fifo<'a>> {
+        let fifo = match op {
+            QueueOp::Enqueue(v) => Fifo::In(v),
+            QueueOp::Dequeue(Some(v)) if !v.is_null() => Fifo::Out(v),
+            QueueOp::Dequeue(_) => return None,
+        };
+        let (Fifo::In(v) | Fifo::Out(v)) = fifo;
+        (!self.init.contains(v)).then_some(fifo)
     }
 
     fn step(&self, state: &Self::State, op: &QueueOp) -> Option<Self::State> {

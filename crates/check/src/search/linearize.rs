@@ -27,7 +27,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
 use super::partition::{PEvent, Partition};
-use crate::model::Model;
+use crate::model::{Fifo, Model};
+use photofinish_history::Value;
 
 const NONE: u32 = u32::MAX;
 /// Stands in the memo for any state that only a write can make readable again (see
@@ -176,6 +177,11 @@ struct Search<'m, M: Model> {
     unconditional: Vec<bool>,
     /// Per operation: never changes any state.
     read_only: Vec<bool>,
+    /// Per operation: the insertions a first-in-first-out model says must be linearized
+    /// before it (see `Model::fifo`). Empty for most.
+    must_follow: Vec<Vec<u32>>,
+    /// Per indeterminate operation: (its indeterminate class, its index among the members).
+    indeterminate_slot: Vec<(u32, u32)>,
     /// Per operation kind: leaves the same state whatever it is applied to.
     overwrites: Vec<bool>,
     /// Per event position: whether states there that need a write are interchangeable.
@@ -229,6 +235,7 @@ impl<'m, M: Model> Search<'m, M> {
         let mut indeterminate_index: FxHashMap<u32, u32> = FxHashMap::default();
         let mut indeterminate_members: Vec<Vec<u32>> = Vec::new();
         let mut indeterminate_model_class = Vec::new();
+        let mut indeterminate_slot = vec![(NONE, NONE); n];
         for (pos, event) in part.events.iter().enumerate() {
             let pos = pos as u32;
             match *event {
@@ -241,7 +248,9 @@ impl<'m, M: Model> Search<'m, M> {
                             indeterminate_model_class.push(class);
                             indeterminate_members.len() as u32 - 1
                         });
-                        indeterminate_members[d as usize].push(o);
+                        let members = &mut indeterminate_members[d as usize];
+                        indeterminate_slot[o as usize] = (d, members.len() as u32);
+                        members.push(o);
                     } else {
                         let slot = free_slots.pop().unwrap_or_else(|| {
                             slot_timeline.push(Vec::new());
@@ -267,6 +276,7 @@ impl<'m, M: Model> Search<'m, M> {
             &invoke_pos,
             &return_pos,
         );
+        let must_follow = fifo_order(model, part, &invoke_pos, &return_pos);
         let all_ops: Vec<&M::Op> = part.ops.iter().map(|o| &o.op).collect();
         let unconditional = model.unconditional(&all_ops);
         let overwrites = classes.iter().map(|op| model.overwrites(op)).collect();
@@ -291,6 +301,8 @@ impl<'m, M: Model> Search<'m, M> {
             resetters,
             unconditional,
             read_only: part.ops.iter().map(|o| model.read_only(&o.op)).collect(),
+            must_follow,
+            indeterminate_slot,
             overwrites,
             window_safe: FxHashMap::default(),
             reach: FxHashMap::default(),
@@ -472,8 +484,15 @@ impl<'m, M: Model> Search<'m, M> {
         let mut iterations = 0u64;
         while !self.stack.is_empty() {
             iterations += 1;
-            if iterations.is_multiple_of(1024) {
-                if let Some(reason) = self.over_limits(limits) {
+            // Often enough that a search whose steps are slow (big states) still stops on time.
+            if iterations.is_multiple_of(64) {
+                let over = self.over_limits(limits).or_else(|| {
+                    iterations
+                        .is_multiple_of(4096)
+                        .then(|| self.over_resident_limit(limits))
+                        .flatten()
+                });
+                if let Some(reason) = over {
                     return SearchResult::Undecided(reason);
                 }
             }
@@ -490,6 +509,9 @@ impl<'m, M: Model> Search<'m, M> {
             let PEvent::Return(target) = self.events[pos as usize] else {
                 unreachable!("frames are only made at returns");
             };
+            if !self.fifo_allows(candidate, target) {
+                continue;
+            }
             match candidate {
                 Candidate::Target => {
                     let Some(next) = self.step(state, self.class_of_op[target as usize]) else {
@@ -543,6 +565,42 @@ impl<'m, M: Model> Search<'m, M> {
         SearchResult::NotLinearizable(self.stuck())
     }
 
+    /// Whether every insertion that must precede the candidate's operation is linearized in
+    /// the top frame's configuration.
+    fn fifo_allows(&self, candidate: Candidate, target: u32) -> bool {
+        let Some(frame) = self.stack.last() else {
+            return true;
+        };
+        let config = &frame.config;
+        let op = match candidate {
+            Candidate::Target => target,
+            Candidate::Open(op) => op,
+            Candidate::Indeterminate(class) => {
+                let members = &self.indeterminate_members[class as usize];
+                members[used_of(config, class) as usize]
+            }
+        };
+        self.must_follow[op as usize]
+            .iter()
+            .all(|&before| self.is_linearized(config, before))
+    }
+
+    fn is_linearized(&self, config: &Config, op: u32) -> bool {
+        let o = op as usize;
+        if self.invoke_pos[o] > config.pos {
+            return false;
+        }
+        let (class, index) = self.indeterminate_slot[o];
+        if class != NONE {
+            return used_of(config, class) > index;
+        }
+        if self.return_pos[o] < config.pos {
+            return true;
+        }
+        let slot = self.slot_of[o] as usize;
+        config.lin[slot / 64] & (1u64 << (slot % 64)) != 0
+    }
+
     fn top_config(&self) -> Config {
         self.stack
             .last()
@@ -567,6 +625,14 @@ impl<'m, M: Model> Search<'m, M> {
             + self.transitions.len() * 16
             + self.states.len() * (2 * std::mem::size_of::<M::State>() + 32);
         (bytes > limits.max_bytes).then_some(Undecided::Memory)
+    }
+
+    /// The estimate above cannot see what states hold on the heap (a queue of a thousand
+    /// elements), so now and then the process's resident memory is asked as well.
+    fn over_resident_limit(&self, limits: &Limits) -> Option<Undecided> {
+        resident_bytes()
+            .is_some_and(|bytes| bytes > limits.max_bytes)
+            .then_some(Undecided::Memory)
     }
 
     /// Explores `config` unless it was explored before or cannot lead anywhere.
@@ -871,4 +937,85 @@ fn reset_deadlines<M: Model>(
         deadline[o as usize] = latest;
     }
     (deadline, resetters)
+}
+
+/// The process's resident memory, where the system tells it (Linux).
+fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// How many operations of indeterminate class `class` `config` has used.
+fn used_of(config: &Config, class: u32) -> u32 {
+    config
+        .used
+        .binary_search_by_key(&class, |&(c, _)| c)
+        .map_or(0, |i| config.used[i].1)
+}
+
+/// Per operation, the insertions that must be linearized before it, from the order in which
+/// their elements came out (see `Model::fifo`). Only pairs of concurrent insertions need it:
+/// real time already orders the others. Empty unless every element goes in once and comes
+/// out at most once, since only then does a removal name its insertion.
+fn fifo_order<M: Model>(
+    model: &M,
+    part: &Partition<M::Op>,
+    invoke_pos: &[u32],
+    return_pos: &[u32],
+) -> Vec<Vec<u32>> {
+    let n = part.ops.len();
+    let mut inserted: FxHashMap<&Value, u32> = FxHashMap::default();
+    let mut removed: FxHashMap<&Value, u32> = FxHashMap::default();
+    let mut is_insertion = vec![false; n];
+    for (o, op) in part.ops.iter().enumerate() {
+        let unique = match model.fifo(&op.op) {
+            None => true,
+            Some(Fifo::In(v)) => {
+                is_insertion[o] = true;
+                inserted.insert(v, o as u32).is_none()
+            }
+            Some(Fifo::Out(_)) if op.indeterminate => true,
+            Some(Fifo::Out(v)) => removed.insert(v, o as u32).is_none(),
+        };
+        if !unique {
+            return vec![Vec::new(); n];
+        }
+    }
+    let mut must_follow = vec![Vec::new(); n];
+    if removed.is_empty() {
+        return must_follow;
+    }
+    // Per insertion: the (invocation, return) positions of the removal of its element.
+    let mut removal: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
+    for (value, &insert) in &inserted {
+        if let Some(&out) = removed.get(value) {
+            removal.insert(insert, (invoke_pos[out as usize], return_pos[out as usize]));
+        }
+    }
+    // `a` must precede `b` if `a`'s element came out before `b`'s removal began.
+    let mut relate = |a: u32, b: u32| {
+        if let (Some(&(_, a_out)), Some(&(b_in, _))) = (removal.get(&a), removal.get(&b)) {
+            if a_out < b_in {
+                must_follow[b as usize].push(a);
+            }
+        }
+    };
+    // Insertions invoked and not yet returned (indeterminate ones never return).
+    let mut active: Vec<u32> = Vec::new();
+    for event in &part.events {
+        match *event {
+            PEvent::Invoke(y) if is_insertion[y as usize] => {
+                for &x in &active {
+                    relate(x, y);
+                    relate(y, x);
+                }
+                active.push(y);
+            }
+            PEvent::Return(y) if is_insertion[y as usize] => active.retain(|&x| x != y),
+            PEvent::Invoke(_) | PEvent::Return(_) => {}
+        }
+    }
+    must_follow
 }
