@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::journal::{Journal, JournalHandle};
 use crate::summary::{Latency, Summary};
-use crate::workload::Workload;
+use crate::workload::{drains, Workload, MAX_DRAIN};
 use crate::{Client, Completion, Invocation, Target};
+use photofinish_history::Value;
 
 /// How to run a workload.
 #[derive(Clone, Debug)]
@@ -408,26 +409,58 @@ async fn read_finally<T: Target>(
     let mut process = shared.next_process.fetch_add(1, Ordering::Relaxed);
     let mut client = None;
     for op in reads {
-        for _attempt in 0..3 {
-            if client.is_none() {
-                match tokio::time::timeout(shared.op_timeout, target.connect(worker)).await {
-                    Ok(Ok(opened)) => client = Some(opened),
-                    Ok(Err(error)) => tally.error(&format!("final read: connect: {error}")),
-                    Err(_) => tally.error("final read: connect timed out"),
-                }
+        let repeats = if drains(&op) { MAX_DRAIN } else { 1 };
+        for _ in 0..repeats {
+            match read_once(
+                target,
+                shared,
+                worker,
+                &op,
+                &mut client,
+                &mut process,
+                &mut tally,
+            )
+            .await
+            {
+                // Drained: the queue answered empty.
+                Some(Completion::Ok(Value::Null)) | None => break,
+                Some(_) => {}
             }
-            let Some(connected) = client.as_mut() else {
-                continue;
-            };
-            let completion = perform(shared, connected, process, &op, &mut tally).await;
-            if !completion.is_info() {
-                break;
-            }
-            client = None;
-            process = shared.next_process.fetch_add(1, Ordering::Relaxed);
         }
     }
     tally
+}
+
+/// One final operation, retried on a new connection (and as a new process) when it ends
+/// indeterminately; `None` if it never got an answer.
+async fn read_once<T: Target>(
+    target: &T,
+    shared: &Shared,
+    worker: usize,
+    op: &Invocation,
+    client: &mut Option<T::Client>,
+    process: &mut i64,
+    tally: &mut Tally,
+) -> Option<Completion> {
+    for _attempt in 0..3 {
+        if client.is_none() {
+            match tokio::time::timeout(shared.op_timeout, target.connect(worker)).await {
+                Ok(Ok(opened)) => *client = Some(opened),
+                Ok(Err(error)) => tally.error(&format!("final read: connect: {error}")),
+                Err(_) => tally.error("final read: connect timed out"),
+            }
+        }
+        let Some(connected) = client.as_mut() else {
+            continue;
+        };
+        let completion = perform(shared, connected, *process, op, tally).await;
+        if !completion.is_info() {
+            return Some(completion);
+        }
+        *client = None;
+        *process = shared.next_process.fetch_add(1, Ordering::Relaxed);
+    }
+    None
 }
 
 /// The progress bar, sized in operations when the run has an operation budget, else in seconds.

@@ -117,17 +117,30 @@ impl Workload {
     }
 
     /// Operations one extra process performs after the workers stop, so that the history ends
-    /// with what the system finally holds: a read of every counter and set. Lost updates that no
-    /// read in the middle happened to see show up there.
+    /// with what the system finally holds: a read of every counter and set, and a dequeue of
+    /// every queue, repeated until it is empty (see [`drains`]). Lost updates that no read in
+    /// the middle happened to see show up there.
     pub fn final_reads(&self) -> Vec<Invocation> {
-        match self.kind {
-            WorkloadKind::Counter | WorkloadKind::Set => (0..self.keys)
-                .map(|k| Invocation::new("read", self.key(k), Value::Null))
-                .collect(),
-            _ => Vec::new(),
-        }
+        let f = match self.kind {
+            WorkloadKind::Counter | WorkloadKind::Set => "read",
+            WorkloadKind::Queue => "dequeue",
+            _ => return Vec::new(),
+        };
+        (0..self.keys)
+            .map(|k| Invocation::new(f, self.key(k), Value::Null))
+            .collect()
     }
 }
+
+/// Whether a final operation repeats until it comes back empty: draining a queue. Besides
+/// catching lost elements, it tells the checker the order of every element still queued,
+/// which otherwise it would have to guess among all orders of the concurrent enqueues.
+pub fn drains(op: &Invocation) -> bool {
+    op.f == "dequeue"
+}
+
+/// At most this many dequeues drain one queue at the end of a run.
+pub const MAX_DRAIN: usize = 1_000_000;
 
 /// How long a mutex holder sometimes stalls while holding its lock.
 pub const LONG_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
