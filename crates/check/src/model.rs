@@ -115,6 +115,13 @@ pub trait Model: Send + Sync {
         None
     }
 
+    /// The insertion `op` with its element made anonymous, for an element no removal ever
+    /// returned. Nothing in the history tells such elements apart, so the search need not:
+    /// k of them enqueued concurrently make one order, not k!. `None` keeps the element.
+    fn anonymous(&self, _op: &Self::Op) -> Option<Self::Op> {
+        None
+    }
+
     /// Whether `op` can take some state to one from which `observation` is reachable when
     /// [`Model::may_reach`] says otherwise (a write that starts the value afresh).
     fn may_reset(&self, _op: &Self::Op, _observation: &Self::Op) -> bool {

@@ -495,6 +495,44 @@ fn two_mutex_holders_are_invalid() {
 }
 
 #[test]
+fn queue_elements_no_dequeue_returned_still_count() {
+    // Element 1 is never returned, so the search keeps it anonymous; it still blocks the
+    // dequeue of 2 and makes the queue non-empty.
+    assert_invalid(
+        "queue",
+        "[]",
+        r#"{"type":"invoke","f":"enqueue","value":1,"process":0}
+{"type":"ok","f":"enqueue","value":1,"process":0}
+{"type":"invoke","f":"enqueue","value":2,"process":0}
+{"type":"ok","f":"enqueue","value":2,"process":0}
+{"type":"invoke","f":"dequeue","value":null,"process":1}
+{"type":"ok","f":"dequeue","value":2,"process":1}
+"#,
+    );
+    assert_invalid(
+        "queue",
+        "[]",
+        r#"{"type":"invoke","f":"enqueue","value":1,"process":0}
+{"type":"ok","f":"enqueue","value":1,"process":0}
+{"type":"invoke","f":"dequeue","value":null,"process":1}
+{"type":"ok","f":"dequeue","value":null,"process":1}
+"#,
+    );
+    // An indeterminate dequeue may have taken it.
+    assert_valid(
+        "queue",
+        "[]",
+        r#"{"type":"invoke","f":"enqueue","value":1,"process":0}
+{"type":"ok","f":"enqueue","value":1,"process":0}
+{"type":"invoke","f":"dequeue","value":null,"process":2}
+{"type":"info","f":"dequeue","value":null,"process":2}
+{"type":"invoke","f":"dequeue","value":null,"process":1}
+{"type":"ok","f":"dequeue","value":null,"process":1}
+"#,
+    );
+}
+
+#[test]
 fn queue_dequeue_out_of_order_is_invalid() {
     assert_invalid(
         "queue",

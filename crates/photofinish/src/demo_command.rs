@@ -34,7 +34,17 @@ pub fn run(args: DemoArgs) -> ExitCode {
         clients: args.clients,
         ops: args.ops,
         seed: args.seed,
-        progress: Some(Arc::new(|row: &DemoRow| eprintln!("{row}"))),
+        // A short line per scenario as it ends; the full table follows on standard output.
+        progress: Some(Arc::new(|row: &DemoRow| {
+            eprintln!(
+                "photofinish: {} by {} on {} replica{}: {:?}",
+                row.scenario,
+                row.strategy,
+                row.replicas,
+                if row.replicas == 1 { "" } else { "s" },
+                row.verdict
+            )
+        })),
         ..DemoOptions::default()
     };
     match demo_blocking(&options) {

@@ -14,7 +14,7 @@ pub use create_once::{CreateOnce, CreateOp};
 pub use kv::{Kv, KvOp};
 pub use multi_register::{Micro, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
-pub use queue::{Queue, QueueOp};
+pub use queue::{Element, Queue, QueueOp};
 pub use register::{Register, RegisterOp};
 pub use set::{Set, SetOp};
 

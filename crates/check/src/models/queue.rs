@@ -16,6 +16,8 @@ pub struct Queue {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum QueueOp {
     Enqueue(Value),
+    /// An enqueue of an element that no dequeue returned (see `Model::anonymous`).
+    EnqueueAnonymous,
     /// The element dequeued; `None` when it is not known (an indeterminate dequeue), which
     /// removes whatever is at the front.
     Dequeue(Option<Value>),
@@ -38,8 +40,15 @@ impl Queue {
     }
 }
 
+/// An element in the queue: a value, or one of the anonymous elements that no dequeue returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Element {
+    Known(Value),
+    Anonymous,
+}
+
 impl Model for Queue {
-    type State = VecDeque<Value>;
+    type State = VecDeque<Element>;
     type Op = QueueOp;
 
     fn name(&self) -> &str {
@@ -47,7 +56,7 @@ impl Model for Queue {
     }
 
     fn init(&self) -> Self::State {
-        self.init.clone()
+        self.init.iter().cloned().map(Element::Known).collect()
     }
 
     fn prepare(&self, op: &Operation) -> Result<Prepared<QueueOp>, String> {
@@ -66,26 +75,32 @@ impl Model for Queue {
         let fifo = match op {
             QueueOp::Enqueue(v) => Fifo::In(v),
             QueueOp::Dequeue(Some(v)) if !v.is_null() => Fifo::Out(v),
-            QueueOp::Dequeue(_) => return None,
+            QueueOp::Dequeue(_) | QueueOp::EnqueueAnonymous => return None,
         };
         let (Fifo::In(v) | Fifo::Out(v)) = fifo;
         (!self.init.contains(v)).then_some(fifo)
     }
 
+    fn anonymous(&self, op: &QueueOp) -> Option<QueueOp> {
+        matches!(op, QueueOp::Enqueue(_)).then_some(QueueOp::EnqueueAnonymous)
+    }
+
     fn step(&self, state: &Self::State, op: &QueueOp) -> Option<Self::State> {
+        let push = |element| {
+            let mut next = state.clone();
+            next.push_back(element);
+            Some(next)
+        };
         match op {
-            QueueOp::Enqueue(v) => {
-                let mut next = state.clone();
-                next.push_back(v.clone());
-                Some(next)
-            }
+            QueueOp::Enqueue(v) => push(Element::Known(v.clone())),
+            QueueOp::EnqueueAnonymous => push(Element::Anonymous),
             QueueOp::Dequeue(None) => {
                 let mut next = state.clone();
                 next.pop_front().map(|_| next)
             }
             QueueOp::Dequeue(Some(Value::Null)) => state.is_empty().then(|| state.clone()),
             QueueOp::Dequeue(Some(v)) => {
-                if state.front() == Some(v) {
+                if matches!(state.front(), Some(Element::Known(front)) if front == v) {
                     let mut next = state.clone();
                     next.pop_front();
                     Some(next)
@@ -96,7 +111,16 @@ impl Model for Queue {
         }
     }
 
+    /// Anonymous elements show as `"(never dequeued)"`.
     fn describe(&self, state: &Self::State) -> Value {
-        Value::List(state.iter().cloned().collect())
+        Value::List(
+            state
+                .iter()
+                .map(|element| match element {
+                    Element::Known(v) => v.clone(),
+                    Element::Anonymous => Value::from("(never dequeued)"),
+                })
+                .collect(),
+        )
     }
 }

@@ -1,10 +1,10 @@
 //! Splitting a history into independently checkable partitions, in model terms.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use photofinish_history::{History, Outcome, Value};
 
-use crate::model::{Model, Prepared};
+use crate::model::{Fifo, Model, Prepared};
 use crate::CheckError;
 
 /// One event of a partition, naming a partition-local operation.
@@ -84,6 +84,31 @@ pub(crate) fn partition<M: Model>(
     for (part, mut events) in parts.iter_mut().zip(timed) {
         events.sort_unstable_by_key(|(seq, _)| *seq);
         part.events = events.into_iter().map(|(_, e)| e).collect();
+        anonymize_unseen(model, part);
     }
     Ok(parts)
+}
+
+/// Makes anonymous every inserted element that no removal returned (see `Model::anonymous`).
+fn anonymize_unseen<M: Model>(model: &M, part: &mut Partition<M::Op>) {
+    let removed: FxHashSet<&Value> = part
+        .ops
+        .iter()
+        .filter_map(|o| match model.fifo(&o.op) {
+            Some(Fifo::Out(v)) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let anonymous: Vec<(usize, M::Op)> = part
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match model.fifo(&o.op) {
+            Some(Fifo::In(v)) if !removed.contains(v) => Some((i, model.anonymous(&o.op)?)),
+            _ => None,
+        })
+        .collect();
+    for (i, op) in anonymous {
+        part.ops[i].op = op;
+    }
 }
