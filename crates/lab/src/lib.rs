@@ -6,10 +6,13 @@
 //! holds within one replica, a document written back over another writer's change. Each runs
 //! next to its fix, and the demo succeeds only if every race is caught and every fix passes.
 //!
-//! ```no_run
+//! What `photofinish demo` does:
+//!
+//! ```
 //! let report = photofinish_lab::demo_blocking(&photofinish_lab::DemoOptions::default())?;
 //! println!("{report}");
-//! std::process::exit(report.exit_code());
+//! assert!(report.succeeded(), "every race caught, every fix passed");
+//! assert_eq!(report.exit_code(), 0);
 //! # Ok::<(), photofinish_lab::DemoError>(())
 //! ```
 

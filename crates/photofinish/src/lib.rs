@@ -1,9 +1,12 @@
 //! photofinish: catch race conditions in concurrent systems and prove when they are fixed.
 //!
 //! This crate is the facade over the workspace: [`history`] reads and records histories,
-//! [`checker`] decides linearizability against a model, [`terminal`] renders a report for a
+//! [`checker`] decides linearizability against a model, [`runner`] drives concurrent clients
+//! against a real system (Redis, PostgreSQL, HTTP, any program) and records the history,
+//! [`lab`] is the race lab behind `photofinish demo`, [`terminal`] renders a report for a
 //! person and [`report`] renders the self-contained HTML page (timeline, counterexample, run
-//! statistics). Everything the `photofinish` command does is a call into these.
+//! statistics). Everything the `photofinish` command does is a call into these;
+//! [`run_and_check`] is `photofinish run`.
 //!
 //! ```
 //! use photofinish::{check_text, CheckRequest};
@@ -40,6 +43,7 @@ pub mod terminal;
 
 pub use photofinish_check as checker;
 pub use photofinish_history as history;
+pub use photofinish_lab as lab;
 pub use photofinish_report as report;
 pub use photofinish_run as runner;
 
