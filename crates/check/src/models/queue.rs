@@ -81,6 +81,12 @@ impl Model for Queue {
         (!self.init.contains(v)).then_some(fifo)
     }
 
+    /// A dequeue that found the queue empty changes nothing: the search places concurrent
+    /// ones at once instead of trying their orders.
+    fn read_only(&self, op: &QueueOp) -> bool {
+        matches!(op, QueueOp::Dequeue(Some(Value::Null)))
+    }
+
     fn anonymous(&self, op: &QueueOp) -> Option<QueueOp> {
         matches!(op, QueueOp::Enqueue(_)).then_some(QueueOp::EnqueueAnonymous)
     }
