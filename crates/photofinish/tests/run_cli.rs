@@ -64,10 +64,15 @@ fn text(out: &Output) -> String {
 fn a_racy_file_counter_is_caught_and_a_locked_one_passes() {
     let flags = ["--clients", "20", "--ops", "2000", "--seed", "1"];
     let racy = scratch("racy.jsonl");
-    let out = output(run_command(&racy, "racy.json", false, &flags));
+    let page = scratch("racy.html");
+    let mut html = flags.to_vec();
+    html.extend(["--html", page.to_str().unwrap()]);
+    let out = output(run_command(&racy, "racy.json", false, &html));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("2001 in"), "{}", text(&out));
     assert!(text(&out).contains("Not linearizable"), "{}", text(&out));
+    let page = std::fs::read_to_string(&page).expect("--html writes the report");
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..100]);
 
     let locked = scratch("locked.jsonl");
     let out = output(run_command(&locked, "locked.json", true, &flags));
