@@ -196,8 +196,8 @@ fn with_workload<T: Target>(
         Err(message) => return usage_error(message),
     };
     let keys = flags.keys.unwrap_or(1);
-    if flags.clients == 0 || keys == 0 {
-        return usage_error("--clients and --keys must be at least 1".into());
+    if keys == 0 {
+        return usage_error("--keys must be at least 1".into());
     }
     let workload = Workload::new(kind, keys, flags.clients);
     match target(&workload) {

@@ -7,6 +7,7 @@
 
 mod client;
 mod journal;
+mod names;
 mod op;
 mod runner;
 mod summary;

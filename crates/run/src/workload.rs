@@ -11,6 +11,7 @@ use photofinish_history::Value;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::names::by_name;
 use crate::{Completion, Invocation};
 
 /// The kinds of workload, one per model.
@@ -67,16 +68,7 @@ impl FromStr for WorkloadKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<WorkloadKind, String> {
-        WorkloadKind::ALL
-            .into_iter()
-            .find(|kind| kind.model() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = WorkloadKind::ALL.iter().map(|k| k.model()).collect();
-                format!(
-                    "unknown workload `{name}`: expected one of {}",
-                    names.join(", ")
-                )
-            })
+        by_name(&WorkloadKind::ALL, name, WorkloadKind::model, "workload")
     }
 }
 

@@ -5,7 +5,7 @@ mod common;
 #[path = "common/postgres_server.rs"]
 mod postgres_server;
 
-use common::{run_and_check, Outcome, Scratch};
+use common::{assert_verdict, run_and_check, Outcome, Scratch};
 use photofinish_check::Verdict;
 use photofinish_run::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish_run::{Workload, WorkloadKind};
@@ -29,20 +29,6 @@ fn run(kind: WorkloadKind, variant: &str, isolation: Isolation, keys: usize) -> 
         OPS,
         &scratch.path.join("history.jsonl"),
     )
-}
-
-fn assert_verdict(outcome: &Outcome, verdict: Verdict) {
-    assert_eq!(
-        outcome.report.verdict,
-        verdict,
-        "{} ({} ok, {} fail, {} info): {:?}",
-        outcome.summary.target,
-        outcome.summary.ok,
-        outcome.summary.fail,
-        outcome.summary.info,
-        outcome.summary.errors
-    );
-    assert_eq!(outcome.summary.info, 0, "{:?}", outcome.summary.errors);
 }
 
 #[test]

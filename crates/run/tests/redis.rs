@@ -7,7 +7,7 @@ mod redis_server;
 
 use std::time::Duration;
 
-use common::{check, run_and_check, Outcome, Scratch};
+use common::{assert_verdict, check, run_and_check, Outcome, Scratch};
 use photofinish_check::Verdict;
 use photofinish_run::targets::redis::{RedisTarget, RedisVariant};
 use photofinish_run::{run_blocking, RunConfig, Workload, WorkloadKind};
@@ -27,20 +27,6 @@ fn run(kind: WorkloadKind, variant: &str, keys: usize, ops: u64) -> Outcome {
         ops,
         &scratch.path.join("history.jsonl"),
     )
-}
-
-fn assert_verdict(outcome: &Outcome, verdict: Verdict) {
-    assert_eq!(
-        outcome.report.verdict,
-        verdict,
-        "{} ({} ok, {} fail, {} info): {:?}",
-        outcome.summary.target,
-        outcome.summary.ok,
-        outcome.summary.fail,
-        outcome.summary.info,
-        outcome.summary.errors
-    );
-    assert_eq!(outcome.summary.info, 0, "{:?}", outcome.summary.errors);
 }
 
 #[test]

@@ -178,7 +178,7 @@ struct Search<'m, M: Model> {
     /// Per operation: never changes any state.
     read_only: Vec<bool>,
     /// Per operation: the insertions a first-in-first-out model says must be linearized
-    /// before it (see `Model::fifo`). Empty for most.
+    /// before it (see `Model::fifo`). Empty altogether when no model order applies.
     must_follow: Vec<Vec<u32>>,
     /// Per indeterminate operation: (its indeterminate class, its index among the members).
     indeterminate_slot: Vec<(u32, u32)>,
@@ -568,6 +568,9 @@ impl<'m, M: Model> Search<'m, M> {
     /// Whether every insertion that must precede the candidate's operation is linearized in
     /// the top frame's configuration.
     fn fifo_allows(&self, candidate: Candidate, target: u32) -> bool {
+        if self.must_follow.is_empty() {
+            return true;
+        }
         let Some(frame) = self.stack.last() else {
             return true;
         };
@@ -957,8 +960,8 @@ fn used_of(config: &Config, class: u32) -> u32 {
 
 /// Per operation, the insertions that must be linearized before it, from the order in which
 /// their elements came out (see `Model::fifo`). Only pairs of concurrent insertions need it:
-/// real time already orders the others. Empty unless every element goes in once and comes
-/// out at most once, since only then does a removal name its insertion.
+/// real time already orders the others. Empty (no entry at all) unless every element goes in
+/// once and comes out at most once, since only then does a removal name its insertion.
 fn fifo_order<M: Model>(
     model: &M,
     part: &Partition<M::Op>,
@@ -980,13 +983,13 @@ fn fifo_order<M: Model>(
             Some(Fifo::Out(v)) => removed.insert(v, o as u32).is_none(),
         };
         if !unique {
-            return vec![Vec::new(); n];
+            return Vec::new();
         }
     }
-    let mut must_follow = vec![Vec::new(); n];
     if removed.is_empty() {
-        return must_follow;
+        return Vec::new();
     }
+    let mut must_follow = vec![Vec::new(); n];
     // Per insertion: the (invocation, return) positions of the removal of its element.
     let mut removal: FxHashMap<u32, (u32, u32)> = FxHashMap::default();
     for (value, &insert) in &inserted {

@@ -9,6 +9,7 @@ use photofinish_history::Value;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Statement};
 
+use crate::names::by_name;
 use crate::{Client, Completion, Invocation, Target, WorkloadKind};
 
 /// How a workload's operations map onto SQL.
@@ -93,16 +94,8 @@ impl PostgresVariant {
         if variants.is_empty() {
             return Err(unsupported(kind));
         }
-        variants
-            .iter()
-            .copied()
-            .find(|v| v.name() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown postgres variant `{name}` for the {kind} workload: expected {}",
-                    names(variants)
-                )
-            })
+        let what = format!("postgres variant for the {kind} workload");
+        by_name(variants, name, PostgresVariant::name, &what)
     }
 
     /// Whether the variant is meant to be linearizable at `isolation`. The read-then-write
@@ -128,14 +121,6 @@ fn unsupported(kind: WorkloadKind) -> String {
     )
 }
 
-fn names(variants: &[PostgresVariant]) -> String {
-    variants
-        .iter()
-        .map(|v| v.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl fmt::Display for PostgresVariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -147,15 +132,12 @@ impl FromStr for PostgresVariant {
 
     /// Any workload's variant; [`PostgresVariant::parse`] also checks it fits the workload.
     fn from_str(name: &str) -> Result<PostgresVariant, String> {
-        PostgresVariant::ALL
-            .into_iter()
-            .find(|v| v.name() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown postgres variant `{name}`: expected one of {}",
-                    names(&PostgresVariant::ALL)
-                )
-            })
+        by_name(
+            &PostgresVariant::ALL,
+            name,
+            PostgresVariant::name,
+            "postgres variant",
+        )
     }
 }
 
@@ -203,16 +185,7 @@ impl FromStr for Isolation {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Isolation, String> {
-        Isolation::ALL
-            .into_iter()
-            .find(|i| i.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Isolation::ALL.iter().map(|i| i.name()).collect();
-                format!(
-                    "unknown isolation level `{name}`: expected one of {}",
-                    names.join(", ")
-                )
-            })
+        by_name(&Isolation::ALL, name, Isolation::name, "isolation level")
     }
 }
 

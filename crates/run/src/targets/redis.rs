@@ -14,6 +14,7 @@ use photofinish_history::Value;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, RedisError, Script};
 
+use crate::names::by_name;
 use crate::{Client, Completion, Invocation, Target, WorkloadKind};
 
 /// How a workload's operations map onto Redis commands.
@@ -84,17 +85,13 @@ impl RedisVariant {
 
     /// The variant called `name` among those of `kind`, with an error listing them otherwise.
     pub fn parse(kind: WorkloadKind, name: &str) -> Result<RedisVariant, String> {
-        let variants = RedisVariant::for_workload(kind);
-        variants
-            .iter()
-            .copied()
-            .find(|v| v.name() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown redis variant `{name}` for the {kind} workload: expected {}",
-                    names(variants)
-                )
-            })
+        let what = format!("redis variant for the {kind} workload");
+        by_name(
+            RedisVariant::for_workload(kind),
+            name,
+            RedisVariant::name,
+            &what,
+        )
     }
 
     /// Whether the variant is meant to be linearizable (the others are there to be caught).
@@ -119,14 +116,6 @@ impl RedisVariant {
     }
 }
 
-fn names(variants: &[RedisVariant]) -> String {
-    variants
-        .iter()
-        .map(|v| v.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl fmt::Display for RedisVariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -138,15 +127,12 @@ impl FromStr for RedisVariant {
 
     /// Any workload's variant; [`RedisVariant::parse`] also checks it fits the workload.
     fn from_str(name: &str) -> Result<RedisVariant, String> {
-        RedisVariant::ALL
-            .into_iter()
-            .find(|v| v.name() == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown redis variant `{name}`: expected one of {}",
-                    names(&RedisVariant::ALL)
-                )
-            })
+        by_name(
+            &RedisVariant::ALL,
+            name,
+            RedisVariant::name,
+            "redis variant",
+        )
     }
 }
 

@@ -84,6 +84,22 @@ pub fn check(history: &Path, model: &str) -> (Report, Duration) {
     (report, started.elapsed())
 }
 
+/// Asserts the verdict, and that no operation was indeterminate: these runs have no faults, so
+/// an `info` would be a client bug.
+pub fn assert_verdict(outcome: &Outcome, verdict: photofinish_check::Verdict) {
+    assert_eq!(
+        outcome.report.verdict,
+        verdict,
+        "{} ({} ok, {} fail, {} info): {:?}",
+        outcome.summary.target,
+        outcome.summary.ok,
+        outcome.summary.fail,
+        outcome.summary.info,
+        outcome.summary.errors
+    );
+    assert_eq!(outcome.summary.info, 0, "{:?}", outcome.summary.errors);
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -80,32 +80,29 @@ impl PostgresServer {
 
     /// Runs one of PostgreSQL's programs, as the server's user when there is one.
     fn pg<'a>(&self, program: &str, args: impl IntoIterator<Item = &'a OsStr>) {
+        let mut command = self.command(program);
+        command.args(args);
+        ok(&mut command, program);
+    }
+
+    /// One of PostgreSQL's programs, to be run as the server's user when there is one.
+    fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut command = match self.run_as {
+        match self.run_as {
             Some(user) => {
                 let mut command = Command::new("runuser");
                 command.args(["-u", user, "--"]).arg(&path);
                 command
             }
             None => Command::new(&path),
-        };
-        command.args(args);
-        ok(&mut command, program);
+        }
     }
 }
 
 impl Drop for PostgresServer {
     fn drop(&mut self) {
-        let path = self.bin.join("pg_ctl");
-        let mut command = match self.run_as {
-            Some(user) => {
-                let mut command = Command::new("runuser");
-                command.args(["-u", user, "--"]).arg(&path);
-                command
-            }
-            None => Command::new(&path),
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .arg("-D")
             .arg(&self.data)
             .args(["stop", "-m", "fast", "-w"])
