@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::error::{Position, ReadError};
-use crate::{Event, EventKind, Process, Value};
+use crate::text::{escape, quote};
+use crate::{Event, EventKind, Process, RecordedWith, Value};
 
 /// How an operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -81,6 +82,9 @@ pub struct History {
     pub event_count: u64,
     /// Problems that did not stop reading, such as a torn last line.
     pub warnings: Vec<String>,
+    /// What the history was recorded with, from its header line, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<RecordedWith>,
 }
 
 impl History {
@@ -110,9 +114,10 @@ pub struct HistoryBuilder {
 }
 
 impl HistoryBuilder {
+    /// `origin` names the history in errors; its control characters are escaped there.
     pub fn new(origin: &str) -> HistoryBuilder {
         HistoryBuilder {
-            origin: origin.to_string(),
+            origin: escape(origin),
             history: History::default(),
             open: HashMap::new(),
         }
@@ -124,6 +129,11 @@ impl HistoryBuilder {
 
     pub fn warn(&mut self, warning: String) {
         self.history.warnings.push(warning);
+    }
+
+    /// Records what the history was recorded with, from its header.
+    pub fn set_header(&mut self, header: RecordedWith) {
+        self.history.header = Some(header);
     }
 
     /// Adds the next event; `at` is where it was read, for error messages.
@@ -153,7 +163,9 @@ impl HistoryBuilder {
                         at,
                         format!(
                             "process {process} invokes `{}` while its `{}` invoked on line {} has not completed",
-                            event.f, prior.f, prior.invoke_line
+                            quote(&event.f),
+                            quote(&prior.f),
+                            prior.invoke_line
                         ),
                     ));
                 }
@@ -184,7 +196,7 @@ impl HistoryBuilder {
                         format!(
                             "`{}` completion of `{}` by process {process} has no matching invoke",
                             kind.as_str(),
-                            event.f
+                            quote(&event.f)
                         ),
                     ));
                 };
@@ -195,7 +207,9 @@ impl HistoryBuilder {
                         at,
                         format!(
                             "process {process} completes `{}` but invoked `{}` on line {}",
-                            event.f, op.f, op.invoke_line
+                            quote(&event.f),
+                            quote(&op.f),
+                            op.invoke_line
                         ),
                     ));
                 }
@@ -207,8 +221,8 @@ impl HistoryBuilder {
                         at,
                         format!(
                             "process {process} completes key {} but invoked key {} on line {}",
-                            event.key.unwrap_or_default(),
-                            op.key.clone().unwrap_or_default(),
+                            quote(&event.key.unwrap_or_default().to_json_string()),
+                            quote(&op.key.clone().unwrap_or_default().to_json_string()),
                             op.invoke_line
                         ),
                     ));

@@ -10,7 +10,8 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 
-use super::{io_error, Fields};
+use super::{io_error, show_bytes, Fields};
+use crate::text::quote;
 use crate::{Event, Float, HistoryBuilder, Position, ReadError, Value};
 
 /// Jepsen values nest a few levels. The parser recurses once per level, and the cap turns hostile
@@ -22,9 +23,15 @@ const MAX_DEPTH: usize = 256;
 const CHUNK: usize = 1 << 16;
 
 /// Reads the events of an EDN history. Each event is pushed at the position of the first
-/// character of its map (the `#` of a tagged record).
-pub fn read_into<R: BufRead>(input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
+/// character of its map (the `#` of a tagged record). A top-level form longer than `max` bytes
+/// is an error.
+pub fn read_into<R: BufRead>(
+    input: R,
+    builder: &mut HistoryBuilder,
+    max: usize,
+) -> Result<(), ReadError> {
     let mut parser = Parser::new(input, vec![0; CHUNK], 0, Position { line: 1, column: 1 });
+    parser.max_form = max;
     loop {
         let fault = match parser.next_event() {
             Ok(Some((at, event))) => {
@@ -156,6 +163,14 @@ struct Parser<R> {
     form_start: Position,
     /// The top-level vector or list of events being read, if any.
     events: Option<Open>,
+    /// The previous byte was `\r`: a `\n` now ends the same line.
+    after_cr: bool,
+    /// How many bytes of the input came before `buf`.
+    consumed: usize,
+    /// Where in the input the form being read began, while one is.
+    form_offset: Option<usize>,
+    /// The most bytes a top-level form may hold.
+    max_form: usize,
 }
 
 impl<R: Read> Parser<R> {
@@ -171,6 +186,10 @@ impl<R: Read> Parser<R> {
             text: Vec::new(),
             form_start: at,
             events: None,
+            after_cr: false,
+            consumed: 0,
+            form_offset: None,
+            max_form: usize::MAX,
         }
     }
 
@@ -185,6 +204,20 @@ impl<R: Read> Parser<R> {
 
     #[cold]
     fn refill(&mut self) -> Result<Option<u8>, Box<Fault>> {
+        self.consumed += self.end;
+        self.end = 0;
+        self.pos = 0;
+        if let Some(start) = self.form_offset {
+            if self.consumed - start > self.max_form {
+                return Err(self.syntax(
+                    self.form_start,
+                    format!(
+                        "the event is longer than {}, the most one record may hold",
+                        show_bytes(self.max_form)
+                    ),
+                ));
+            }
+        }
         loop {
             match self.input.read(&mut self.buf) {
                 Ok(0) => return Ok(None),
@@ -204,20 +237,33 @@ impl<R: Read> Parser<R> {
     fn bump(&mut self) {
         let b = self.buf[self.pos];
         self.pos += 1;
-        if b == b'\n' {
-            self.line += 1;
-            self.column = 1;
-        } else if b & 0xC0 != 0x80 {
+        let after_cr = std::mem::take(&mut self.after_cr);
+        match b {
+            // `\r\n`, `\n` and a lone `\r` each end a line.
+            b'\n' if after_cr => {}
+            b'\n' => {
+                self.line += 1;
+                self.column = 1;
+            }
+            b'\r' => {
+                self.line += 1;
+                self.column = 1;
+                self.after_cr = true;
+            }
             // Columns count characters, not the continuation bytes of UTF-8.
-            self.column += 1;
+            _ if b & 0xC0 != 0x80 => self.column += 1,
+            _ => {}
         }
     }
 
-    /// Consumes the next `n` buffered bytes, none of them a newline or non-ASCII.
+    /// Consumes the next `n` buffered bytes, none of them a line ending or non-ASCII.
     #[inline]
     fn bump_ascii(&mut self, n: usize) {
-        self.pos += n;
-        self.column += n;
+        if n > 0 {
+            self.pos += n;
+            self.column += n;
+            self.after_cr = false;
+        }
     }
 
     /// How many buffered bytes ahead satisfy `plain`: the fast paths consume such runs whole.
@@ -304,6 +350,7 @@ impl<R: Read> Parser<R> {
             self.skip_blank()?;
             let start = self.here();
             self.form_start = start;
+            self.form_offset = None;
             let Some(b) = self.peek()? else {
                 return match &self.events {
                     None => Ok(None),
@@ -344,6 +391,7 @@ impl<R: Read> Parser<R> {
                 }
                 _ => {}
             }
+            self.form_offset = Some(self.consumed + self.pos);
             let Some(value) = self.read_form(1, true)? else {
                 continue;
             };
@@ -361,7 +409,9 @@ impl<R: Read> Parser<R> {
                     format!("expected a map of operation fields, found {found}"),
                 ));
             };
-            return match Fields::from_map(map).and_then(Fields::into_event) {
+            return match Fields::from_map(map)
+                .and_then(|fields| fields.into_event().map_err(|(_, message)| message))
+            {
                 Ok(event) => Ok(Some((start, event))),
                 Err(message) => Err(self.syntax(start, message)),
             };
@@ -505,7 +555,8 @@ impl<R: Read> Parser<R> {
                     return Err(self.syntax(
                         at,
                         format!(
-                            "map has an odd number of forms: key {key} has no value (the map opened at {})",
+                            "map has an odd number of forms: key {} has no value (the map opened at {})",
+                            quote(&key.to_json_string()),
                             open.at
                         ),
                     ));
@@ -520,7 +571,7 @@ impl<R: Read> Parser<R> {
                         at,
                         format!(
                             "duplicate key {} in the map opened at {}",
-                            entry.key(),
+                            quote(&entry.key().to_json_string()),
                             open.at
                         ),
                     ))
@@ -568,9 +619,10 @@ impl<R: Read> Parser<R> {
                     "-Inf" => f64::NEG_INFINITY,
                     "NaN" => f64::NAN,
                     other => {
-                        return Err(
-                            self.syntax(start, format!("unknown symbolic value `##{other}`"))
-                        )
+                        return Err(self.syntax(
+                            start,
+                            format!("unknown symbolic value `##{}`", quote(other)),
+                        ))
                     }
                 };
                 Value::Float(Float(x))
@@ -671,7 +723,9 @@ impl<R: Read> Parser<R> {
         self.read_token_text("a keyword name after `:`")?;
         match self.text.as_slice() {
             [] => Err(self.syntax(start, "expected a keyword name after `:`")),
-            [b':' | b'/', ..] => Err(self.syntax(start, format!("bad keyword `:{}`", self.text()))),
+            [b':' | b'/', ..] => {
+                Err(self.syntax(start, format!("bad keyword `:{}`", quote(self.text()))))
+            }
             _ => Ok(Value::Str(self.text().to_owned())),
         }
     }
@@ -688,12 +742,12 @@ impl<R: Read> Parser<R> {
                 }
                 Some(b'\\') => self.read_escape(start)?,
                 Some(0x80..) => self.read_utf8()?,
-                Some(b'\n') => {
-                    self.text.push(b'\n');
+                Some(b @ (b'\n' | b'\r')) => {
+                    self.text.push(b);
                     self.bump();
                 }
                 Some(_) => {
-                    let n = self.run(|b| b < 0x80 && !matches!(b, b'"' | b'\\' | b'\n'));
+                    let n = self.run(|b| b < 0x80 && !matches!(b, b'"' | b'\\' | b'\n' | b'\r'));
                     let run = &self.buf[self.pos..self.pos + n];
                     self.text.extend_from_slice(run);
                     self.bump_ascii(n);
@@ -819,29 +873,37 @@ impl<R: Read> Parser<R> {
                 Some(hex) if hex.len() == 4 => u32::from_str_radix(hex, 16)
                     .ok()
                     .and_then(char::from_u32)
-                    .ok_or_else(|| self.syntax(start, format!("bad character `\\{name}`")))?,
-                _ => return Err(self.syntax(start, format!("unknown character `\\{name}`"))),
+                    .ok_or_else(|| {
+                        self.syntax(start, format!("bad character `\\{}`", quote(name)))
+                    })?,
+                _ => {
+                    return Err(self.syntax(start, format!("unknown character `\\{}`", quote(name))))
+                }
             },
         };
         Ok(c.to_string())
     }
 }
 
-/// Parses the text of a number: an integer (`N` marks a big one, accepted if it fits in 64
-/// bits) or a float (`M` marks a decimal).
+/// Parses the text of a number: an integer of any size, exact (`N` marks a big one), or a float
+/// (`M` marks a decimal).
 fn number(text: &str) -> Result<Value, String> {
     let integer = text.strip_suffix('N').unwrap_or(text);
-    let digits = integer.strip_prefix(['+', '-']).unwrap_or(integer);
-    if digits.bytes().all(|b| b.is_ascii_digit()) {
-        return integer
-            .parse()
-            .map(Value::Int)
-            .map_err(|_| format!("integer `{text}` does not fit in 64 bits"));
+    if let Some(value) = Value::integer(integer) {
+        return Ok(value);
     }
     let decimal = text.strip_suffix('M').unwrap_or(text);
-    match decimal.parse() {
-        Ok(x) if integer.len() == text.len() => Ok(Value::Float(Float(x))),
-        _ => Err(format!("bad number `{text}`")),
+    let float_syntax = decimal
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    match decimal.parse::<f64>() {
+        Ok(x) if float_syntax && integer.len() == text.len() && x.is_finite() => {
+            Ok(Value::Float(Float(x)))
+        }
+        Ok(_) if float_syntax && integer.len() == text.len() => {
+            Err(format!("number `{}` is out of range", quote(text)))
+        }
+        _ => Err(format!("bad number `{}`", quote(text))),
     }
 }
 
@@ -884,6 +946,14 @@ mod tests {
             ("-7", Value::Int(-7)),
             ("+3", Value::Int(3)),
             ("12N", Value::Int(12)),
+            (
+                "18446744073709551615",
+                Value::integer("18446744073709551615").unwrap(),
+            ),
+            (
+                "-99999999999999999999999N",
+                Value::integer("-99999999999999999999999").unwrap(),
+            ),
             ("-9223372036854775808", Value::Int(i64::MIN)),
             ("1.5", Value::Float(Float(1.5))),
             ("-2.5e3", Value::Float(Float(-2500.0))),
@@ -971,8 +1041,9 @@ mod tests {
             (": a", 1, "expected a keyword name after `:`"),
             ("::a", 1, "bad keyword `::a`"),
             ("1.2.3", 1, "bad number `1.2.3`"),
-            ("99999999999999999999", 1, "does not fit in 64 bits"),
             ("1.5N", 1, "bad number"),
+            ("1e999", 1, "number `1e999` is out of range"),
+            ("1x", 1, "bad number `1x`"),
             ("a@b", 2, "unexpected `@`"),
             ("@", 1, "expected a value, found `@`"),
             ("#:a{}", 1, "unexpected `:` after `#`"),
@@ -1245,6 +1316,11 @@ mod tests {
         };
         for entry in entries.flatten() {
             let path = entry.path();
+            // Elle's transaction histories name neither `:process` nor `:f` on every event;
+            // they are not histories of the checker's models (expected.tsv leaves them out).
+            if path.ends_with("elle") {
+                continue;
+            }
             if path.is_dir() {
                 corpus_files(&path, files);
             } else if matches!(

@@ -6,16 +6,34 @@
 
 use std::io::BufRead;
 
-use super::{edn, read_lines};
+use super::{edn, read_lines, LineFault, Torn};
+use crate::text::quote;
 use crate::{Event, EventKind, HistoryBuilder, Position, Process, ReadError, Value};
 
 /// What precedes the fields of an operation; lines without it are the test's other output.
 const MARKER: &[u8] = b"jepsen.util - ";
 
-pub fn read_into<R: BufRead>(input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
-    read_lines(input, builder, |line, line_no| {
-        let marker = line.windows(MARKER.len()).position(|w| w == MARKER)?;
-        Some(parse_op(line, line_no, marker + MARKER.len()))
+/// Reads the operations of a Jepsen log. Lines longer than `max` bytes are an error.
+///
+/// The fields of a line do not say where they end (`:ok :write 12` may be `:ok :write 123` cut
+/// short), so a last line without its newline is always taken as torn: dropped, with a warning.
+pub fn read_into<R: BufRead>(
+    input: R,
+    builder: &mut HistoryBuilder,
+    max: usize,
+) -> Result<(), ReadError> {
+    let finder = memchr::memmem::Finder::new(MARKER);
+    read_lines(input, builder, max, Torn::Always, |line, line_no, _| {
+        let Some(marker) = finder.find(line) else {
+            return Ok(None);
+        };
+        parse_op(line, line_no, marker + MARKER.len())
+            .map(Some)
+            .map_err(|(column, message)| LineFault {
+                column,
+                message,
+                at_end: false,
+            })
     })
 }
 
@@ -40,7 +58,10 @@ fn parse_op(line: &[u8], line_no: usize, start: usize) -> Result<Event, (usize, 
         _ => Process::Client(text.parse().map_err(|_| {
             (
                 at,
-                format!("expected a process (an integer or :nemesis), found `{text}`"),
+                format!(
+                    "expected a process (an integer or :nemesis), found `{}`",
+                    quote(text)
+                ),
             )
         })?),
     };
@@ -49,7 +70,10 @@ fn parse_op(line: &[u8], line_no: usize, start: usize) -> Result<Event, (usize, 
     let kind = EventKind::parse(text.strip_prefix(':').unwrap_or(text)).ok_or_else(|| {
         (
             at,
-            format!("expected a type (:invoke, :ok, :fail or :info), found `{text}`"),
+            format!(
+                "expected a type (:invoke, :ok, :fail or :info), found `{}`",
+                quote(text)
+            ),
         )
     })?;
 
@@ -256,11 +280,22 @@ mod tests {
             "{}",
             h.warnings[0]
         );
-        let h = read_log(
-            "INFO  jepsen.util - 1\t:invoke\t:cas\t[1 4]\nINFO  jepsen.util - 1\t:ok\t:cas\t[1 4]",
-        )
-        .unwrap();
-        assert_eq!(h.operations[0].outcome, Outcome::Ok);
+        // A last line that parses is torn all the same: `12` may be `123` cut short.
+        for last in [":ok\t:cas\t[1 4]", ":ok\t:read\t12", ":ok\t:wri", ":ok"] {
+            let h = read_log(&format!(
+                "INFO  jepsen.util - 1\t:invoke\t:cas\t[1 4]\r\nINFO  jepsen.util - 1\t{last}"
+            ))
+            .unwrap();
+            assert_eq!(h.operations[0].outcome, Outcome::Pending, "{last}");
+            assert_eq!(h.warnings.len(), 1, "{last}");
+            assert!(
+                h.warnings[0].starts_with("h.log:2: ignored a torn last line ("),
+                "{last}"
+            );
+        }
+        // Other output on the last line is not an operation.
+        let h = read_log("INFO  jepsen.util - 1\t:invoke\t:cas\t[1 4]\nINFO  jepsen.core - done")
+            .unwrap();
         assert!(h.warnings.is_empty());
     }
 

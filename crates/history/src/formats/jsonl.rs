@@ -1,87 +1,111 @@
-//! JSON Lines: one event per line, in the field names Jepsen uses when it writes JSON.
+//! JSON Lines: one event per line, in the field names Jepsen uses when it writes JSON. The first
+//! non-empty line may be a header instead (see [`crate::RecordedWith`]); fields other than the
+//! event's (`index`, `node`, ...) are ignored.
 
-use std::borrow::Cow;
 use std::io::BufRead;
 
-use serde::Deserialize;
+use super::json::{self, EventObject};
+use super::{read_lines, LineFault, Torn};
+use crate::{Event, HistoryBuilder, Position, ReadError, RecordedWith};
 
-use super::{read_lines, Fields};
-use crate::{Event, HistoryBuilder, ReadError, Value};
-
-/// The fields of one line, borrowed from the line where possible: reading is on the path of
-/// every event, so it avoids allocating for the field names and `type`.
-#[derive(Deserialize)]
-struct RawEvent<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    f: Option<Cow<'a, str>>,
-    #[serde(default)]
-    value: Value,
-    process: Option<Value>,
-    time: Option<Value>,
-    key: Option<Value>,
-    error: Option<Value>,
+/// Reads the events of JSON Lines. Lines longer than `max` bytes are an error.
+pub fn read_into<R: BufRead>(
+    input: R,
+    builder: &mut HistoryBuilder,
+    max: usize,
+) -> Result<(), ReadError> {
+    let mut first = true;
+    read_lines(
+        input,
+        builder,
+        max,
+        Torn::WhenCutShort,
+        |line, _, builder| {
+            let lead = line
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(line.len());
+            if lead == line.len() {
+                return Ok(None);
+            }
+            let column = |offset: usize| column_of(line, lead + offset);
+            let object = json::parse_event_object(&line[lead..], "the end of the line").map_err(
+                |fault| LineFault {
+                    column: column(fault.offset),
+                    message: fault.message,
+                    at_end: fault.at_end,
+                },
+            )?;
+            let is_first = std::mem::take(&mut first);
+            event_or_header(object, is_first, builder).map_err(|(offset, message)| LineFault {
+                column: column(offset),
+                message,
+                at_end: false,
+            })
+        },
+    )
 }
 
-pub fn read_into<R: BufRead>(input: R, builder: &mut HistoryBuilder) -> Result<(), ReadError> {
-    read_lines(input, builder, |line, _| {
-        let text = trim_ascii(line);
-        (!text.is_empty()).then(|| parse_line(text))
-    })
+/// The 1-based column, in characters, of byte `offset` of `line`.
+fn column_of(line: &[u8], offset: usize) -> usize {
+    json::locate(line, offset, Position { line: 1, column: 1 }).column
 }
 
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &bytes[start..end]
-}
-
-/// Parses one line; an error carries the column it was found at.
-fn parse_line(text: &[u8]) -> Result<Event, (usize, String)> {
-    let raw: RawEvent = serde_json::from_slice(text).map_err(|e| {
-        let what = if e.is_eof() {
-            "the line ends before the JSON object does".to_string()
-        } else {
-            let msg = e.to_string();
-            // serde_json appends " at line L column C"; the position is reported separately.
-            msg.split(" at line ").next().unwrap_or(&msg).to_string()
-        };
-        (
-            e.column().max(1),
-            format!("expected a JSON event object: {what}"),
-        )
-    })?;
-    let fields = Fields {
-        kind: raw.kind,
-        process: raw.process,
-        f: raw.f,
-        value: raw.value,
-        time: raw.time,
-        key: raw.key,
-        error: raw.error,
-    };
-    fields.into_event().map_err(|message| (1, message))
+/// The event an object holds, or `None` after taking the header it holds (allowed only when it
+/// is the first record). An error carries the offset of what is wrong.
+pub(super) fn event_or_header(
+    object: EventObject<'_>,
+    is_first: bool,
+    builder: &mut HistoryBuilder,
+) -> Result<Option<Event>, (usize, String)> {
+    if object.fields.kind.is_none() {
+        if let Some(header) = object.header {
+            if !is_first {
+                return Err((
+                    0,
+                    "a header (an object with `photofinish` and no `type`) may only be the first record of a history".to_string(),
+                ));
+            }
+            let header = RecordedWith::from_value(header).map_err(|m| (0, m))?;
+            builder.set_header(header);
+            return Ok(None);
+        }
+    }
+    let offsets = object.offsets;
+    object
+        .fields
+        .into_event()
+        .map(Some)
+        .map_err(|(field, message)| {
+            let offset = match field {
+                super::EventField::Type => offsets[0],
+                super::EventField::Process => offsets[1],
+                super::EventField::Time => offsets[2],
+                super::EventField::Whole => 0,
+            };
+            (offset, message)
+        })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{read_str, Format, Outcome, Process};
+    use crate::{read, read_str, Format, Outcome, Process, Value};
 
-    fn read(text: &str) -> Result<crate::History, crate::ReadError> {
+    fn read_jsonl(text: &str) -> Result<crate::History, crate::ReadError> {
         read_str(text, "h.jsonl", Some(Format::JsonLines))
+    }
+
+    fn error(text: &str) -> String {
+        match read_jsonl(text) {
+            Ok(h) => panic!("expected an error, read {} events", h.event_count),
+            Err(e) => e.to_string(),
+        }
     }
 
     #[test]
     fn reads_jepsen_field_names() {
-        let h = read(concat!(
-            r#"{"type":"invoke","f":"write","value":["k",1],"process":0,"time":5,"index":0}"#,
+        let h = read_jsonl(concat!(
+            r#"{"type":"invoke","f":"write","value":["k",1],"process":0,"time":5,"index":0,"node":{"n":[1]}}"#,
             "\n",
             r#"{"type":"invoke","f":"start","value":null,"process":"nemesis"}"#,
             "\n",
@@ -94,33 +118,151 @@ mod tests {
         assert_eq!(h.operations[0].invoke_time, Some(5));
         assert_eq!(h.nemesis.len(), 1);
         assert_eq!(h.event_count, 3);
+        assert!(h.header.is_none());
         let _ = Process::Nemesis;
     }
 
     #[test]
     fn errors_name_line_and_column() {
-        let err = read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"read\",\"process\":0,}\n")
-            .unwrap_err();
-        assert!(err.to_string().starts_with("h.jsonl:2:"), "{err}");
-        let err = read("{\"type\":\"done\",\"f\":\"read\",\"process\":0}\n").unwrap_err();
-        assert!(
-            err.to_string().contains("invoke, ok, fail or info"),
-            "{err}"
-        );
-        let err = read("{\"type\":\"ok\",\"f\":\"read\",\"process\":1.5}\n").unwrap_err();
-        assert!(err.to_string().contains("`process` must be"), "{err}");
-        let err = read("[1,2]\n").unwrap_err();
-        assert!(err.to_string().contains("h.jsonl:1:"), "{err}");
+        let cases: &[(&str, &str)] = &[
+            (
+                "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"read\",\"process\":0,}\n",
+                "h.jsonl:2:37: expected a field name (a string), found `}`",
+            ),
+            (
+                "{\"type\":\"done\",\"f\":\"read\",\"process\":0}\n",
+                "h.jsonl:1:9: `type` must be invoke, ok, fail or info, found `done`",
+            ),
+            (
+                "{\"type\":\"ok\",\"f\":\"read\",\"process\":1.5}\n",
+                "h.jsonl:1:35: `process` must be an integer or \"nemesis\", found a float",
+            ),
+            (
+                "  {\"type\":\"ok\",\"f\":\"read\",\"process\":18446744073709551615}\n",
+                "h.jsonl:1:37: `process` must be an integer that fits in 64 bits",
+            ),
+            ("[1,2]\n", "h.jsonl:1:2: expected a JSON event object"),
+            ("{\"type\":\"ok\",\"f\":2}\n", "h.jsonl:1:18: `f` must be a string, found an integer"),
+            ("{\"type\":\"ok\",\"type\":\"ok\"}\n", "h.jsonl:1:14: duplicate field `type`"),
+            ("{\"f\":\"read\",\"process\":0}\n", "h.jsonl:1:1: missing `type`"),
+            ("{\"type\":\"ok\",\"f\":\"é\",\"process\":0} x\n", "h.jsonl:1:35: unexpected `x` after the event object"),
+            (
+                "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"photofinish\":{}}\n",
+                "h.jsonl:2:1: a header (an object with `photofinish` and no `type`) may only be the first record",
+            ),
+            ("{\"photofinish\":{\"seed\":\"x\"}}\n", "h.jsonl:1:1: the header field `seed` must be an integer"),
+            (
+                "{\"type\":\"ok\",\"f\":\"read\",\"process\":0,\"time\":1e30}\n",
+                "h.jsonl:1:44: `time` does not fit in 64 bits",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = error(text);
+            assert!(err.starts_with(want), "{text:?}\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn quoted_text_is_escaped_and_clipped() {
+        let err = error("{\"type\":\"\\u001b[2J\\u001b[Hinvoke\",\"f\":\"read\",\"process\":0}\n");
+        assert!(err.contains("found `\\u{1b}[2J\\u{1b}[Hinvoke`"), "{err}");
+        let huge = "y".repeat(10 << 20);
+        let err = error(&format!(
+            "{{\"type\":\"{huge}\",\"f\":\"read\",\"process\":0}}\n"
+        ));
+        assert!(err.len() < 300, "{}", err.len());
+        assert!(err.contains("... (10485760 bytes)"), "{err}");
+        let err = error("{\"type\":\"ok\",\"f\":\"read\",\"process\":\"\\u001b[2Jnem\"}\n");
+        assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}"), "{err}");
     }
 
     #[test]
     fn a_torn_last_line_is_a_warning() {
-        let h =
-            read("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"re")
-                .unwrap();
+        let h = read_jsonl(
+            "{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}\n{\"type\":\"ok\",\"f\":\"re",
+        )
+        .unwrap();
         assert_eq!(h.operations.len(), 1);
         assert_eq!(h.operations[0].outcome, Outcome::Pending);
         assert_eq!(h.warnings.len(), 1);
-        assert!(h.warnings[0].contains("torn"));
+        assert!(
+            h.warnings[0].starts_with("h.jsonl:2: ignored a torn last line ("),
+            "{}",
+            h.warnings[0]
+        );
+        // A whole object needs no newline; a malformed one is an error, newline or not.
+        let h = read_jsonl("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0}").unwrap();
+        assert_eq!((h.operations.len(), h.warnings.len()), (1, 0));
+        assert!(read_jsonl("{\"type\":\"invoke\",\"f\":\"read\",\"process\":0,,").is_err());
+    }
+
+    #[test]
+    fn reads_every_line_ending_and_a_byte_order_mark() {
+        let events = [
+            r#"{"type":"invoke","f":"write","value":1,"process":0}"#,
+            r#"{"type":"ok","f":"write","value":1,"process":0}"#,
+            r#"{"type":"invoke","f":"read","value":null,"process":1}"#,
+        ];
+        for ending in ["\n", "\r\n", "\r"] {
+            for bom in ["", "\u{feff}"] {
+                let text = format!("{bom}{}{ending}", events.join(ending));
+                for format in [None, Some(Format::JsonLines)] {
+                    let h = read_str(&text, "h.jsonl", format).unwrap();
+                    assert_eq!(h.event_count, 3, "{ending:?} {bom:?}");
+                    assert_eq!(h.operations[1].invoke_line, 3, "{ending:?}");
+                    assert!(h.warnings.is_empty());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_header_is_the_first_record_and_keeps_line_numbers() {
+        let h = read_jsonl(concat!(
+            "\n",
+            r#"{"photofinish":{"version":"0.1.0","model":"counter","init":0,"workload":"counter","target":"redis","seed":7,"options":{"clients":4}}}"#,
+            "\n",
+            r#"{"type":"invoke","f":"add","value":1,"process":0}"#,
+            "\n",
+        ))
+        .unwrap();
+        let header = h.header.as_ref().unwrap();
+        assert_eq!(header.model.as_deref(), Some("counter"));
+        assert_eq!(header.seed, Some(7));
+        assert_eq!(header.init, Some(Value::Int(0)));
+        assert_eq!(h.event_count, 1);
+        assert_eq!(h.operations[0].invoke_line, 3);
+    }
+
+    #[test]
+    fn integers_are_exact() {
+        let h = read_jsonl(concat!(
+            r#"{"type":"invoke","process":0,"f":"write","value":18446744073709551615}"#,
+            "\n",
+            r#"{"type":"ok","process":0,"f":"write","value":18446744073709551614}"#,
+            "\n",
+        ))
+        .unwrap();
+        assert_ne!(h.operations[0].value, h.operations[0].result);
+        assert_eq!(
+            h.operations[0].result.to_json_string(),
+            "18446744073709551614"
+        );
+    }
+
+    #[test]
+    fn an_endless_line_is_an_error_not_an_abort() {
+        let zeros = std::io::Read::take(std::io::repeat(0), 40 << 20);
+        let err = read(
+            std::io::BufReader::new(zeros),
+            "/dev/zero",
+            Some(Format::JsonLines),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "/dev/zero:1:1: the line is longer than 16 MiB, the most one record may hold"
+        );
     }
 }

@@ -1,20 +1,35 @@
 //! Readers for the history formats photofinish understands, and detection of which one a file is.
+//!
+//! Every reader streams: it holds one record at a time (a line of JSON Lines or of a Jepsen log,
+//! an element of a JSON array, a form of EDN), never the whole input, and a record longer than
+//! [`ReadOptions::max_record_bytes`] (16 MiB unless set) is an error naming where it starts. Every
+//! format reads `\n`, `\r\n` and lone `\r` line endings and skips a UTF-8 byte-order mark. A
+//! writer that crashed mid-record leaves a torn last record: it is dropped with a warning in
+//! [`crate::History::warnings`] and the rest is checked.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 
-use crate::{Event, EventKind, History, HistoryBuilder, Process, ReadError, Value};
+use crate::text::quote;
+use crate::{Event, EventKind, History, HistoryBuilder, Position, Process, ReadError, Value};
 
 pub mod edn;
 pub mod jepsen_log;
+pub(crate) mod json;
+mod json_array;
 pub mod jsonl;
+mod lines;
+
+use lines::{LineError, Lines};
 
 /// A history file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// photofinish's native format: one JSON object per line, with Jepsen's field names.
+    /// photofinish's native format: one JSON object per line, with Jepsen's field names. A JSON
+    /// array of the same objects (`[{"process": 0, "type": "invoke", ...}, ...]`, on one line or
+    /// many, as elle-cli and Jepsen write JSON) is read under this format too.
     JsonLines,
     /// Jepsen's EDN: one map per line, or one vector of maps.
     Edn,
@@ -22,34 +37,157 @@ pub enum Format {
     JepsenLog,
 }
 
+/// The most bytes one record may hold unless [`ReadOptions::max_record_bytes`] says otherwise.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// How much of the input detection may look at before it decides.
+const HEAD_BYTES: usize = 64 << 10;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How to read a history.
+///
+/// ```
+/// use photofinish_history::{read_with, Format, ReadOptions};
+///
+/// let options = ReadOptions { format: Some(Format::JsonLines), max_record_bytes: 64 };
+/// let long = format!("{{\"type\":\"invoke\",\"f\":\"{}\",\"process\":0}}\n", "x".repeat(100));
+/// let err = read_with(long.as_bytes(), "h.jsonl", &options).unwrap_err();
+/// assert_eq!(err.to_string(), "h.jsonl:1:1: the line is longer than 64 bytes, the most one record may hold");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The format, or `None` to detect it from the start of the input.
+    pub format: Option<Format>,
+    /// The most bytes one record may hold: a line of JSON Lines or of a Jepsen log, an element
+    /// of a JSON array, a top-level form of EDN. Bounds the memory a hostile or broken input
+    /// (`/dev/zero`) can take.
+    pub max_record_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// The defaults, with `format` given (or detected when `None`).
+    pub fn format(format: Option<Format>) -> ReadOptions {
+        ReadOptions {
+            format,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// What the start of the input tells.
+enum Detected {
+    Format(Format),
+    /// The input is not one of the formats.
+    Unknown,
+    /// More input is needed to tell.
+    NeedMore,
+}
+
 impl Format {
-    /// Guesses the format from the start of the content.
+    /// Guesses the format from the start of the content (a byte-order mark is skipped). JSON
+    /// Lines and JSON arrays are [`Format::JsonLines`].
+    ///
+    /// ```
+    /// use photofinish_history::Format;
+    ///
+    /// assert_eq!(Format::detect(b"[\n  {\"process\": 0"), Some(Format::JsonLines));
+    /// assert_eq!(Format::detect(b"[{:process 0"), Some(Format::Edn));
+    /// assert_eq!(Format::detect(b"\xEF\xBB\xBF{\"type\""), Some(Format::JsonLines));
+    /// assert_eq!(Format::detect(b"INFO  jepsen.util - 3\t:invoke"), Some(Format::JepsenLog));
+    /// ```
     pub fn detect(head: &[u8]) -> Option<Format> {
-        let text = String::from_utf8_lossy(head);
-        let first = text
-            .lines()
-            .map(str::trim_start)
-            .find(|l| !l.is_empty() && !l.starts_with(';'))?;
-        if first.contains("jepsen.util") || first.starts_with("INFO") {
-            Some(Format::JepsenLog)
-        } else if first.starts_with("{\"") || first.starts_with("{ \"") {
-            Some(Format::JsonLines)
-        } else if first.starts_with(['{', '[', '#', '(']) {
-            Some(Format::Edn)
-        } else {
-            None
+        match detect(head, true) {
+            Detected::Format(format) => Some(format),
+            Detected::Unknown | Detected::NeedMore => None,
+        }
+    }
+}
+
+/// Where the content starts: past a byte-order mark and blanks.
+fn content_start(head: &[u8]) -> Option<usize> {
+    let skip = if head.starts_with(BOM) { BOM.len() } else { 0 };
+    head[skip..]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| skip + i)
+}
+
+/// Detects the format from `head`; `complete` when `head` is the whole input.
+fn detect(head: &[u8], complete: bool) -> Detected {
+    let need_more = if complete {
+        Detected::Unknown
+    } else {
+        Detected::NeedMore
+    };
+    let Some(start) = content_start(head) else {
+        return need_more;
+    };
+    let rest = &head[start..];
+    // The next non-blank byte after `rest[i]`, if the head holds it.
+    let next_after = |i: usize| {
+        rest.get(i + 1..)?
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|j| i + 1 + j)
+    };
+    match rest[0] {
+        b'{' => match next_after(0).map(|i| rest[i]) {
+            Some(b'"') => Detected::Format(Format::JsonLines),
+            Some(_) => Detected::Format(Format::Edn),
+            None if complete => Detected::Format(Format::Edn),
+            None => need_more,
+        },
+        b'[' => match next_after(0) {
+            Some(i) if rest[i] == b']' => Detected::Format(Format::JsonLines),
+            Some(i) if rest[i] == b'{' => match next_after(i).map(|j| rest[j]) {
+                Some(b'"' | b'}') => Detected::Format(Format::JsonLines),
+                Some(_) => Detected::Format(Format::Edn),
+                None if complete => Detected::Format(Format::Edn),
+                None => need_more,
+            },
+            Some(_) => Detected::Format(Format::Edn),
+            None if complete => Detected::Format(Format::Edn),
+            None => need_more,
+        },
+        b'(' | b'#' | b';' => Detected::Format(Format::Edn),
+        _ => {
+            // A Jepsen log starts with whatever the test logged first; its operations are the
+            // lines of `jepsen.util`.
+            let first_line_end = memchr::memchr2(b'\n', b'\r', rest);
+            if rest.starts_with(b"INFO") || memchr::memmem::find(head, b"jepsen.util").is_some() {
+                Detected::Format(Format::JepsenLog)
+            } else if first_line_end.is_none() && !complete {
+                Detected::NeedMore
+            } else {
+                Detected::Unknown
+            }
         }
     }
 }
 
 /// Reads a history file, detecting its format unless one is given.
 pub fn read_path(path: &Path, format: Option<Format>) -> Result<History, ReadError> {
+    read_path_with(path, &ReadOptions::format(format))
+}
+
+/// Reads a history file with the given options.
+pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<History, ReadError> {
     let origin = path.display().to_string();
     let file = File::open(path).map_err(|source| ReadError::Io {
-        origin: origin.clone(),
+        origin: crate::text::escape(&origin),
         source,
     })?;
-    read(BufReader::with_capacity(1 << 16, file), &origin, format)
+    read_with(BufReader::with_capacity(1 << 16, file), &origin, options)
 }
 
 /// Reads a history held in memory.
@@ -59,74 +197,178 @@ pub fn read_str(text: &str, origin: &str, format: Option<Format>) -> Result<Hist
 
 /// Reads a history from a stream; `origin` names it in errors.
 pub fn read<R: BufRead>(
-    mut input: R,
+    input: R,
     origin: &str,
     format: Option<Format>,
 ) -> Result<History, ReadError> {
-    let format = match format {
-        Some(f) => f,
-        None => {
-            let head = input.fill_buf().map_err(|source| ReadError::Io {
-                origin: origin.to_string(),
-                source,
-            })?;
-            if head.iter().all(u8::is_ascii_whitespace) {
-                return Ok(History::default());
-            }
-            Format::detect(head).ok_or_else(|| {
-                ReadError::invalid(
-                    origin,
-                    crate::Position { line: 1, column: 1 },
-                    "cannot tell the format: expected JSON Lines (`{\"type\": ...}`), Jepsen EDN (`{:type ...}` or `[{...}]`) or a Jepsen log (`INFO  jepsen.util - ...`); name it with --format",
-                )
-            })?
-        }
+    read_with(input, origin, &ReadOptions::format(format))
+}
+
+/// Reads a history from any stream, standard input included: detection reads ahead into a
+/// buffer of its own, so the stream need not be seekable.
+///
+/// ```
+/// use photofinish_history::{read_with, ReadOptions};
+///
+/// // A JSON array of events, as elle-cli and Jepsen write them, arriving a few bytes at a time.
+/// let text = "[{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"index\":0},\n {\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":18446744073709551615}]";
+/// let slow = std::io::BufReader::with_capacity(3, text.as_bytes());
+/// let history = read_with(slow, "-", &ReadOptions::default()).unwrap();
+/// assert_eq!(history.operations[0].result.to_json_string(), "18446744073709551615");
+/// assert_eq!(history.operations[0].complete_line, Some(2));
+/// ```
+pub fn read_with<R: BufRead>(
+    mut input: R,
+    origin: &str,
+    options: &ReadOptions,
+) -> Result<History, ReadError> {
+    let io = |source| ReadError::Io {
+        origin: crate::text::escape(origin),
+        source,
     };
+    // Read ahead until the format is known, keeping what was read to read it again.
+    let mut head = Vec::new();
+    let mut complete = false;
+    loop {
+        let decided = match options.format {
+            Some(_) => head.len() >= BOM.len() && content_start(&head).is_some(),
+            None => !matches!(detect(&head, false), Detected::NeedMore),
+        };
+        if decided || head.len() >= HEAD_BYTES {
+            break;
+        }
+        let chunk = match input.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if chunk.is_empty() {
+            complete = true;
+            break;
+        }
+        let take = chunk.len().min(HEAD_BYTES - head.len());
+        head.extend_from_slice(&chunk[..take]);
+        input.consume(take);
+    }
+    let format = match options.format {
+        Some(format) => format,
+        None if complete && content_start(&head).is_none() => return Ok(History::default()),
+        None => match detect(&head, complete) {
+            Detected::Format(format) => format,
+            Detected::Unknown | Detected::NeedMore => {
+                return Err(ReadError::invalid(
+                    &crate::text::escape(origin),
+                    Position { line: 1, column: 1 },
+                    "cannot tell the format: expected JSON Lines (`{\"type\": ...}`), a JSON array of events (`[{\"type\": ...}]`), Jepsen EDN (`{:type ...}` or `[{...}]`) or a Jepsen log (`INFO  jepsen.util - ...`); name it with --format",
+                ))
+            }
+        },
+    };
+    let array = content_start(&head).is_some_and(|i| head[i] == b'[');
+    if head.starts_with(BOM) {
+        head.drain(..BOM.len());
+    }
+    let input = Cursor::new(head).chain(input);
+    let max = options.max_record_bytes;
     let mut builder = HistoryBuilder::new(origin);
     match format {
-        Format::JsonLines => jsonl::read_into(input, &mut builder)?,
-        Format::Edn => edn::read_into(input, &mut builder)?,
-        Format::JepsenLog => jepsen_log::read_into(input, &mut builder)?,
+        Format::JsonLines if array => json_array::read_into(input, &mut builder, max)?,
+        Format::JsonLines => jsonl::read_into(input, &mut builder, max)?,
+        Format::Edn => edn::read_into(input, &mut builder, max)?,
+        Format::JepsenLog => jepsen_log::read_into(input, &mut builder, max)?,
     }
     Ok(builder.finish())
 }
 
-/// Reads a line-oriented format. `parse` gets each line and its number, and answers `None` for
-/// a line that holds no event, or the event, or an error with its column. An unparsable last
-/// line without its newline is what a writer that crashed mid-line leaves: it is dropped with a
+/// `bytes` as a person reads a size: `16 MiB`, `64 bytes`.
+pub(crate) fn show_bytes(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// When a last line without its newline is taken as torn.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Torn {
+    /// When it does not parse because it ends too soon: a JSON object is whole once it closes.
+    WhenCutShort,
+    /// Always: a line of a Jepsen log cut after `12` of `123` still parses.
+    Always,
+}
+
+/// A line that could not be read: where in it, what, and whether it ended too soon.
+pub(crate) struct LineFault {
+    pub column: usize,
+    pub message: String,
+    pub at_end: bool,
+}
+
+/// Reads a line-oriented format. `parse` gets each line (without its ending) and its number, and
+/// answers `None` for a line that holds no event, or the event, or what is wrong. A torn last
+/// line (see [`Torn`]) is what a writer that crashed mid-line leaves: it is dropped with a
 /// warning instead of failing the whole history.
 pub(crate) fn read_lines<R: BufRead>(
-    mut input: R,
+    input: R,
     builder: &mut HistoryBuilder,
-    mut parse: impl FnMut(&[u8], usize) -> Option<Result<Event, (usize, String)>>,
+    max: usize,
+    torn: Torn,
+    mut parse: impl FnMut(&[u8], usize, &mut HistoryBuilder) -> Result<Option<Event>, LineFault>,
 ) -> Result<(), ReadError> {
-    let mut line = Vec::with_capacity(256);
-    let mut line_no = 0usize;
+    let mut lines = Lines::new(input, max);
     loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| io_error(builder, e))?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        let at = |column| crate::Position {
+        let terminated = match lines.next() {
+            Ok(Some(terminated)) => terminated,
+            Ok(None) => return Ok(()),
+            Err(LineError::Io(e)) => return Err(io_error(builder, e)),
+            Err(LineError::TooLong) => {
+                return Err(ReadError::invalid(
+                    builder.origin(),
+                    Position {
+                        line: lines.number,
+                        column: 1,
+                    },
+                    format!(
+                        "the line is longer than {}, the most one record may hold",
+                        show_bytes(max)
+                    ),
+                ))
+            }
+        };
+        let line_no = lines.number;
+        let at = |column| Position {
             line: line_no,
             column,
         };
-        match parse(&line, line_no) {
-            None => {}
-            Some(Ok(event)) => builder.push(event, at(1))?,
-            Some(Err((_, message))) if line.last() != Some(&b'\n') => {
+        let parsed = parse(&lines.line, line_no, builder);
+        if !terminated {
+            let cut = match &parsed {
+                Ok(None) => None,
+                Ok(Some(_)) if torn == Torn::Always => {
+                    Some("it ends without a newline, so it may have been cut short".to_string())
+                }
+                Ok(Some(_)) => None,
+                Err(fault) if fault.at_end || torn == Torn::Always => Some(fault.message.clone()),
+                Err(_) => None,
+            };
+            if let Some(reason) = cut {
                 builder.warn(format!(
-                    "{}:{line_no}: ignored a torn last line ({message})",
+                    "{}:{line_no}: ignored a torn last line ({reason})",
                     builder.origin()
                 ));
                 return Ok(());
             }
-            Some(Err((column, message))) => {
-                return Err(ReadError::invalid(builder.origin(), at(column), message))
+        }
+        match parsed {
+            Ok(None) => {}
+            Ok(Some(event)) => builder.push(event, at(1))?,
+            Err(fault) => {
+                return Err(ReadError::invalid(
+                    builder.origin(),
+                    at(fault.column),
+                    fault.message,
+                ))
             }
         }
     }
@@ -137,6 +379,16 @@ pub(crate) fn io_error(builder: &HistoryBuilder, source: std::io::Error) -> Read
         origin: builder.origin().to_string(),
         source,
     }
+}
+
+/// Which field of an event a problem is in, so that a reader can point at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventField {
+    Type,
+    Process,
+    Time,
+    /// The event as a whole (a field is missing).
+    Whole,
 }
 
 /// The fields of one event as a reader found them, before they are checked. Both the EDN and
@@ -166,6 +418,8 @@ impl Fields<'_> {
                     other.kind()
                 )),
             };
+            // A field that repeats in a JSON object is an error there; EDN maps reject
+            // duplicate keys while they are read.
             match name.as_str() {
                 "type" => fields.kind = text(v, "type")?,
                 "f" => fields.f = text(v, "f")?,
@@ -180,25 +434,49 @@ impl Fields<'_> {
         Ok(fields)
     }
 
-    pub(crate) fn into_event(self) -> Result<Event, String> {
+    /// Checks the fields; an error names the field at fault.
+    pub(crate) fn into_event(self) -> Result<Event, (EventField, String)> {
         let kind = match self.kind.as_deref() {
-            Some(k) => EventKind::parse(k)
-                .ok_or_else(|| format!("`type` must be invoke, ok, fail or info, found `{k}`"))?,
-            None => return Err("missing `type` (invoke, ok, fail or info)".to_string()),
+            Some(k) => EventKind::parse(k).ok_or_else(|| {
+                (
+                    EventField::Type,
+                    format!(
+                        "`type` must be invoke, ok, fail or info, found `{}`",
+                        quote(k)
+                    ),
+                )
+            })?,
+            None => {
+                return Err((
+                    EventField::Whole,
+                    "missing `type` (invoke, ok, fail or info)".to_string(),
+                ))
+            }
         };
         let process = match &self.process {
-            Some(v) => process_from_value(v)?,
-            None => return Err("missing `process`".to_string()),
+            Some(v) => process_from_value(v).map_err(|m| (EventField::Process, m))?,
+            None => return Err((EventField::Whole, "missing `process`".to_string())),
         };
         let f = match self.f {
             Some(f) => f.into_owned(),
-            None => return Err("missing `f`".to_string()),
+            None => return Err((EventField::Whole, "missing `f`".to_string())),
         };
         let time = match self.time {
             None | Some(Value::Null) => None,
             Some(Value::Int(t)) => Some(t),
-            Some(Value::Float(t)) => Some(t.0 as i64),
-            Some(other) => return Err(format!("`time` must be a number, found {}", other.kind())),
+            Some(Value::Float(t)) if t.0.abs() < 9.2e18 => Some(t.0 as i64),
+            Some(Value::Float(_) | Value::BigInt(_)) => {
+                return Err((
+                    EventField::Time,
+                    "`time` does not fit in 64 bits of nanoseconds".to_string(),
+                ))
+            }
+            Some(other) => {
+                return Err((
+                    EventField::Time,
+                    format!("`time` must be a number, found {}", other.kind()),
+                ))
+            }
         };
         Ok(Event {
             kind,
@@ -217,7 +495,12 @@ fn process_from_value(v: &Value) -> Result<Process, String> {
         Value::Int(p) => Ok(Process::Client(*p)),
         Value::Str(s) if s == "nemesis" => Ok(Process::Nemesis),
         Value::Str(s) => Err(format!(
-            "`process` must be an integer or \"nemesis\", found \"{s}\""
+            "`process` must be an integer or \"nemesis\", found \"{}\"",
+            quote(s)
+        )),
+        Value::BigInt(n) => Err(format!(
+            "`process` must be an integer that fits in 64 bits, found {}",
+            quote(n.as_str())
         )),
         other => Err(format!(
             "`process` must be an integer or \"nemesis\", found {}",

@@ -1,0 +1,71 @@
+//! Showing text from a history to a person: with its control characters escaped, so that a
+//! hostile history cannot drive the terminal, and clipped, so that a 10 MB field does not fill
+//! an error message.
+
+/// How many characters of a field an error message quotes.
+pub const QUOTE_CHARS: usize = 80;
+
+/// `text` with every control character escaped (`\u{1b}` for ESC), cut after `max_chars`
+/// characters with `... (N bytes)` naming the whole length.
+///
+/// ```
+/// use photofinish_history::escape_and_clip;
+///
+/// assert_eq!(escape_and_clip("\u{1b}[2Jwrite", 80), "\\u{1b}[2Jwrite");
+/// assert_eq!(escape_and_clip(&"x".repeat(1000), 5), "xxxxx... (1000 bytes)");
+/// ```
+pub fn escape_and_clip(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars + 16));
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push_str(&format!("... ({} bytes)", text.len()));
+            break;
+        }
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// `text` with every control character escaped, whole.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
+/// `text` escaped and clipped to [`QUOTE_CHARS`], the way reader errors quote what they found.
+pub(crate) fn quote(text: &str) -> String {
+    escape_and_clip(text, QUOTE_CHARS)
+}
+
+/// Control characters, and the characters that reorder what a terminal shows (bidirectional
+/// overrides and isolates), are shown as escapes.
+fn push_escaped(out: &mut String, c: char) {
+    let reorders = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if c.is_control() || reorders {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    } else {
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_clips_by_characters() {
+        assert_eq!(
+            escape("a\tb\u{7f}\u{9b}\u{202e}é"),
+            "a\\u{9}b\\u{7f}\\u{9b}\\u{202e}é"
+        );
+        assert_eq!(escape_and_clip("ééé", 2), "éé... (6 bytes)");
+        assert_eq!(escape_and_clip("éé", 2), "éé");
+        assert_eq!(
+            quote(&"\u{1b}".repeat(200)).matches("\\u{1b}").count(),
+            QUOTE_CHARS
+        );
+    }
+}
