@@ -250,7 +250,8 @@ impl Value {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) | Value::BigInt(_) => "an integer",
+            Value::Int(_) => "an integer",
+            Value::BigInt(_) => "an integer beyond 64 bits",
             Value::Float(_) => "a float",
             Value::Str(_) => "a string",
             Value::List(_) => "a list",
