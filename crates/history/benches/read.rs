@@ -4,7 +4,8 @@
 //! The same generated history (a cas register driven by 10 processes: writes, reads and
 //! compare-and-sets, some failing or timing out) is written in every format the crate reads and
 //! read back whole, single-threaded. Set `PHOTOFINISH_BENCH_RUNS` to change how many runs each
-//! median is taken over, and `PHOTOFINISH_BENCH_EVENTS` to change the history's size.
+//! median is taken over, `PHOTOFINISH_BENCH_EVENTS` to change the history's size, and
+//! `PHOTOFINISH_BENCH_ONLY` to a format's name (`JSON Lines`, ...) to time that format alone.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -169,6 +170,14 @@ fn write_jepsen_log(ops: &[Op]) -> String {
     out
 }
 
+/// The time this thread has run on a CPU, from Linux's scheduler statistics: unlike wall time,
+/// it does not count the time other processes on a busy machine took the CPU. `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -188,9 +197,15 @@ fn main() {
         "photofinish-history reading benchmark: median of {} runs, one thread\n",
         runs()
     );
-    println!("| format | events | MB | median ms | events/s | MB/s |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| format | events | MB | median ms | events/s | MB/s | median CPU ms | events/CPU s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let only = std::env::var("PHOTOFINISH_BENCH_ONLY").ok();
     for (name, format, text) in files {
+        if only.as_deref().is_some_and(|only| only != name) {
+            continue;
+        }
         let path = dir.join(name.replace(' ', "-"));
         std::fs::write(&path, &text).unwrap();
         let mb = text.len() as f64 / 1e6;
@@ -202,25 +217,36 @@ fn main() {
 
 fn bench_file(name: &str, path: &Path, format: Format, mb: f64) {
     let mut samples = Vec::new();
+    let mut cpu_samples = Vec::new();
     let mut events = 0;
     for _ in 0..runs() {
+        let cpu_start = cpu_time();
         let start = Instant::now();
         match read_path(path, Some(format)) {
             Ok(history) => events = history.event_count,
             Err(e) => {
                 println!(
-                    "| {name} | - | {mb:.1} | cannot read: {} | | |",
+                    "| {name} | - | {mb:.1} | cannot read: {} | | | | |",
                     e.to_string().chars().take(60).collect::<String>()
                 );
                 return;
             }
         }
         samples.push(start.elapsed());
+        if let (Some(before), Some(after)) = (cpu_start, cpu_time()) {
+            cpu_samples.push(after - before);
+        }
     }
     let elapsed = median(samples);
     let secs = elapsed.as_secs_f64();
+    let cpu = if cpu_samples.is_empty() {
+        "n/a | n/a".to_string()
+    } else {
+        let cpu = median(cpu_samples).as_secs_f64();
+        format!("{:.1} | {:.2e}", cpu * 1e3, events as f64 / cpu)
+    };
     println!(
-        "| {name} | {events} | {mb:.1} | {:.1} | {:.2e} | {:.0} |",
+        "| {name} | {events} | {mb:.1} | {:.1} | {:.2e} | {:.0} | {cpu} |",
         secs * 1e3,
         events as f64 / secs,
         mb / secs

@@ -17,6 +17,21 @@ use crate::{Float, Position, Value};
 /// turns hostile input into an error instead of overflowing the stack.
 pub(crate) const MAX_DEPTH: usize = 256;
 
+/// The bytes that end a run of a string's plain characters: its closing quote, an escape, and
+/// the control characters JSON does not allow raw. Looked up rather than compared, as every
+/// byte of every string is.
+const ENDS_PLAIN_STRING: [bool; 256] = {
+    let mut ends = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        ends[b] = true;
+        b += 1;
+    }
+    ends[b'"' as usize] = true;
+    ends[b'\\' as usize] = true;
+    ends
+};
+
 /// A problem found at byte `offset` of the text.
 #[derive(Debug)]
 pub(crate) struct Fault {
@@ -103,6 +118,9 @@ pub(crate) fn locate(bytes: &[u8], offset: usize, start: Position) -> Position {
 
 struct Parser<'a> {
     bytes: &'a [u8],
+    /// The same text, when it is all valid UTF-8 (as it nearly always is): checked once, so that
+    /// each string is a slice of it rather than checked again.
+    text: Option<&'a str>,
     pos: usize,
     /// How the end of the text is named in messages: "the end of the line", ...
     end_name: &'static str,
@@ -112,6 +130,7 @@ impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], end_name: &'static str) -> Parser<'a> {
         Parser {
             bytes,
+            text: std::str::from_utf8(bytes).ok(),
             pos: 0,
             end_name,
         }
@@ -391,7 +410,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let plain = self.bytes[start..]
             .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            .position(|&b| ENDS_PLAIN_STRING[b as usize]);
         let Some(len) = plain else {
             return Err(self.unterminated(open));
         };
@@ -418,7 +437,7 @@ impl<'a> Parser<'a> {
                     let start = self.pos;
                     let len = self.bytes[start..]
                         .iter()
-                        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                        .position(|&b| ENDS_PLAIN_STRING[b as usize])
                         .unwrap_or(self.bytes.len() - start);
                     text.push_str(self.utf8(start, start + len)?);
                     self.pos = start + len;
@@ -454,6 +473,9 @@ impl<'a> Parser<'a> {
     }
 
     fn utf8(&self, start: usize, end: usize) -> Result<&'a str, Fault> {
+        if let Some(text) = self.text.and_then(|text| text.get(start..end)) {
+            return Ok(text);
+        }
         let bytes: &'a [u8] = self.bytes;
         std::str::from_utf8(&bytes[start..end]).map_err(|e| {
             let at = start + e.valid_up_to();

@@ -3,8 +3,9 @@
 //!
 //! Such files run to millions of events, so the array is never held whole: each element is
 //! copied out of the stream up to its closing brace (at most the record bound), parsed, and
-//! handed to the builder. Copying needs only to find where the element ends (braces and brackets
-//! outside strings); the parser then checks it, and any error points into the file.
+//! handed to the builder. Copying needs only to find where the element ends (the brace that
+//! balances its opening one, outside strings); the parser then checks it, and any error points
+//! into the file.
 
 use std::io::{self, BufRead};
 
@@ -248,42 +249,36 @@ impl<R: BufRead> Stream<R> {
             }
             let mut end = None;
             let mut i = 0;
+            // A byte at a time: the strings of an event are short, so a search for the next
+            // quote costs more than it skips.
             while i < chunk.len() {
+                let b = chunk[i];
+                i += 1;
                 if in_string {
                     if escaped {
                         // A backslash escapes the next byte, whatever it is.
                         escaped = false;
-                        i += 1;
-                        continue;
-                    }
-                    // Skip to the next quote or backslash: most of an element is strings.
-                    match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
-                        None => i = chunk.len(),
-                        Some(j) => {
-                            i += j;
-                            if chunk[i] == b'\\' {
-                                escaped = true;
-                            } else {
-                                in_string = false;
-                            }
-                            i += 1;
-                        }
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
                     }
                     continue;
                 }
-                match chunk[i] {
+                // Outside strings only braces matter: the element is an object, and whether its
+                // brackets match is for the parser to say.
+                match b {
                     b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
+                    b'{' => depth += 1,
+                    b'}' => {
                         depth = depth.saturating_sub(1);
                         if depth == 0 {
-                            end = Some(i + 1);
+                            end = Some(i);
                             break;
                         }
                     }
                     _ => {}
                 }
-                i += 1;
             }
             let n = end.unwrap_or(chunk.len());
             let room = max.saturating_sub(out.len());

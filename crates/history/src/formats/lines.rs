@@ -12,10 +12,10 @@ pub(crate) enum LineError {
 
 pub(crate) struct Lines<R> {
     input: R,
-    /// The current line, without its ending.
-    pub line: Vec<u8>,
+    /// The line being read, when it spans refills of the input's buffer.
+    line: Vec<u8>,
     /// The 1-based number of the current line.
-    pub number: usize,
+    number: usize,
     max: usize,
     /// The last line ended with `\r`: a `\n` right after it belongs to the same ending.
     after_cr: bool,
@@ -32,13 +32,24 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
-    /// Reads the next line into `self.line`: `Some(true)` if it ended with a line ending,
-    /// `Some(false)` for a last line without one, `None` at the end of the input.
-    pub fn next(&mut self) -> Result<Option<bool>, LineError> {
-        self.line.clear();
+    /// Hands the next line (without its ending) to `f`, with whether it ended with a line ending
+    /// (`false` for a last line without one) and its number; `None` at the end of the input. A
+    /// line that lies whole in the input's buffer is handed over in place, without a copy.
+    pub fn next_with<T>(
+        &mut self,
+        f: impl FnOnce(&[u8], bool, usize) -> T,
+    ) -> Result<Option<T>, LineError> {
+        let Lines {
+            input,
+            line,
+            number,
+            max,
+            after_cr,
+        } = self;
+        line.clear();
         let mut started = false;
         loop {
-            let chunk = match self.input.fill_buf() {
+            let chunk = match input.fill_buf() {
                 Ok(chunk) => chunk,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(LineError::Io(e)),
@@ -47,39 +58,46 @@ impl<R: BufRead> Lines<R> {
                 if !started {
                     return Ok(None);
                 }
-                self.number += 1;
-                return Ok(Some(false));
+                *number += 1;
+                return Ok(Some(f(line, false, *number)));
             }
-            if std::mem::take(&mut self.after_cr) && chunk[0] == b'\n' {
-                self.input.consume(1);
+            if std::mem::take(after_cr) && chunk[0] == b'\n' {
+                input.consume(1);
                 continue;
             }
-            if !started {
-                started = true;
-            }
+            started = true;
             match memchr::memchr2(b'\n', b'\r', chunk) {
                 Some(end) => {
-                    if self.line.len() + end > self.max {
-                        self.number += 1;
+                    *number += 1;
+                    if line.len() + end > *max {
                         return Err(LineError::TooLong);
                     }
-                    self.line.extend_from_slice(&chunk[..end]);
-                    self.after_cr = chunk[end] == b'\r';
-                    self.input.consume(end + 1);
-                    self.number += 1;
-                    return Ok(Some(true));
+                    let result = if line.is_empty() {
+                        f(&chunk[..end], true, *number)
+                    } else {
+                        line.extend_from_slice(&chunk[..end]);
+                        f(line, true, *number)
+                    };
+                    *after_cr = chunk[end] == b'\r';
+                    input.consume(end + 1);
+                    return Ok(Some(result));
                 }
                 None => {
                     let n = chunk.len();
-                    if self.line.len() + n > self.max {
-                        self.number += 1;
+                    if line.len() + n > *max {
+                        *number += 1;
                         return Err(LineError::TooLong);
                     }
-                    self.line.extend_from_slice(chunk);
-                    self.input.consume(n);
+                    line.extend_from_slice(chunk);
+                    input.consume(n);
                 }
             }
         }
+    }
+
+    /// The number of the line read last (or too long to read).
+    pub fn number(&self) -> usize {
+        self.number
     }
 }
 
@@ -90,11 +108,10 @@ mod tests {
     fn split(bytes: &[u8], capacity: usize) -> Vec<(String, bool)> {
         let mut lines = Lines::new(io::BufReader::with_capacity(capacity, bytes), 100);
         let mut out = Vec::new();
-        while let Ok(Some(terminated)) = lines.next() {
-            out.push((
-                String::from_utf8_lossy(&lines.line).into_owned(),
-                terminated,
-            ));
+        while let Ok(Some(line)) = lines.next_with(|line, terminated, _| {
+            (String::from_utf8_lossy(line).into_owned(), terminated)
+        }) {
+            out.push(line);
         }
         out
     }
@@ -122,8 +139,11 @@ mod tests {
     fn a_line_beyond_the_bound_is_an_error() {
         let zeros = io::repeat(0).take(1 << 20);
         let mut lines = Lines::new(io::BufReader::new(zeros), 1000);
-        assert!(matches!(lines.next(), Err(LineError::TooLong)));
-        assert_eq!(lines.number, 1);
+        assert!(matches!(
+            lines.next_with(|_, _, _| ()),
+            Err(LineError::TooLong)
+        ));
+        assert_eq!(lines.number(), 1);
         assert!(lines.line.len() <= 1000);
     }
 

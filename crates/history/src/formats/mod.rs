@@ -318,15 +318,18 @@ pub(crate) fn read_lines<R: BufRead>(
 ) -> Result<(), ReadError> {
     let mut lines = Lines::new(input, max);
     loop {
-        let terminated = match lines.next() {
-            Ok(Some(terminated)) => terminated,
+        let step = lines.next_with(|line, terminated, line_no| {
+            (terminated, line_no, parse(line, line_no, builder))
+        });
+        let (terminated, line_no, parsed) = match step {
+            Ok(Some(step)) => step,
             Ok(None) => return Ok(()),
             Err(LineError::Io(e)) => return Err(io_error(builder, e)),
             Err(LineError::TooLong) => {
                 return Err(ReadError::invalid(
                     builder.origin(),
                     Position {
-                        line: lines.number,
+                        line: lines.number(),
                         column: 1,
                     },
                     format!(
@@ -336,12 +339,10 @@ pub(crate) fn read_lines<R: BufRead>(
                 ))
             }
         };
-        let line_no = lines.number;
         let at = |column| Position {
             line: line_no,
             column,
         };
-        let parsed = parse(&lines.line, line_no, builder);
         if !terminated {
             let cut = match &parsed {
                 Ok(None) => None,
