@@ -1123,6 +1123,53 @@ mod tests {
     }
 
     #[test]
+    fn every_line_ending_counts_a_line() {
+        let events = [
+            "{:process 0, :type :invoke, :f :write, :value 1}",
+            "{:process 0, :type :ok, :f :write, :value 1}",
+            "{:process 1, :type :invoke, :f :read, :value \"a\\rb\"}",
+            "{:process 1, :type :ok, :f :read, :value @}",
+        ];
+        for ending in ["\n", "\r\n", "\r"] {
+            let err = error(&events.join(ending));
+            assert!(
+                err.starts_with("h.edn:4:42: expected a value, found `@`"),
+                "{ending:?}: {err}"
+            );
+            let h = read_edn(&format!("\u{feff}{}", events[..3].join(ending))).unwrap();
+            assert_eq!(h.operations[1].invoke_line, 3, "{ending:?}");
+            assert_eq!(h.operations[1].value, s("a\rb"));
+        }
+    }
+
+    #[test]
+    fn a_form_beyond_the_bound_is_an_error() {
+        let options = crate::ReadOptions {
+            format: Some(Format::Edn),
+            max_record_bytes: 100_000,
+        };
+        let long = format!(
+            "{{:process 0, :type :invoke, :f :read, :value nil}}\n{{:process 0, :type :ok, :f :read, :value \"{}\"}}\n",
+            "x".repeat(300_000)
+        );
+        let err = crate::read_with(long.as_bytes(), "h.edn", &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "h.edn:2:1: the event is longer than 100000 bytes, the most one record may hold"
+        );
+        // The bound is on each form, not on the vector that holds them.
+        let many = format!("[{}]", "{:process 0, :type :invoke, :f :read, :value nil}\n{:process 0, :type :ok, :f :read, :value 1}\n".repeat(5000));
+        assert_eq!(
+            crate::read_with(many.as_bytes(), "h.edn", &options)
+                .unwrap()
+                .event_count,
+            10_000
+        );
+    }
+
+    #[test]
     fn nemesis_processes_and_error_fields_pass_through() {
         let h = read_edn("{:process :nemesis, :type :info, :f :start, :value #{:n2 :n1}}").unwrap();
         assert_eq!(h.nemesis[0].value, Value::List(vec![s("n1"), s("n2")]));
