@@ -486,6 +486,12 @@ mod tests {
     }
 
     #[test]
+    fn a_value_stays_four_words() {
+        // Histories hold millions of values: a big integer is boxed rather than widening all.
+        assert!(std::mem::size_of::<Value>() <= 32);
+    }
+
+    #[test]
     fn short_decimals_survive_the_float() {
         for text in ["0.35", "0.1", "123456.789012345", "-0.000001", "1e-7"] {
             let Value::Float(Float(x)) = Value::from_json_str(text).unwrap() else {
