@@ -1,0 +1,355 @@
+//! Key-value findings: for keys that are only read and written, those of a register; for keys
+//! with appends, what a read misses and what it has that nothing explains.
+//!
+//! An append that completed `ok` before a read began is in the read's value, unless a write
+//! (or cas) may have replaced the value after it: one that did not fail, began before the read
+//! returned, and did not surely complete before the append began. A string append then shows as
+//! a substring of a string read; a list append as an element of a list read; and a read of
+//! `null` can have none. Conversely, a value read must be some starting value (the initial one,
+//! or that of a write begun before the read returned) followed by appends begun before it
+//! returned: text or elements beyond the longest prefix so made are unexplained.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashSet};
+
+use photofinish_history::{Operation, Value};
+
+use crate::model::{Model, Prepared};
+use crate::models::{Kv, KvOp as Kind, RegisterOp};
+
+use super::register::{self, RegOp};
+use super::{
+    finish, line, listing_at_most, may_apply, ok_at, precedes, show, show_str, Diagnosis,
+    DiagnosisKind, Finding,
+};
+
+/// How much comparing (bytes of read values scanned) one partition may cost; past it, the
+/// remaining reads get no append findings. A count, not a time, so the answer is the same
+/// every run.
+const WORK_BUDGET: usize = 200_000_000;
+
+/// The findings of a `kv` map.
+pub(crate) fn diagnose(model: &Kv, ops: &[&Operation]) -> Vec<Diagnosis> {
+    let init = &model.init;
+    let mut keys: BTreeMap<Option<Value>, Vec<KvOp>> = BTreeMap::new();
+    for &op in ops {
+        match model.prepare(op) {
+            Ok(Prepared::Op { key, op: kind }) => {
+                keys.entry(key).or_default().push(KvOp { op, kind })
+            }
+            Ok(Prepared::Skip) => {}
+            Err(_) => return Vec::new(),
+        }
+    }
+    let mut findings = Vec::new();
+    let mut budget = WORK_BUDGET;
+    for (key, ops) in &keys {
+        let appends = ops
+            .iter()
+            .any(|o| matches!(o.kind, Kind::Append(_)) && may_apply(o.op));
+        if appends {
+            findings.extend(Appended::new(init, ops).findings(key.as_ref(), &mut budget));
+        } else {
+            let registers: Vec<RegOp> = ops
+                .iter()
+                .filter_map(|o| match &o.kind {
+                    Kind::Register(reg) => Some(RegOp {
+                        op: o.op,
+                        reg: reg.clone(),
+                    }),
+                    Kind::Append(_) => None,
+                })
+                .collect();
+            findings.extend(register::findings(init, &registers, key.as_ref()));
+        }
+    }
+    finish(findings)
+}
+
+struct KvOp<'a> {
+    op: &'a Operation,
+    kind: Kind,
+}
+
+/// One key's operations, sorted for the questions a read asks.
+struct Appended<'a> {
+    init: &'a Value,
+    /// `ok` reads: the operation and the value seen.
+    reads: Vec<(&'a Operation, &'a Value)>,
+    /// Appends that did not fail, by invocation.
+    appends: Vec<(&'a Operation, &'a Value)>,
+    /// Writes and cas (the values they leave) that did not fail, by invocation, with whether
+    /// any of the first n is indeterminate and the latest completion among them.
+    resets: Vec<(&'a Operation, &'a Value)>,
+    resets_indeterminate: Vec<bool>,
+    resets_latest: Vec<Option<u64>>,
+}
+
+impl<'a> Appended<'a> {
+    fn new(init: &'a Value, ops: &'a [KvOp<'a>]) -> Appended<'a> {
+        let mut reads = Vec::new();
+        let mut appends = Vec::new();
+        let mut resets = Vec::new();
+        for o in ops {
+            match &o.kind {
+                Kind::Register(RegisterOp::Read(seen)) if ok_at(o.op).is_some() => {
+                    reads.push((o.op, seen));
+                }
+                Kind::Register(RegisterOp::Write(v) | RegisterOp::Cas(_, v)) if may_apply(o.op) => {
+                    resets.push((o.op, v));
+                }
+                Kind::Append(v) if may_apply(o.op) => appends.push((o.op, v)),
+                _ => {}
+            }
+        }
+        appends.sort_by_key(|(op, _)| op.invoked_at);
+        resets.sort_by_key(|(op, _)| op.invoked_at);
+        let mut resets_indeterminate = vec![false];
+        let mut resets_latest = vec![None];
+        for (op, _) in &resets {
+            let done = ok_at(op);
+            let indeterminate = resets_indeterminate[resets_indeterminate.len() - 1];
+            resets_indeterminate.push(indeterminate || done.is_none());
+            resets_latest.push(resets_latest[resets_latest.len() - 1].max(done));
+        }
+        Appended {
+            init,
+            reads,
+            appends,
+            resets,
+            resets_indeterminate,
+            resets_latest,
+        }
+    }
+
+    fn findings(&self, key: Option<&Value>, budget: &mut usize) -> Vec<Finding> {
+        let mut missing = Vec::new();
+        let mut extra = Vec::new();
+        for &(read, seen) in &self.reads {
+            if *budget == 0 {
+                break;
+            }
+            missing.extend(self.missing(key, read, seen, budget));
+            extra.extend(self.unexplained(key, read, seen, budget));
+        }
+        missing.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+        extra.sort_by_key(|f| f.at);
+        missing.into_iter().map(|(_, f)| f).chain(extra).collect()
+    }
+
+    /// The writes and cas begun before event `returned`.
+    fn resets_before(&self, returned: u64) -> usize {
+        self.resets
+            .partition_point(|(op, _)| op.invoked_at < returned)
+    }
+
+    /// The acknowledged appends `read` lacks, with how many.
+    fn missing(
+        &self,
+        key: Option<&Value>,
+        read: &Operation,
+        seen: &Value,
+        budget: &mut usize,
+    ) -> Option<(usize, Finding)> {
+        let returned = read.completed_at?;
+        let resets = self.resets_before(returned);
+        if self.resets_indeterminate[resets] {
+            return None;
+        }
+        // Only appends begun after every such write completed are surely still there.
+        let from = match self.resets_latest[resets] {
+            Some(settled) => self
+                .appends
+                .partition_point(|(op, _)| op.invoked_at <= settled),
+            None => 0,
+        };
+        let mut lacking: Vec<(&Operation, &Value)> = Vec::new();
+        for &(append, piece) in &self.appends[from..] {
+            if !precedes(append, read) {
+                continue;
+            }
+            let absent = match (seen, piece) {
+                (Value::Str(text), Value::Str(p)) if !p.is_empty() => {
+                    *budget = budget.saturating_sub(text.len());
+                    !text.contains(p.as_str())
+                }
+                (Value::List(items), p) => {
+                    *budget = budget.saturating_sub(items.len());
+                    !items.contains(p)
+                }
+                (Value::Null, _) => true,
+                _ => false,
+            };
+            if absent {
+                lacking.push((append, piece));
+            }
+        }
+        if lacking.is_empty() {
+            return None;
+        }
+        lacking.sort_by_key(|(op, _)| line(op));
+        let pieces: Vec<String> = lacking
+            .iter()
+            .map(|(op, piece)| format!("{} (line {})", show(piece), line(op)))
+            .collect();
+        let what = if let [(op, piece)] = lacking[..] {
+            format!(
+                "{} appended on line {} before it began",
+                show(piece),
+                line(op)
+            )
+        } else {
+            format!("{}, appended before it began", listing_at_most(&pieces, 3))
+        };
+        let named: Vec<&Operation> = std::iter::once(read)
+            .chain(lacking.iter().take(3).map(|(op, _)| *op))
+            .collect();
+        Some((
+            lacking.len(),
+            Finding::new(
+                DiagnosisKind::LostUpdate,
+                format!(
+                    "read on line {}{} is missing {what}",
+                    line(read),
+                    of_key(key)
+                ),
+                line(read),
+                "reads missing acknowledged appends",
+                &named,
+                &[],
+            ),
+        ))
+    }
+
+    /// The part of what `read` saw that no starting value and appends begun before it returned
+    /// can make.
+    fn unexplained(
+        &self,
+        key: Option<&Value>,
+        read: &Operation,
+        seen: &Value,
+        budget: &mut usize,
+    ) -> Option<Finding> {
+        let returned = read.completed_at?;
+        let starts = std::iter::once(self.init).chain(
+            self.resets[..self.resets_before(returned)]
+                .iter()
+                .map(|(_, v)| *v),
+        );
+        let begun = self
+            .appends
+            .partition_point(|(op, _)| op.invoked_at < returned);
+        let pieces = self.appends[..begun].iter().map(|(_, p)| *p);
+        let message = match seen {
+            Value::Str(text) => {
+                let at = explained_text(text, starts, pieces, budget)?;
+                let position = text[..at].chars().count() + 1;
+                format!(
+                    "read on line {}{} has text that no write or append begun before it \
+                     returned explains, from character {position}: {}",
+                    line(read),
+                    of_key(key),
+                    show_str(&text[at..])
+                )
+            }
+            Value::List(items) => {
+                let at = explained_list(items, starts, pieces)?;
+                format!(
+                    "read on line {}{} has {} at position {}, which no write or append \
+                     begun before it returned explains",
+                    line(read),
+                    of_key(key),
+                    show(&items[at]),
+                    at + 1
+                )
+            }
+            _ => return None,
+        };
+        Some(Finding::new(
+            DiagnosisKind::PhantomElement,
+            message,
+            line(read),
+            "reads with parts nothing explains",
+            &[read],
+            &[],
+        ))
+    }
+}
+
+/// " of key \"3\"", or nothing for a model without keys.
+fn of_key(key: Option<&Value>) -> String {
+    key.map_or(String::new(), |k| format!(" of key {}", show(k)))
+}
+
+/// Where the longest prefix of `text` made of a starting string and string pieces ends, if
+/// that is before the end of `text`. `None` when all of it is explained, or when deciding would
+/// exceed the budget.
+fn explained_text<'v>(
+    text: &str,
+    starts: impl Iterator<Item = &'v Value>,
+    pieces: impl Iterator<Item = &'v Value>,
+    budget: &mut usize,
+) -> Option<usize> {
+    let pieces: HashSet<&str> = pieces
+        .filter_map(Value::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut reachable = vec![false; text.len() + 1];
+    for start in starts {
+        let start = match start {
+            Value::Str(s) => s.as_str(),
+            Value::Null => "",
+            _ => continue,
+        };
+        if text.starts_with(start) {
+            reachable[start.len()] = true;
+        }
+    }
+    let cost = text.len().saturating_mul(pieces.len().max(1));
+    if cost > *budget {
+        *budget = 0;
+        return None;
+    }
+    *budget -= cost;
+    let mut furthest = 0;
+    for at in 0..=text.len() {
+        if !reachable[at] {
+            continue;
+        }
+        furthest = at;
+        for piece in &pieces {
+            if text[at..].starts_with(piece) {
+                reachable[at + piece.len()] = true;
+            }
+        }
+    }
+    (furthest < text.len()).then_some(furthest)
+}
+
+/// Where the longest prefix of `items` made of a starting list and appended elements ends, if
+/// that is before the end of `items`.
+fn explained_list<'v>(
+    items: &[Value],
+    starts: impl Iterator<Item = &'v Value>,
+    pieces: impl Iterator<Item = &'v Value>,
+) -> Option<usize> {
+    let pieces: HashSet<&Value> = pieces.collect();
+    let mut furthest = 0;
+    for start in starts {
+        let start: &[Value] = match start {
+            Value::List(list) => list,
+            Value::Null => &[],
+            _ => continue,
+        };
+        if !items.starts_with(start) {
+            continue;
+        }
+        let end = start.len()
+            + items[start.len()..]
+                .iter()
+                .take_while(|item| pieces.contains(item))
+                .count();
+        furthest = furthest.max(end);
+    }
+    (furthest < items.len()).then_some(furthest)
+}
