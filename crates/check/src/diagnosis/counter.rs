@@ -364,29 +364,20 @@ impl Sums {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{history, messages};
+    use super::super::tests::{diagnose, messages, ok};
     use super::*;
     use crate::models::Counter as CounterModel;
-    use crate::Model;
 
     fn diagnose_text(init: i64, text: &str) -> Vec<Diagnosis> {
-        let history = history(text);
-        let ops: Vec<&Operation> = history.operations.iter().collect();
-        CounterModel { init }.diagnose(&ops)
+        diagnose(&CounterModel { init }, text)
     }
 
     fn add(process: i64, amount: &str) -> String {
-        format!(
-            "{{\"type\":\"invoke\",\"f\":\"add\",\"value\":{amount},\"process\":{process}}}\n\
-             {{\"type\":\"ok\",\"f\":\"add\",\"value\":{amount},\"process\":{process}}}\n"
-        )
+        ok(process, "add", amount, amount)
     }
 
     fn read(process: i64, seen: &str) -> String {
-        format!(
-            "{{\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"process\":{process}}}\n\
-             {{\"type\":\"ok\",\"f\":\"read\",\"value\":{seen},\"process\":{process}}}\n"
-        )
+        ok(process, "read", "null", seen)
     }
 
     #[test]

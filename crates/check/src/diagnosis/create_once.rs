@@ -150,3 +150,117 @@ fn phantoms<'a>(
 fn key_name(key: Option<&Value>) -> String {
     key.map_or("the object".to_string(), |k| format!("key {}", show(k)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, keyed, keyed_ok, messages};
+    use super::*;
+
+    fn model(init_exists: bool) -> CreateOnce {
+        CreateOnce { init_exists }
+    }
+
+    #[test]
+    fn a_key_created_three_times() {
+        let text = [
+            keyed("invoke", 19, "create", "0", "null"),
+            keyed("invoke", 18, "create", "0", "null"),
+            keyed("invoke", 17, "create", "0", "null"),
+            keyed("ok", 19, "create", "0", "\"created\""),
+            keyed("ok", 18, "create", "0", "true"),
+            keyed("ok", 17, "create", "0", "\"created\""),
+        ]
+        .concat();
+        let diagnosis = diagnose(&model(false), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["key 0 created 3 times: process 19 (line 4), 18 (line 5), 17 (line 6)"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::DuplicateCreate);
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn one_created_and_one_exists_is_fine() {
+        let text = [
+            keyed("invoke", 1, "create", "\"k\"", "null"),
+            keyed("invoke", 2, "create", "\"k\"", "null"),
+            keyed("ok", 2, "create", "\"k\"", "\"exists\""),
+            keyed("ok", 1, "create", "\"k\"", "\"created\""),
+        ]
+        .concat();
+        assert!(diagnose(&model(false), &text).is_empty());
+    }
+
+    #[test]
+    fn created_after_an_exists_answer() {
+        // Process 0's create timed out: it may have made the object, which explains the
+        // exists answer; but then process 2's created cannot be right.
+        let text = [
+            keyed("invoke", 0, "create", "\"k\"", "null"),
+            keyed("info", 0, "create", "\"k\"", "null"),
+            keyed_ok(1, "create", "\"k\"", "null", "\"exists\""),
+            keyed_ok(2, "create", "\"k\"", "null", "\"created\""),
+        ]
+        .concat();
+        let diagnosis = diagnose(&model(false), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "key \"k\" created by process 2 on line 6, though it already existed: process 1's \
+              create had answered exists on line 4, before that create began"
+            ]
+        );
+        assert_eq!(diagnosis[0].lines, vec![3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn exists_before_any_create_could_make_it() {
+        let text = [
+            keyed_ok(1, "create", "\"k\"", "null", "\"exists\""),
+            keyed_ok(0, "create", "\"k\"", "null", "\"created\""),
+        ]
+        .concat();
+        let diagnosis = diagnose(&model(false), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "key \"k\" created by process 0 on line 4, though it already existed: process 1's \
+                 create had answered exists on line 2, before that create began",
+                "key \"k\": process 1's create answered exists on line 2, but no create that \
+                 could have made it had begun by then"
+            ]
+        );
+        assert_eq!(diagnosis[1].kind, DiagnosisKind::PhantomElement);
+        assert_eq!(diagnosis[1].lines, vec![1, 2]);
+        // With the object there from the start, exists is right and created is not.
+        assert_eq!(
+            messages(&diagnose(&model(true), &text)),
+            ["key \"k\" created 1 time, though it existed from the start: process 0 (line 4)"]
+        );
+    }
+
+    #[test]
+    fn keys_given_as_values_and_failed_creates() {
+        let text = [
+            ok_create(0, "\"a\"", "\"created\""),
+            ok_create(1, "\"b\"", "\"created\""),
+            event("invoke", 2, "create", "\"a\""),
+            event("fail", 2, "create", "\"a\""),
+            ok_create(3, "\"a\"", "\"created\""),
+        ]
+        .concat();
+        assert_eq!(
+            messages(&diagnose(&model(false), &text)),
+            ["key \"a\" created 2 times: process 0 (line 2), 3 (line 8)"]
+        );
+    }
+
+    fn event(kind: &str, process: i64, f: &str, value: &str) -> String {
+        super::super::tests::event(kind, process, f, value)
+    }
+
+    fn ok_create(process: i64, key: &str, answer: &str) -> String {
+        event("invoke", process, "create", key) + &event("ok", process, "create", answer)
+    }
+}

@@ -19,7 +19,7 @@ use crate::models::{Kv, KvOp as Kind, RegisterOp};
 
 use super::register::{self, RegOp};
 use super::{
-    finish, line, listing_at_most, may_apply, ok_at, precedes, show, show_str, Diagnosis,
+    count, finish, line, listing_at_most, may_apply, ok_at, precedes, show, show_str, Diagnosis,
     DiagnosisKind, Finding,
 };
 
@@ -199,7 +199,11 @@ impl<'a> Appended<'a> {
                 line(op)
             )
         } else {
-            format!("{}, appended before it began", listing_at_most(&pieces, 3))
+            format!(
+                "{} acknowledged before it began: {}",
+                count(lacking.len(), "append", "appends"),
+                listing_at_most(&pieces, 3)
+            )
         };
         let named: Vec<&Operation> = std::iter::once(read)
             .chain(lacking.iter().take(3).map(|(op, _)| *op))
@@ -352,4 +356,138 @@ fn explained_list<'v>(
         furthest = furthest.max(end);
     }
     (furthest < items.len()).then_some(furthest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, keyed, keyed_ok, messages};
+    use super::*;
+    use crate::model::NilReads;
+
+    fn kv(init: &str) -> Kv {
+        Kv {
+            init: Value::from_json_str(init).unwrap(),
+            nil_reads: NilReads::Absent,
+        }
+    }
+
+    fn append(process: i64, key: &str, piece: &str) -> String {
+        keyed_ok(process, "append", key, piece, piece)
+    }
+
+    fn get(process: i64, key: &str, seen: &str) -> String {
+        keyed_ok(process, "get", key, "null", seen)
+    }
+
+    #[test]
+    fn a_read_missing_an_acknowledged_append() {
+        let text = [
+            append(0, r#""3""#, r#""x 1 0 y""#),
+            append(0, r#""3""#, r#""x 3 14 y""#),
+            get(1, r#""3""#, r#""x 1 0 y""#),
+        ]
+        .concat();
+        let diagnosis = diagnose(&kv(r#""""#), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                r#"read on line 6 of key "3" is missing "x 3 14 y" appended on line 4 before it began"#
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::LostUpdate);
+        assert_eq!(diagnosis[0].lines, vec![3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn text_nothing_explains() {
+        let text = [
+            append(0, r#""3""#, r#""x 1 0 y""#),
+            get(1, r#""3""#, r#""x 1 0 yx 9 9 y""#),
+        ]
+        .concat();
+        let diagnosis = diagnose(&kv(r#""""#), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                r#"read on line 4 of key "3" has text that no write or append begun before it returned explains, from character 8: "x 9 9 y""#
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::PhantomElement);
+    }
+
+    #[test]
+    fn a_put_racing_appends_may_have_replaced_them() {
+        let text = [
+            keyed("invoke", 0, "append", r#""a""#, r#""1""#),
+            keyed("invoke", 2, "put", r#""a""#, r#""x""#),
+            keyed("ok", 0, "append", r#""a""#, r#""1""#),
+            keyed("ok", 2, "put", r#""a""#, r#""x""#),
+            get(3, r#""a""#, r#""x""#),
+        ]
+        .concat();
+        assert!(diagnose(&kv("null"), &text).is_empty());
+        // But "1x" is no starting value followed by appends.
+        let wrong = text.replace(r#""value":"x","process":3"#, r#""value":"1x","process":3"#);
+        assert_eq!(
+            messages(&diagnose(&kv("null"), &wrong)),
+            [
+                r#"read on line 6 of key "a" has text that no write or append begun before it returned explains, from character 2: "x""#
+            ]
+        );
+    }
+
+    #[test]
+    fn list_appends() {
+        let appends = [append(0, r#""k""#, "1"), append(0, r#""k""#, "2")].concat();
+        let diagnosis = diagnose(&kv("null"), &(appends.clone() + &get(1, r#""k""#, "[1,9]")));
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                r#"read on line 6 of key "k" is missing 2 appended on line 4 before it began"#,
+                r#"read on line 6 of key "k" has 9 at position 2, which no write or append begun before it returned explains"#,
+            ]
+        );
+        assert!(diagnose(&kv("null"), &(appends.clone() + &get(1, r#""k""#, "[1,2]"))).is_empty());
+        // A null read after acknowledged appends misses them all.
+        assert_eq!(
+            messages(&diagnose(
+                &kv("null"),
+                &(appends + &get(1, r#""k""#, "null"))
+            )),
+            [
+                r#"read on line 6 of key "k" is missing 2 appends acknowledged before it began: 1 (line 2), 2 (line 4)"#
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_without_appends_are_registers() {
+        let text = [
+            keyed_ok(0, "put", r#""k""#, r#""a""#, r#""a""#),
+            keyed_ok(0, "put", r#""k""#, r#""b""#, r#""b""#),
+            get(1, r#""k""#, r#""a""#),
+            get(1, r#""other""#, r#""a""#),
+        ]
+        .concat();
+        assert_eq!(
+            messages(&diagnose(&kv("null"), &text)),
+            [
+                r#"stale read: read "a" on line 6 of key "k", but put "b" completed on line 4 before the read began, and began only after put "a" had completed on line 2"#,
+                r#"read "a" on line 8 of key "other", but no operation wrote "a""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn jepsen_pairs_name_the_key() {
+        let text = r#"{"type":"invoke","f":"append","value":["k","x"],"process":0}
+{"type":"ok","f":"append","value":["k","x"],"process":0}
+{"type":"invoke","f":"read","value":["k",null],"process":1}
+{"type":"ok","f":"read","value":["k",""],"process":1}
+"#;
+        assert_eq!(
+            messages(&diagnose(&kv(r#""""#), text)),
+            [r#"read on line 4 of key "k" is missing "x" appended on line 2 before it began"#]
+        );
+    }
 }

@@ -318,9 +318,33 @@ pub(crate) mod tests {
             .expect("a well-formed history")
     }
 
-    /// The operations of `history`, as `Model::diagnose` receives them.
-    pub fn all(history: &History) -> Vec<&Operation> {
-        history.operations.iter().collect()
+    /// The diagnosis `model` gives the JSON Lines history `text`, all one partition.
+    pub fn diagnose<M: crate::Model>(model: &M, text: &str) -> Vec<Diagnosis> {
+        let history = history(text);
+        let ops: Vec<&Operation> = history.operations.iter().collect();
+        model.diagnose(&ops)
+    }
+
+    /// A JSON Lines event.
+    pub fn event(kind: &str, process: i64, f: &str, value: &str) -> String {
+        format!("{{\"type\":\"{kind}\",\"f\":\"{f}\",\"value\":{value},\"process\":{process}}}\n")
+    }
+
+    /// An operation that completed `ok` at once: its invocation and completion events.
+    pub fn ok(process: i64, f: &str, value: &str, result: &str) -> String {
+        event("invoke", process, f, value) + &event("ok", process, f, result)
+    }
+
+    /// A JSON Lines event on `key`.
+    pub fn keyed(kind: &str, process: i64, f: &str, key: &str, value: &str) -> String {
+        format!(
+            "{{\"type\":\"{kind}\",\"f\":\"{f}\",\"key\":{key},\"value\":{value},\"process\":{process}}}\n"
+        )
+    }
+
+    /// An operation on `key` that completed `ok` at once.
+    pub fn keyed_ok(process: i64, f: &str, key: &str, value: &str, result: &str) -> String {
+        keyed("invoke", process, f, key, value) + &keyed("ok", process, f, key, result)
     }
 
     /// The messages of a diagnosis.

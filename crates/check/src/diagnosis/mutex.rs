@@ -212,3 +212,127 @@ fn released_free(release: &Operation, taken: usize, released: usize, init_held: 
         &[],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, event, messages, ok};
+    use super::*;
+
+    const FREE: Mutex = Mutex { init_held: false };
+
+    fn acquire(process: i64) -> String {
+        ok(process, "acquire", "null", "null")
+    }
+
+    fn release(process: i64) -> String {
+        ok(process, "release", "null", "null")
+    }
+
+    #[test]
+    fn two_processes_hold_the_lock() {
+        let diagnosis = diagnose(&FREE, &[acquire(3), acquire(7)].concat());
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "processes 3 and 7 held the lock at the same time (lines 2-4): 3's acquire \
+              completed on line 2 before 7's began, and no release could take effect before 7's \
+              acquire completed on line 4"
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::DoubleHolder);
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4]);
+        assert_eq!(
+            messages(&diagnose(&FREE, &[acquire(3), acquire(3)].concat())),
+            [
+                "process 3 acquired the lock twice (lines 2-4): 3's acquire completed on line 2 \
+              before 3's began, and no release could take effect before 3's acquire completed \
+              on line 4"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_release_that_may_have_happened_explains_it() {
+        for ending in [event("info", 3, "release", "null"), String::new()] {
+            let text = [
+                acquire(3),
+                event("invoke", 3, "release", "null"),
+                ending,
+                acquire(7),
+            ]
+            .concat();
+            assert!(diagnose(&FREE, &text).is_empty());
+        }
+        // A failed release did nothing.
+        let text = [
+            acquire(3),
+            event("invoke", 3, "release", "null"),
+            event("fail", 3, "release", "null"),
+            acquire(7),
+        ]
+        .concat();
+        assert_eq!(diagnose(&FREE, &text)[0].kind, DiagnosisKind::DoubleHolder);
+    }
+
+    #[test]
+    fn more_acquires_than_releases_can_explain() {
+        // One release may have come after 1's acquire, none more before 3's.
+        let text = [
+            acquire(1),
+            event("invoke", 1, "release", "null"),
+            event("info", 1, "release", "null"),
+            acquire(2),
+            acquire(3),
+        ]
+        .concat();
+        // (The release may have come after 2's acquire: no pair is sure to overlap.)
+        let counted = "process 3 acquired the lock on line 8 while it was held: 2 acquires had \
+                       completed before it began, and at most 1 release could have taken effect \
+                       by the time it returned";
+        assert_eq!(messages(&diagnose(&FREE, &text)), [counted]);
+        // Only one release can have come after the acquires of 1 and 2, which both completed
+        // before 3 began; whichever went second, no release follows it.
+        let text = [
+            acquire(1),
+            event("invoke", 2, "acquire", "null"),
+            event("invoke", 1, "release", "null"),
+            event("info", 1, "release", "null"),
+            event("ok", 2, "acquire", "null"),
+            acquire(3),
+        ]
+        .concat();
+        assert_eq!(messages(&diagnose(&FREE, &text)), [counted]);
+    }
+
+    #[test]
+    fn releases_of_a_free_lock() {
+        let diagnosis = diagnose(&FREE, &release(1));
+        assert_eq!(
+            messages(&diagnosis),
+            ["process 1 released the lock on line 2, but no acquire had begun by then"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::Other);
+        let text = [acquire(1), release(1), release(2)].concat();
+        assert_eq!(
+            messages(&diagnose(&FREE, &text)),
+            [
+                "process 2 released the lock on line 6 while it was free: 1 release had completed \
+              before it began, and at most 1 acquire could have taken effect by the time it \
+              returned"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_lock_held_from_the_start() {
+        let held = Mutex { init_held: true };
+        assert_eq!(
+            messages(&diagnose(&held, &acquire(0))),
+            [
+                "process 0 acquired the lock on line 2, but it was held from the start and no \
+              release could take effect before then"
+            ]
+        );
+        assert!(diagnose(&held, &[release(1), acquire(0)].concat()).is_empty());
+    }
+}

@@ -108,13 +108,26 @@ impl<'a> Queue<'a> {
                 .filter(|op| !returned.contains(&op.value))
                 .collect();
             never_out.sort_by_key(|op| line(op));
-            let at_start = if self.init.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "{} there from the start and ",
-                    count(self.init.len(), "element", "elements")
-                )
+            let started = self.init.len();
+            let went_in_words = match (started, went_in) {
+                (0, n) => format!(
+                    "{} completed before it began",
+                    count(n, "enqueue", "enqueues")
+                ),
+                (1, 0) => "1 element was there from the start".to_string(),
+                (s, 0) => format!("{s} elements were there from the start"),
+                (s, n) => format!(
+                    "{} there from the start and {} completed before it began",
+                    count(s, "element", "elements"),
+                    count(n, "enqueue", "enqueues")
+                ),
+            };
+            let came_out_words = match came_out {
+                0 => "no element could have been dequeued".to_string(),
+                n => format!(
+                    "at most {} could have been dequeued",
+                    count(n, "element", "elements")
+                ),
             };
             let examples = if never_out.is_empty() {
                 String::new()
@@ -128,12 +141,9 @@ impl<'a> Queue<'a> {
                 Finding::new(
                     DiagnosisKind::LostElement,
                     format!(
-                        "dequeue on line {} found the queue empty, but {at_start}{} completed \
-                         before it began, and at most {} could have been dequeued by the time it \
-                         returned: at least {} lost{examples}",
+                        "dequeue on line {} found the queue empty, but {went_in_words}, and \
+                         {came_out_words} by the time it returned: at least {} lost{examples}",
                         line(empty),
-                        count(went_in, "enqueue", "enqueues"),
-                        count(came_out, "element", "elements"),
                         count(loss, "element", "elements"),
                     ),
                     line(empty),
@@ -323,5 +333,140 @@ impl<'a> Queue<'a> {
         }
         findings.sort_by_key(|f| f.at);
         findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, event, messages, ok};
+    use super::*;
+
+    fn queue(init: &str) -> QueueModel {
+        QueueModel::new(&Value::from_json_str(init).unwrap()).unwrap()
+    }
+
+    fn enqueue(process: i64, element: &str) -> String {
+        ok(process, "enqueue", element, element)
+    }
+
+    fn dequeue(process: i64, element: &str) -> String {
+        ok(process, "dequeue", "null", element)
+    }
+
+    #[test]
+    fn an_empty_queue_after_acknowledged_enqueues() {
+        let text = [
+            enqueue(0, "1"),
+            enqueue(0, "2"),
+            dequeue(1, "1"),
+            dequeue(1, "null"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&queue("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["dequeue on line 8 found the queue empty, but 2 enqueues completed before it began, \
+              and at most 1 element could have been dequeued by the time it returned: at least 1 \
+              element lost (no dequeue ever returned 2)"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::LostElement);
+        assert_eq!(diagnosis[0].lines, vec![3, 4, 7, 8]);
+        // With the initial elements counted too.
+        assert_eq!(
+            messages(&diagnose(&queue("[7]"), &dequeue(1, "null"))),
+            [
+                "dequeue on line 2 found the queue empty, but 1 element was there from the start, \
+              and no element could have been dequeued by the time it returned: at least 1 \
+              element lost"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_indeterminate_dequeue_may_have_taken_it() {
+        for ending in [event("info", 2, "dequeue", "null"), String::new()] {
+            let text = [
+                enqueue(0, "1"),
+                event("invoke", 2, "dequeue", "null"),
+                ending,
+                dequeue(1, "null"),
+            ]
+            .concat();
+            assert!(diagnose(&queue("[]"), &text).is_empty());
+        }
+    }
+
+    #[test]
+    fn elements_nothing_enqueued() {
+        let text = [
+            dequeue(1, "9"),
+            enqueue(0, "8"),
+            dequeue(1, "8"),
+            dequeue(1, "9"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&queue("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "dequeue on line 2 returned 9, but 9 was never enqueued",
+                "dequeue on line 8 returned 9, but 9 was never enqueued",
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::PhantomElement);
+        let text = [dequeue(1, "9"), enqueue(0, "9")].concat();
+        assert_eq!(
+            messages(&diagnose(&queue("[]"), &text)),
+            [
+                "dequeue on line 2 returned 9, but no enqueue of it had begun by then (the first \
+              began on line 3)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_element_dequeued_twice() {
+        let text = [enqueue(0, "5"), dequeue(1, "5"), dequeue(2, "5")].concat();
+        let diagnosis = diagnose(&queue("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["5 was dequeued twice (lines 4, 6) but went in only once (line 1)"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::DuplicateDequeue);
+        assert_eq!(diagnosis[0].lines, (1..=6).collect::<Vec<_>>());
+        // Enqueued twice (once from the start): fine.
+        assert!(diagnose(&queue("[5]"), &text).is_empty());
+    }
+
+    #[test]
+    fn elements_out_of_order() {
+        let text = [
+            enqueue(0, "1"),
+            enqueue(0, "2"),
+            dequeue(1, "2"),
+            dequeue(1, "1"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&queue("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "1 and 2 left the queue in the wrong order: 1 was enqueued (line 2) before the \
+              enqueue of 2 began, but 2 was dequeued (line 6) before the dequeue of 1 began \
+              (line 7)"
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::Reordered);
+        assert_eq!(diagnosis[0].lines, (1..=8).collect::<Vec<_>>());
+        // Concurrent enqueues may go in either order.
+        let text = [
+            event("invoke", 0, "enqueue", "1"),
+            enqueue(2, "2"),
+            event("ok", 0, "enqueue", "1"),
+            dequeue(1, "2"),
+            dequeue(1, "1"),
+        ]
+        .concat();
+        assert!(diagnose(&queue("[]"), &text).is_empty());
     }
 }

@@ -170,8 +170,9 @@ fn phantom_read(subject: &str, seen: &Value, read: &RegOp, ops: &[RegOp]) -> Fin
         format!("no {other}operation wrote {}", show(seen))
     } else {
         let lines: Vec<usize> = others.iter().map(|op| op.invoke_line).collect();
+        let noun = if lines.len() == 1 { "line" } else { "lines" };
         format!(
-            "every {other}write of {} failed or began after it returned (lines {})",
+            "every {other}write of {} failed or began after it returned ({noun} {})",
             show(seen),
             listing(&lines)
         )
@@ -323,5 +324,178 @@ impl<'a> Explanations<'a> {
                 .fold(Writers::none(), |w, &e| w.plus(e));
         }
         prefixes[begun]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, event, messages, ok};
+    use super::*;
+    use crate::model::NilReads;
+    use photofinish_history::read_str;
+
+    fn register(init: &str) -> Register {
+        let init = Value::from_json_str(init).unwrap();
+        let nil_reads = NilReads::infer(&init, &[], false);
+        Register::new(init, false, nil_reads)
+    }
+
+    fn cas_register(init: &str) -> Register {
+        Register::new(Value::from_json_str(init).unwrap(), true, NilReads::Unknown)
+    }
+
+    fn write(process: i64, v: &str) -> String {
+        ok(process, "write", v, v)
+    }
+
+    fn read(process: i64, v: &str) -> String {
+        ok(process, "read", "null", v)
+    }
+
+    #[test]
+    fn a_read_of_an_overwritten_value_is_stale() {
+        let text = [write(0, "58"), write(0, "112"), read(1, "58")].concat();
+        let diagnosis = diagnose(&register("null"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "stale read: read 58 on line 6, but write 112 completed on line 4 before the read \
+              began, and began only after write 58 had completed on line 2"
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::StaleRead);
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn a_write_that_may_land_late_explains_the_read() {
+        // The write of 112 is concurrent with the read.
+        let text = [
+            write(0, "58"),
+            event("invoke", 0, "write", "112"),
+            read(1, "58"),
+            event("ok", 0, "write", "112"),
+        ]
+        .concat();
+        assert!(diagnose(&register("null"), &text).is_empty());
+        // The write of 58 timed out or never completed: it may take effect after 112.
+        for ending in [event("info", 2, "write", "58"), String::new()] {
+            let text = [
+                event("invoke", 2, "write", "58"),
+                ending,
+                write(0, "112"),
+                read(1, "58"),
+            ]
+            .concat();
+            assert!(diagnose(&register("null"), &text).is_empty());
+        }
+    }
+
+    #[test]
+    fn every_write_of_a_repeated_value_must_be_overwritten() {
+        let text = [
+            write(0, "1"),
+            write(0, "2"),
+            write(0, "1"),
+            write(0, "3"),
+            read(1, "1"),
+        ]
+        .concat();
+        assert_eq!(
+            messages(&diagnose(&register("null"), &text)),
+            [
+                "stale read: read 1 on line 10, but write 3 completed on line 8 before the read \
+              began, and began only after every write of 1 begun before the read returned had \
+              completed (the last on line 6)"
+            ]
+        );
+        // Overwritten once, then written again: fine.
+        let text = [write(0, "1"), write(0, "2"), write(0, "1"), read(1, "1")].concat();
+        assert!(diagnose(&register("null"), &text).is_empty());
+    }
+
+    #[test]
+    fn the_initial_value_once_overwritten_is_stale() {
+        let text = [write(0, "2"), read(1, "0")].concat();
+        assert_eq!(
+            messages(&diagnose(&register("0"), &text)),
+            [
+                "stale read: read 0 on line 4, but write 2 completed on line 2 before the read \
+              began, and 0 was only the initial value: nothing else wrote 0 before the read \
+              returned"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_successful_cas_reads_its_expected_value() {
+        let text = [write(0, "1"), ok(1, "cas", "[0,5]", "[0,5]")].concat();
+        let diagnosis = diagnose(&cas_register("0"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "stale read: cas from 0 to 5 succeeded on line 4, but write 1 completed on line 2 \
+              before the cas began, and 0 was only the initial value: nothing else wrote 0 \
+              before the cas returned"
+            ]
+        );
+        // A cas can overwrite too; a failed one did nothing.
+        let text = [
+            ok(0, "cas", "[0,7]", "[0,7]"),
+            event("invoke", 2, "cas", "[7,0]"),
+            event("fail", 2, "cas", "[7,0]"),
+            read(1, "0"),
+        ]
+        .concat();
+        assert_eq!(
+            messages(&diagnose(&cas_register("0"), &text)),
+            [
+                "stale read: read 0 on line 6, but cas from 0 to 7 completed on line 2 before the \
+              read began, and 0 was only the initial value: nothing else wrote 0 before the read \
+              returned"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_nothing_wrote() {
+        let diagnosis = diagnose(&register("null"), &[write(0, "1"), read(1, "9")].concat());
+        assert_eq!(
+            messages(&diagnosis),
+            ["read 9 on line 4, but no operation wrote 9"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::PhantomElement);
+        let text = [
+            event("invoke", 2, "write", "9"),
+            event("fail", 2, "write", "9"),
+            read(1, "9"),
+            write(0, "9"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&register("null"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["read 9 on line 4, but every write of 9 failed or began after it returned (lines 1, 5)"]
+        );
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn unknown_nil_reads_say_nothing() {
+        // Knossos' histories say nil when the client did not learn the value.
+        let text = [write(0, "1"), read(1, "null")].concat();
+        assert!(diagnose(&cas_register("0"), &text).is_empty());
+    }
+
+    #[test]
+    fn messages_escape_what_the_history_says() {
+        let text = [write(0, "\"a\\u001b[2Jb\""), read(1, "\"\\u009b31m\"")].concat();
+        let history = read_str(&text, "t", None).unwrap();
+        let ops: Vec<&Operation> = history.operations.iter().collect();
+        let diagnosis = register("null").diagnose(&ops);
+        assert_eq!(
+            messages(&diagnosis),
+            ["read \"\\u009b31m\" on line 4, but no operation wrote \"\\u009b31m\""]
+        );
     }
 }

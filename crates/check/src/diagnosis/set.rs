@@ -173,3 +173,104 @@ fn phantoms(
     }
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, event, messages, ok};
+    use super::*;
+
+    fn set(init: &str) -> Set {
+        Set::new(&Value::from_json_str(init).unwrap()).unwrap()
+    }
+
+    fn add(process: i64, element: &str) -> String {
+        ok(process, "add", element, element)
+    }
+
+    fn read(process: i64, seen: &str) -> String {
+        ok(process, "read", "null", seen)
+    }
+
+    #[test]
+    fn a_read_that_misses_acknowledged_elements() {
+        // 9's add is still open when the read begins: it may land after the read.
+        let text = [
+            add(0, "7"),
+            add(0, "2"),
+            add(0, "4"),
+            event("invoke", 2, "add", "9"),
+            read(1, "[]"),
+            event("ok", 2, "add", "9"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["read on line 9 misses elements 2, 4, 7 that were acknowledged before it began"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::LostElement);
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6, 8, 9]);
+    }
+
+    #[test]
+    fn indeterminate_adds_need_not_show() {
+        let text = [
+            event("invoke", 0, "add", "1"),
+            event("info", 0, "add", "1"),
+            event("invoke", 2, "add", "2"),
+            read(1, "[]"),
+        ]
+        .concat();
+        assert!(diagnose(&set("[]"), &text).is_empty());
+    }
+
+    #[test]
+    fn elements_nothing_added() {
+        let text = [
+            event("invoke", 0, "add", "1"),
+            event("fail", 0, "add", "1"),
+            read(1, "[1,3,5]"),
+            add(0, "5"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "read on line 4 contains elements 1, 3, 5 that no add begun before it returned \
+              could have put there"
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::PhantomElement);
+        assert_eq!(diagnosis[0].lines, vec![3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn initial_elements_must_stay() {
+        let text = [add(0, "2"), read(1, "[]")].concat();
+        assert_eq!(
+            messages(&diagnose(&set("[1]"), &text)),
+            [
+                "read on line 4 misses element 2 that was acknowledged before it began, and \
+              element 1 of the initial set"
+            ]
+        );
+        assert!(diagnose(&set("[1]"), &read(1, "[1]")).is_empty());
+    }
+
+    #[test]
+    fn long_lists_are_clipped_and_the_worst_read_comes_first() {
+        let adds: String = (0..20).map(|i| add(0, &i.to_string())).collect();
+        let text = adds + &read(1, "[19]") + &read(1, "[]");
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "read on line 44 misses elements 0, 1, 2, 3, 4, 5, 6, 7 and 12 more that were \
+                 acknowledged before it began",
+                "read on line 42 misses elements 0, 1, 2, 3, 4, 5, 6, 7 and 11 more that were \
+                 acknowledged before it began",
+            ]
+        );
+    }
+}
