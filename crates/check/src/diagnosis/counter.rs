@@ -12,7 +12,9 @@ use std::cmp::Reverse;
 use photofinish_history::{Operation, Outcome, Value};
 
 use super::decimal::{format_units, Decimal};
-use super::{count, finish, line, may_apply, ok_at, Diagnosis, DiagnosisKind, Finding};
+use super::{
+    count, finish, line, lines, may_apply, ok_at, precedes, Diagnosis, DiagnosisKind, Finding,
+};
 
 /// The findings of a counter that started at `init` (an integer or a decimal).
 pub(crate) fn diagnose(init: &Value, ops: &[&Operation]) -> Vec<Diagnosis> {
@@ -98,7 +100,7 @@ impl<'a> Counter<'a> {
     }
 
     /// Every finding, each kind's most telling first; `None` if a sum overflows.
-    fn findings(&self) -> Option<Vec<Finding>> {
+    fn findings(&self) -> Option<Vec<Finding<'_>>> {
         let sums = Sums::new(&self.adds, 10i128.checked_pow(self.scale)?)?;
         let mut lost = Vec::new();
         let mut above = Vec::new();
@@ -137,13 +139,13 @@ impl<'a> Counter<'a> {
     }
 
     /// A read below every total possible: increments lost.
-    fn lost(
-        &self,
-        read: &Amount,
+    fn lost<'s>(
+        &'s self,
+        read: &'s Amount,
         surely: &Counted,
         maybe_negative: i128,
         loss: i128,
-    ) -> Option<Finding> {
+    ) -> Option<Finding<'s>> {
         let mut because = if surely.count > 0 {
             let total = self.init.checked_add(surely.total)?;
             let initial = if self.init == 0 {
@@ -180,41 +182,41 @@ impl<'a> Counter<'a> {
         } else {
             format!("{} lost", self.show(loss))
         };
-        let mut counted: Vec<&Operation> = self
-            .adds
-            .iter()
-            .filter(|a| ok_at(a.op).is_some_and(|done| done < read.op.invoked_at))
-            .map(|a| a.op)
-            .collect();
-        counted.sort_by_key(|op| Reverse(op.completed_at));
-        Some(Finding::new(
+        let message = format!(
+            "read {} on line {}, but {because}: at least {lost}",
+            self.show(read.units),
+            line(read.op)
+        );
+        Some(Finding::later(
             DiagnosisKind::LostUpdate,
-            format!(
-                "read {} on line {}, but {because}: at least {lost}",
-                self.show(read.units),
-                line(read.op)
-            ),
             line(read.op),
             "reads that lost updates",
-            &[read.op],
-            &counted,
+            move || {
+                let mut counted: Vec<&Operation> = self
+                    .adds
+                    .iter()
+                    .filter(|a| precedes(a.op, read.op))
+                    .map(|a| a.op)
+                    .collect();
+                counted.sort_by_key(|op| Reverse(op.completed_at));
+                (message, lines(&[read.op], &counted))
+            },
         ))
     }
 
     /// A read above every total possible.
-    fn above(&self, read: &Amount, maybe: &Counted, highest: i128, excess: i128) -> Finding {
+    fn above<'s>(
+        &'s self,
+        read: &'s Amount,
+        maybe: &Counted,
+        highest: i128,
+        excess: i128,
+    ) -> Finding<'s> {
         let initial = if self.init == 0 {
             String::new()
         } else {
             format!(", starting from {}", self.show(self.init))
         };
-        let mut begun: Vec<&Operation> = self
-            .adds
-            .iter()
-            .filter(|a| read.op.completed_at.is_some_and(|r| a.op.invoked_at < r))
-            .map(|a| a.op)
-            .collect();
-        begun.sort_by_key(|op| Reverse(op.invoked_at));
         let because = if maybe.count == 0 {
             format!(
                 "no add had begun before it returned and the counter started at {}",
@@ -228,24 +230,32 @@ impl<'a> Counter<'a> {
                 count(maybe.count, "add", "adds"),
             )
         };
-        Finding::new(
+        let message = format!(
+            "read {} on line {}, but {because}: {} more than possible",
+            self.show(read.units),
+            line(read.op),
+            self.show(excess)
+        );
+        Finding::later(
             DiagnosisKind::Other,
-            format!(
-                "read {} on line {}, but {because}: {} more than possible",
-                self.show(read.units),
-                line(read.op),
-                self.show(excess)
-            ),
             line(read.op),
             "reads above every possible total",
-            &[read.op],
-            &begun,
+            move || {
+                let mut begun: Vec<&Operation> = self
+                    .adds
+                    .iter()
+                    .filter(|a| read.op.completed_at.is_some_and(|r| a.op.invoked_at < r))
+                    .map(|a| a.op)
+                    .collect();
+                begun.sort_by_key(|op| Reverse(op.invoked_at));
+                (message, lines(&[read.op], &begun))
+            },
         )
     }
 
     /// Reads lower than a read that returned before they began, when no add can subtract.
     /// Reads already found below every possible total (`lost_reads`) are not repeated.
-    fn backwards(&self, lost_reads: &[usize]) -> Vec<(i128, Finding)> {
+    fn backwards(&self, lost_reads: &[usize]) -> Vec<(i128, Finding<'static>)> {
         if self.adds.iter().any(|a| a.units < 0) {
             return Vec::new();
         }

@@ -14,6 +14,7 @@ use crate::models::{CreateOnce, CreateOp};
 
 use super::{
     count, finish, line, listing, may_apply, precedes, show, Diagnosis, DiagnosisKind, Finding,
+    MAX_LISTED,
 };
 
 /// The findings of `create-once` objects.
@@ -47,7 +48,11 @@ struct Create<'a> {
 
 /// Two or more `created` answers (one, if the object existed from the start), or one after an
 /// `exists` answer that returned before it began.
-fn duplicates(key: Option<&Value>, creates: &[Create], init_exists: bool) -> Option<Finding> {
+fn duplicates(
+    key: Option<&Value>,
+    creates: &[Create],
+    init_exists: bool,
+) -> Option<Finding<'static>> {
     let mut created: Vec<&Operation> = creates
         .iter()
         .filter(|c| c.create == CreateOp::Create(true))
@@ -79,8 +84,8 @@ fn duplicates(key: Option<&Value>, creates: &[Create], init_exists: bool) -> Opt
             ),
             line(created[created.len().min(2) - 1]),
             "keys created more than once",
-            &created,
-            &[],
+            &created[..created.len().min(MAX_LISTED)],
+            &created[created.len().min(MAX_LISTED)..],
         ));
     }
     let existed = creates
@@ -110,7 +115,7 @@ fn duplicates(key: Option<&Value>, creates: &[Create], init_exists: bool) -> Opt
 fn phantoms<'a>(
     key: Option<&'a Value>,
     creates: &'a [Create],
-) -> impl Iterator<Item = Finding> + 'a {
+) -> impl Iterator<Item = Finding<'static>> + 'a {
     let mut makers: Vec<u64> = creates
         .iter()
         .filter(|c| c.create != CreateOp::Create(false))

@@ -122,7 +122,7 @@ impl<'a> Appended<'a> {
         }
     }
 
-    fn findings(&self, key: Option<&Value>, budget: &mut usize) -> Vec<Finding> {
+    fn findings(&self, key: Option<&Value>, budget: &mut usize) -> Vec<Finding<'static>> {
         let mut missing = Vec::new();
         let mut extra = Vec::new();
         for &(read, seen) in &self.reads {
@@ -150,7 +150,7 @@ impl<'a> Appended<'a> {
         read: &Operation,
         seen: &Value,
         budget: &mut usize,
-    ) -> Option<(usize, Finding)> {
+    ) -> Option<(usize, Finding<'static>)> {
         let returned = read.completed_at?;
         let resets = self.resets_before(returned);
         if self.resets_indeterminate[resets] {
@@ -233,7 +233,7 @@ impl<'a> Appended<'a> {
         read: &Operation,
         seen: &Value,
         budget: &mut usize,
-    ) -> Option<Finding> {
+    ) -> Option<Finding<'static>> {
         let returned = read.completed_at?;
         let starts = std::iter::once(self.init).chain(
             self.resets[..self.resets_before(returned)]

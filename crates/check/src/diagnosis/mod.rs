@@ -139,26 +139,28 @@ pub const MAX_PER_KIND: usize = 5;
 pub const MAX_LINES: usize = 40;
 
 /// How many elements (or operations) one message lists before "and 120 more".
-const MAX_LISTED: usize = 8;
+pub(crate) const MAX_LISTED: usize = 8;
 
 /// How many characters of a value a message shows.
 const MAX_VALUE_CHARS: usize = 60;
 
-/// A finding before the per-kind limit: a diagnosis plus what it is called in a summary.
-pub(crate) struct Finding {
+/// A finding before the per-kind limit: where it is and what several are called, and the
+/// words and lines, made only if it is among those shown (a history may have thousands of
+/// stale reads, and listing the operations behind each can cost as much as finding them all).
+pub(crate) struct Finding<'a> {
     pub kind: DiagnosisKind,
-    pub message: String,
-    pub lines: Vec<usize>,
-    /// The line of the finding's own operation (the read, the second acquire), for the summary
-    /// of the findings left out.
+    /// The line of the finding's own operation (the read, the second acquire), for ordering
+    /// and for the summary of the findings left out.
     pub at: usize,
     /// What several findings of this sort are called: "stale reads".
     pub plural: &'static str,
+    details: Box<dyn FnOnce() -> (String, Vec<usize>) + 'a>,
 }
 
-impl Finding {
-    /// `named` are the operations the message names (their lines are always kept); `others`
-    /// are further operations involved, nearest the finding's own operation first.
+impl<'a> Finding<'a> {
+    /// A finding whose message is made already. `named` are the operations the message names
+    /// (their lines are always kept); `others` are further operations involved, nearest the
+    /// finding's own operation first.
     pub fn new(
         kind: DiagnosisKind,
         message: String,
@@ -166,24 +168,40 @@ impl Finding {
         plural: &'static str,
         named: &[&Operation],
         others: &[&Operation],
-    ) -> Finding {
-        let mut lines: Vec<usize> = named.iter().flat_map(|op| op_lines(op)).collect();
-        for op in others {
-            if lines.len() + 2 > MAX_LINES {
-                break;
-            }
-            lines.extend(op_lines(op));
-        }
-        lines.sort_unstable();
-        lines.dedup();
+    ) -> Finding<'a> {
+        let lines = lines(named, others);
+        Finding::later(kind, at, plural, move || (message, lines))
+    }
+
+    /// A finding whose message and lines `details` makes when needed.
+    pub fn later(
+        kind: DiagnosisKind,
+        at: usize,
+        plural: &'static str,
+        details: impl FnOnce() -> (String, Vec<usize>) + 'a,
+    ) -> Finding<'a> {
         Finding {
             kind,
-            message,
-            lines,
             at,
             plural,
+            details: Box::new(details),
         }
     }
+}
+
+/// The lines of the operations `named` (all of them) and `others` (while there is room), sorted
+/// and deduplicated.
+pub(crate) fn lines(named: &[&Operation], others: &[&Operation]) -> Vec<usize> {
+    let mut lines: Vec<usize> = named.iter().flat_map(|op| op_lines(op)).collect();
+    for op in others {
+        if lines.len() + 2 > MAX_LINES {
+            break;
+        }
+        lines.extend(op_lines(op));
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    lines
 }
 
 /// Turns findings, each kind's already in order (most telling first), into the diagnosis: the
@@ -192,17 +210,23 @@ pub(crate) fn finish(findings: Vec<Finding>) -> Vec<Diagnosis> {
     let mut kinds: Vec<DiagnosisKind> = findings.iter().map(|f| f.kind).collect();
     kinds.sort_unstable();
     kinds.dedup();
+    let mut by_kind: Vec<Vec<Finding>> = kinds.iter().map(|_| Vec::new()).collect();
+    for finding in findings {
+        let slot = kinds.iter().position(|k| *k == finding.kind).unwrap_or(0);
+        by_kind[slot].push(finding);
+    }
     let mut diagnosis = Vec::new();
-    for kind in kinds {
-        let mut of_kind = findings.iter().filter(|f| f.kind == kind);
-        for finding in of_kind.by_ref().take(MAX_PER_KIND) {
+    for (kind, findings) in kinds.into_iter().zip(by_kind) {
+        let mut findings = findings.into_iter();
+        for finding in findings.by_ref().take(MAX_PER_KIND) {
+            let (message, lines) = (finding.details)();
             diagnosis.push(Diagnosis {
                 kind,
-                message: finding.message.clone(),
-                lines: finding.lines.clone(),
+                message,
+                lines,
             });
         }
-        let rest: Vec<&Finding> = of_kind.collect();
+        let rest: Vec<Finding> = findings.collect();
         if let Some(first) = rest.first() {
             let plural = if rest.iter().all(|f| f.plural == first.plural) {
                 first.plural
@@ -374,20 +398,18 @@ pub(crate) mod tests {
     #[test]
     fn findings_beyond_the_limit_are_summed_up() {
         let findings = (0..8)
-            .map(|i| Finding {
-                kind: DiagnosisKind::StaleRead,
-                message: format!("stale {i}"),
-                lines: vec![i],
-                at: 10 + i,
-                plural: "stale reads",
+            .map(|i| {
+                Finding::later(DiagnosisKind::StaleRead, 10 + i, "stale reads", move || {
+                    assert!(i < MAX_PER_KIND, "details of a finding left out were made");
+                    (format!("stale {i}"), vec![i])
+                })
             })
-            .chain(std::iter::once(Finding {
-                kind: DiagnosisKind::LostUpdate,
-                message: "lost".to_string(),
-                lines: vec![1],
-                at: 1,
-                plural: "lost updates",
-            }))
+            .chain(std::iter::once(Finding::later(
+                DiagnosisKind::LostUpdate,
+                1,
+                "lost updates",
+                || ("lost".to_string(), vec![1]),
+            )))
             .collect();
         let diagnosis = finish(findings);
         assert_eq!(

@@ -107,7 +107,7 @@ impl Moments {
     }
 }
 
-fn both_held(first: &Operation, second: &Operation) -> Finding {
+fn both_held(first: &Operation, second: &Operation) -> Finding<'static> {
     let who = if first.process == second.process {
         format!(
             "process {} acquired the lock twice (lines {}-{})",
@@ -144,7 +144,7 @@ fn both_held(first: &Operation, second: &Operation) -> Finding {
 
 /// An acquire of a lock that was surely held: `taken` acquires (and a hold from the start)
 /// against at most `released` releases.
-fn held(acquire: &Operation, taken: usize, released: usize, init_held: bool) -> Finding {
+fn held(acquire: &Operation, taken: usize, released: usize, init_held: bool) -> Finding<'static> {
     let acquired = taken - usize::from(init_held);
     let message = if acquired == 0 {
         format!(
@@ -180,7 +180,12 @@ fn held(acquire: &Operation, taken: usize, released: usize, init_held: bool) -> 
 
 /// A release of a lock that was surely free: at most `taken` acquires (and a hold from the
 /// start) against `released` releases completed before it began.
-fn released_free(release: &Operation, taken: usize, released: usize, init_held: bool) -> Finding {
+fn released_free(
+    release: &Operation,
+    taken: usize,
+    released: usize,
+    init_held: bool,
+) -> Finding<'static> {
     let acquired = taken - usize::from(init_held);
     let message = if taken == 0 && released == 0 {
         format!(

@@ -20,8 +20,8 @@ use crate::model::{Model, Prepared};
 use crate::models::{Queue as QueueModel, QueueOp};
 
 use super::{
-    count, finish, line, listing, may_apply, ok_at, precedes, show, Diagnosis, DiagnosisKind,
-    Finding,
+    count, finish, line, lines, listing, may_apply, ok_at, precedes, show, Diagnosis,
+    DiagnosisKind, Finding, MAX_LISTED,
 };
 
 /// The findings of a FIFO `queue`.
@@ -80,7 +80,7 @@ impl<'a> Queue<'a> {
     }
 
     /// Dequeues that found the queue empty though elements surely remained.
-    fn lost(&self) -> Vec<Finding> {
+    fn lost(&self) -> Vec<Finding<'_>> {
         let mut ins: Vec<u64> = self.enqueues.iter().filter_map(|op| ok_at(op)).collect();
         ins.sort_unstable();
         let mut outs: Vec<u64> = self
@@ -90,7 +90,6 @@ impl<'a> Queue<'a> {
             .map(|op| op.invoked_at)
             .collect();
         outs.sort_unstable();
-        let returned: HashSet<&Value> = self.dequeued.iter().map(|op| &op.result).collect();
         let mut findings = Vec::new();
         for &empty in &self.empty {
             let Some(done) = ok_at(empty) else { continue };
@@ -100,58 +99,14 @@ impl<'a> Queue<'a> {
             if surely_in <= came_out {
                 continue;
             }
-            let mut never_out: Vec<&Operation> = self
-                .enqueues
-                .iter()
-                .copied()
-                .filter(|op| ok_at(op).is_some_and(|at| at < empty.invoked_at))
-                .filter(|op| !returned.contains(&op.value))
-                .collect();
-            never_out.sort_by_key(|op| line(op));
-            let started = self.init.len();
-            let went_in_words = match (started, went_in) {
-                (0, n) => format!(
-                    "{} completed before it began",
-                    count(n, "enqueue", "enqueues")
-                ),
-                (1, 0) => "1 element was there from the start".to_string(),
-                (s, 0) => format!("{s} elements were there from the start"),
-                (s, n) => format!(
-                    "{} there from the start and {} completed before it began",
-                    count(s, "element", "elements"),
-                    count(n, "enqueue", "enqueues")
-                ),
-            };
-            let came_out_words = match came_out {
-                0 => "no element could have been dequeued".to_string(),
-                n => format!(
-                    "at most {} could have been dequeued",
-                    count(n, "element", "elements")
-                ),
-            };
-            let examples = if never_out.is_empty() {
-                String::new()
-            } else {
-                let values: Vec<String> = never_out.iter().map(|op| show(&op.value)).collect();
-                format!(" (no dequeue ever returned {})", listing(&values))
-            };
             let loss = surely_in - came_out;
             findings.push((
                 loss,
-                Finding::new(
+                Finding::later(
                     DiagnosisKind::LostElement,
-                    format!(
-                        "dequeue on line {} found the queue empty, but {went_in_words}, and \
-                         {came_out_words} by the time it returned: at least {} lost{examples}",
-                        line(empty),
-                        count(loss, "element", "elements"),
-                    ),
                     line(empty),
                     "dequeues that found the queue empty too soon",
-                    &std::iter::once(empty)
-                        .chain(never_out.iter().copied().take(8))
-                        .collect::<Vec<_>>(),
-                    &[],
+                    move || self.lost_details(empty, went_in, came_out, loss),
                 ),
             ));
         }
@@ -159,8 +114,64 @@ impl<'a> Queue<'a> {
         findings.into_iter().map(|(_, f)| f).collect()
     }
 
+    /// The words for a dequeue that found the queue empty with `loss` elements surely in it.
+    fn lost_details(
+        &self,
+        empty: &Operation,
+        went_in: usize,
+        came_out: usize,
+        loss: usize,
+    ) -> (String, Vec<usize>) {
+        let returned: HashSet<&Value> = self.dequeued.iter().map(|op| &op.result).collect();
+        let mut never_out: Vec<&Operation> = self
+            .enqueues
+            .iter()
+            .copied()
+            .filter(|op| precedes(op, empty) && !returned.contains(&op.value))
+            .collect();
+        never_out.sort_by_key(|op| line(op));
+        let went_in_words = match (self.init.len(), went_in) {
+            (0, n) => format!(
+                "{} completed before it began",
+                count(n, "enqueue", "enqueues")
+            ),
+            (1, 0) => "1 element was there from the start".to_string(),
+            (s, 0) => format!("{s} elements were there from the start"),
+            (s, n) => format!(
+                "{} there from the start and {} completed before it began",
+                count(s, "element", "elements"),
+                count(n, "enqueue", "enqueues")
+            ),
+        };
+        let came_out_words = match came_out {
+            0 => "no element could have been dequeued".to_string(),
+            n => format!(
+                "at most {} could have been dequeued",
+                count(n, "element", "elements")
+            ),
+        };
+        let examples = if never_out.is_empty() {
+            String::new()
+        } else {
+            let values: Vec<String> = never_out.iter().map(|op| show(&op.value)).collect();
+            format!(" (no dequeue ever returned {})", listing(&values))
+        };
+        let named: Vec<&Operation> = std::iter::once(empty)
+            .chain(never_out.iter().copied().take(MAX_LISTED))
+            .collect();
+        (
+            format!(
+                "dequeue on line {} found the queue empty, but {went_in_words}, and \
+                 {came_out_words} by the time it returned: at least {} lost{examples}",
+                line(empty),
+                count(loss, "element", "elements"),
+            ),
+            lines(&named, &[]),
+        )
+    }
+
     /// Dequeues that returned an element nothing had begun to enqueue.
-    fn phantoms(&self) -> Vec<Finding> {
+    fn phantoms(&self) -> Vec<Finding<'static>> {
         let mut first_in: HashMap<&Value, &Operation> = HashMap::new();
         let mut enqueued: HashMap<&Value, Vec<&Operation>> = HashMap::new();
         for &op in &self.enqueues {
@@ -211,19 +222,18 @@ impl<'a> Queue<'a> {
     }
 
     /// Elements returned more often than they went in.
-    fn duplicates(&self) -> Vec<Finding> {
+    fn duplicates(&self) -> Vec<Finding<'static>> {
         let mut outs: HashMap<&Value, Vec<&Operation>> = HashMap::new();
         for &op in &self.dequeued {
             outs.entry(&op.result).or_default().push(op);
         }
+        let mut ins: HashMap<&Value, Vec<&Operation>> = HashMap::new();
+        for &op in &self.enqueues {
+            ins.entry(&op.value).or_default().push(op);
+        }
         let mut findings = Vec::new();
         for (element, mut dequeues) in outs {
-            let enqueues: Vec<&Operation> = self
-                .enqueues
-                .iter()
-                .copied()
-                .filter(|op| &op.value == element)
-                .collect();
+            let enqueues = ins.remove(element).unwrap_or_default();
             let copies = enqueues.len() + self.copies_at_start(element);
             if copies == 0 || dequeues.len() <= copies {
                 continue;
@@ -246,8 +256,12 @@ impl<'a> Queue<'a> {
                 2 => "twice".to_string(),
                 n => format!("{n} times"),
             };
-            let named: Vec<&Operation> =
-                dequeues.iter().chain(&enqueues).copied().take(16).collect();
+            let named: Vec<&Operation> = dequeues
+                .iter()
+                .chain(&enqueues)
+                .copied()
+                .take(2 * MAX_LISTED)
+                .collect();
             findings.push((
                 dequeues.len() - copies,
                 Finding::new(
@@ -270,7 +284,7 @@ impl<'a> Queue<'a> {
     }
 
     /// Pairs of elements that came out in another order than they surely went in.
-    fn reordered(&self) -> Vec<Finding> {
+    fn reordered(&self) -> Vec<Finding<'static>> {
         // Elements enqueued once (and not there at the start) and dequeued once, `ok` both.
         let mut ins: HashMap<&Value, Vec<&Operation>> = HashMap::new();
         for &op in &self.enqueues {

@@ -17,7 +17,9 @@ use photofinish_history::{Operation, Value};
 use crate::model::{Model, Prepared};
 use crate::models::{Register, RegisterOp};
 
-use super::{finish, line, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding};
+use super::{
+    finish, line, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding, MAX_LISTED,
+};
 
 /// The findings of a `register` or `cas-register`.
 pub(crate) fn diagnose(model: &Register, ops: &[&Operation]) -> Vec<Diagnosis> {
@@ -68,7 +70,7 @@ impl RegOp<'_> {
 }
 
 /// The stale and phantom reads among `ops`, all of one register (of `key`, for a map).
-pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<Finding> {
+pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<Finding<'static>> {
     let writes: Vec<&RegOp> = ops
         .iter()
         .filter(|o| o.written().is_some() && may_apply(o.op))
@@ -155,7 +157,7 @@ pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<
 }
 
 /// A read of a value no write could have left by the time it returned.
-fn phantom_read(subject: &str, seen: &Value, read: &RegOp, ops: &[RegOp]) -> Finding {
+fn phantom_read(subject: &str, seen: &Value, read: &RegOp, ops: &[RegOp]) -> Finding<'static> {
     let others: Vec<&Operation> = ops
         .iter()
         .filter(|o| o.written() == Some(seen) && !std::ptr::eq(o.op, read.op))
@@ -178,7 +180,7 @@ fn phantom_read(subject: &str, seen: &Value, read: &RegOp, ops: &[RegOp]) -> Fin
         )
     };
     let named: Vec<&Operation> = std::iter::once(read.op)
-        .chain(others.iter().copied().take(8))
+        .chain(others.iter().copied().take(MAX_LISTED))
         .collect();
     Finding::new(
         DiagnosisKind::PhantomElement,

@@ -12,7 +12,10 @@ use photofinish_history::{Operation, Outcome, Value};
 use crate::model::{Model, Prepared};
 use crate::models::{Set, SetOp};
 
-use super::{finish, line, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding};
+use super::{
+    finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
+    MAX_LISTED,
+};
 
 /// The findings of a grow-only `set`.
 pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
@@ -34,85 +37,123 @@ pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
             Err(_) => return Vec::new(),
         }
     }
-    let mut lost = missing(init, &adds, &reads);
+    let acknowledged = Acknowledged::new(init, &adds);
+    let mut lost = missing(init, &acknowledged, &reads);
     lost.sort_by_key(|(n, f)| (Reverse(*n), f.at));
     let mut phantom = phantoms(init, &adds, &reads);
     phantom.sort_by_key(|(n, f)| (Reverse(*n), f.at));
     finish(lost.into_iter().chain(phantom).map(|(_, f)| f).collect())
 }
 
-/// Per read, the initial elements and the acknowledged ones it misses, with how many.
-fn missing(
-    init: &BTreeSet<Value>,
-    adds: &[&Operation],
-    reads: &[(&Operation, BTreeSet<Value>)],
-) -> Vec<(usize, Finding)> {
-    let mut acknowledged: Vec<&Operation> = adds
-        .iter()
-        .copied()
-        .filter(|op| ok_at(op).is_some())
-        .collect();
-    acknowledged.sort_by_key(|op| op.completed_at);
-    let mut by_start: Vec<&(&Operation, BTreeSet<Value>)> = reads.iter().collect();
-    by_start.sort_by_key(|(op, _)| op.invoked_at);
-    // Each element's first acknowledged add, among those completed so far.
-    let mut first_ack: HashMap<&Value, &Operation> = HashMap::new();
-    let mut next = 0;
-    let mut findings = Vec::new();
-    for (read, seen) in by_start {
-        while let Some(&add) = acknowledged.get(next) {
-            if add.completed_at >= Some(read.invoked_at) {
-                break;
+/// Each element's first acknowledged add (elements of the initial set aside).
+struct Acknowledged<'a> {
+    /// By completion.
+    adds: Vec<(&'a Value, &'a Operation)>,
+    /// When each element's first acknowledged add completed.
+    at: HashMap<&'a Value, u64>,
+}
+
+impl<'a> Acknowledged<'a> {
+    fn new(init: &BTreeSet<Value>, adds: &[&'a Operation]) -> Acknowledged<'a> {
+        let mut first: HashMap<&Value, &Operation> = HashMap::new();
+        for &add in adds {
+            if ok_at(add).is_none() || init.contains(&add.value) {
+                continue;
             }
-            first_ack.entry(&add.value).or_insert(add);
-            next += 1;
+            let entry = first.entry(&add.value).or_insert(add);
+            if entry.completed_at > add.completed_at {
+                *entry = add;
+            }
         }
-        let mut gone: Vec<(&Value, &Operation)> = first_ack
+        let mut adds: Vec<(&Value, &Operation)> = first.into_iter().collect();
+        adds.sort_by_key(|(_, op)| op.completed_at);
+        let at = adds
             .iter()
-            .filter(|(v, _)| !seen.contains(*v) && !init.contains(*v))
-            .map(|(v, op)| (*v, *op))
+            .filter_map(|(v, op)| Some((*v, op.completed_at?)))
             .collect();
-        gone.sort_by(|a, b| a.0.cmp(b.0));
-        let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(v)).collect();
-        if gone.is_empty() && initial.is_empty() {
+        Acknowledged { adds, at }
+    }
+
+    /// How many elements were acknowledged before event `at`.
+    fn before(&self, at: u64) -> usize {
+        self.adds
+            .partition_point(|(_, op)| op.completed_at < Some(at))
+    }
+}
+
+/// Per read, how many initial and acknowledged elements it misses. Counting costs no more than
+/// going through the read's own elements; only the reads shown list what they miss.
+fn missing<'a>(
+    init: &'a BTreeSet<Value>,
+    acknowledged: &'a Acknowledged<'a>,
+    reads: &'a [(&'a Operation, BTreeSet<Value>)],
+) -> Vec<(usize, Finding<'a>)> {
+    let mut findings = Vec::new();
+    for (read, seen) in reads {
+        let began = read.invoked_at;
+        let present = seen
+            .iter()
+            .filter(|v| acknowledged.at.get(v).is_some_and(|&done| done < began))
+            .count();
+        let gone = acknowledged.before(began) - present;
+        let initial = init.iter().filter(|v| !seen.contains(*v)).count();
+        if gone + initial == 0 {
             continue;
         }
-        let shown =
-            |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
-        let elements = |n: usize| if n == 1 { "element" } else { "elements" };
-        let mut what = Vec::new();
-        if !gone.is_empty() {
-            let values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
-            let verb = if gone.len() == 1 { "was" } else { "were" };
-            what.push(format!(
-                "{} {} that {verb} acknowledged before it began",
-                elements(gone.len()),
-                shown(&values)
-            ));
-        }
-        if !initial.is_empty() {
-            what.push(format!(
-                "{} {} of the initial set",
-                elements(initial.len()),
-                shown(&initial)
-            ));
-        }
-        let named: Vec<&Operation> = std::iter::once(*read)
-            .chain(gone.iter().take(8).map(|(_, op)| *op))
-            .collect();
         findings.push((
-            gone.len() + initial.len(),
-            Finding::new(
+            gone + initial,
+            Finding::later(
                 DiagnosisKind::LostElement,
-                format!("read on line {} misses {}", line(read), what.join(", and ")),
                 line(read),
                 "reads that miss elements",
-                &named,
-                &[],
+                move || lost_elements(init, acknowledged, read, seen),
             ),
         ));
     }
     findings
+}
+
+/// What a read misses, in words, and the lines of the read and the adds named.
+fn lost_elements(
+    init: &BTreeSet<Value>,
+    acknowledged: &Acknowledged,
+    read: &Operation,
+    seen: &BTreeSet<Value>,
+) -> (String, Vec<usize>) {
+    let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
+        [..acknowledged.before(read.invoked_at)]
+        .iter()
+        .filter(|(v, _)| !seen.contains(*v))
+        .copied()
+        .collect();
+    gone.sort_by(|a, b| a.0.cmp(b.0));
+    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(*v)).collect();
+    let shown = |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
+    let elements = |n: usize| if n == 1 { "element" } else { "elements" };
+    let mut what = Vec::new();
+    if !gone.is_empty() {
+        let values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
+        let verb = if gone.len() == 1 { "was" } else { "were" };
+        what.push(format!(
+            "{} {} that {verb} acknowledged before it began",
+            elements(gone.len()),
+            shown(&values)
+        ));
+    }
+    if !initial.is_empty() {
+        what.push(format!(
+            "{} {} of the initial set",
+            elements(initial.len()),
+            shown(&initial)
+        ));
+    }
+    let named: Vec<&Operation> = std::iter::once(read)
+        .chain(gone.iter().take(MAX_LISTED).map(|(_, op)| *op))
+        .collect();
+    (
+        format!("read on line {} misses {}", line(read), what.join(", and ")),
+        lines(&named, &[]),
+    )
 }
 
 /// Per read, the elements no add could have put there by the time it returned.
@@ -120,7 +161,7 @@ fn phantoms(
     init: &BTreeSet<Value>,
     adds: &[&Operation],
     reads: &[(&Operation, BTreeSet<Value>)],
-) -> Vec<(usize, Finding)> {
+) -> Vec<(usize, Finding<'static>)> {
     // Each element's first add that did not fail.
     let mut first_add: HashMap<&Value, &Operation> = HashMap::new();
     for &add in adds {
@@ -150,7 +191,7 @@ fn phantoms(
         };
         let late: Vec<&Operation> = extra
             .iter()
-            .take(8)
+            .take(MAX_LISTED)
             .filter_map(|v| first_add.get(v).copied())
             .collect();
         let named: Vec<&Operation> = std::iter::once(*read).chain(late).collect();
