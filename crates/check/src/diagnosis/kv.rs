@@ -23,9 +23,9 @@ use super::{
     DiagnosisKind, Finding,
 };
 
-/// How much comparing (bytes of read values scanned) one partition may cost; past it, the
-/// remaining reads get no append findings. A count, not a time, so the answer is the same
-/// every run.
+/// How much comparing one partition may cost (bytes of read values scanned for an append,
+/// pieces tried at a position of a read); past it, the remaining reads get no append findings.
+/// A count, not a time, so the answer is the same every run.
 const WORK_BUDGET: usize = 200_000_000;
 
 /// The findings of a `kv` map.
@@ -309,18 +309,18 @@ fn explained_text<'v>(
             reachable[start.len()] = true;
         }
     }
-    let cost = text.len().saturating_mul(pieces.len().max(1));
-    if cost > *budget {
-        *budget = 0;
-        return None;
-    }
-    *budget -= cost;
     let mut furthest = 0;
     for at in 0..=text.len() {
         if !reachable[at] {
             continue;
         }
         furthest = at;
+        // Each piece costs at most its own length to compare; count it as one.
+        let Some(left) = budget.checked_sub(pieces.len().max(1)) else {
+            *budget = 0;
+            return None;
+        };
+        *budget = left;
         for piece in &pieces {
             if text[at..].starts_with(piece) {
                 reachable[at + piece.len()] = true;
@@ -476,6 +476,42 @@ mod tests {
                 r#"read "a" on line 8 of key "other", but no operation wrote "a""#,
             ]
         );
+    }
+
+    #[test]
+    fn the_work_budget_stops_append_findings() {
+        let text = [
+            append(0, r#""k""#, r#""x""#),
+            get(1, r#""k""#, r#""""#),
+            get(1, r#""k""#, r#""y""#),
+        ]
+        .concat();
+        let history = super::super::tests::history(&text);
+        let model = kv(r#""""#);
+        let ops: Vec<KvOp> = history
+            .operations
+            .iter()
+            .map(|op| match model.prepare(op) {
+                Ok(Prepared::Op { op: kind, .. }) => KvOp { op, kind },
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let appended = Appended::new(&model.init, &ops);
+        let key = Value::from("k");
+        let messages = |budget: usize| {
+            let mut budget = budget;
+            let findings = appended.findings(Some(&key), &mut budget);
+            finish(findings)
+                .into_iter()
+                .map(|d| d.message)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(messages(WORK_BUDGET).len(), 3);
+        assert_eq!(
+            messages(1),
+            [r#"read on line 4 of key "k" is missing "x" appended on line 2 before it began"#]
+        );
+        assert!(messages(0).is_empty());
     }
 
     #[test]
