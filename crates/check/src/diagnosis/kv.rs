@@ -41,16 +41,15 @@ pub(crate) fn diagnose(model: &Kv, ops: &[&Operation]) -> Vec<Diagnosis> {
             Err(_) => return Vec::new(),
         }
     }
-    let mut findings = Vec::new();
-    let mut budget = WORK_BUDGET;
-    for (key, ops) in &keys {
-        let appends = ops
-            .iter()
-            .any(|o| matches!(o.kind, Kind::Append(_)) && may_apply(o.op));
-        if appends {
-            findings.extend(Appended::new(init, ops).findings(key.as_ref(), &mut budget));
-        } else {
-            let registers: Vec<RegOp> = ops
+    // Keys with no append that may have happened are registers.
+    let registers: BTreeMap<&Option<Value>, Vec<RegOp>> = keys
+        .iter()
+        .filter(|(_, ops)| {
+            !ops.iter()
+                .any(|o| matches!(o.kind, Kind::Append(_)) && may_apply(o.op))
+        })
+        .map(|(key, ops)| {
+            let registers = ops
                 .iter()
                 .filter_map(|o| match &o.kind {
                     Kind::Register(reg) => Some(RegOp {
@@ -60,7 +59,17 @@ pub(crate) fn diagnose(model: &Kv, ops: &[&Operation]) -> Vec<Diagnosis> {
                     Kind::Append(_) => None,
                 })
                 .collect();
-            findings.extend(register::findings(init, &registers, key.as_ref()));
+            (key, registers)
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut budget = WORK_BUDGET;
+    for (key, ops) in &keys {
+        match registers.get(key) {
+            Some(registers) => {
+                findings.extend(register::findings(init, registers, key.as_ref()));
+            }
+            None => findings.extend(Appended::new(init, ops).findings(key.as_ref(), &mut budget)),
         }
     }
     finish(findings)

@@ -18,7 +18,8 @@ use crate::model::{Model, Prepared};
 use crate::models::{Register, RegisterOp};
 
 use super::{
-    finish, line, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding, MAX_LISTED,
+    finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
+    MAX_LISTED,
 };
 
 /// The findings of a `register` or `cas-register`.
@@ -70,7 +71,11 @@ impl RegOp<'_> {
 }
 
 /// The stale and phantom reads among `ops`, all of one register (of `key`, for a map).
-pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<Finding<'static>> {
+pub(crate) fn findings<'a>(
+    init: &Value,
+    ops: &'a [RegOp<'a>],
+    key: Option<&Value>,
+) -> Vec<Finding<'a>> {
     let writes: Vec<&RegOp> = ops
         .iter()
         .filter(|o| o.written().is_some() && may_apply(o.op))
@@ -84,42 +89,68 @@ pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<
         let (Some(seen), Some(returned)) = (read.observed(), ok_at(read.op)) else {
             continue;
         };
-        let subject = match &read.reg {
-            RegisterOp::Cas(expected, new) => format!(
-                "cas from {} to {} succeeded on line {}{of_key}",
-                show(expected),
-                show(new),
-                line(read.op)
-            ),
-            _ => format!("read {} on line {}{of_key}", show(seen), line(read.op)),
-        };
-        let noun = match read.reg {
-            RegisterOp::Cas(..) => "cas",
-            _ => "read",
+        let reader = Reader {
+            read,
+            seen,
+            subject: match &read.reg {
+                RegisterOp::Cas(expected, new) => format!(
+                    "cas from {} to {} succeeded on line {}{of_key}",
+                    show(expected),
+                    show(new),
+                    line(read.op)
+                ),
+                _ => format!("read {} on line {}{of_key}", show(seen), line(read.op)),
+            },
+            noun: match read.reg {
+                RegisterOp::Cas(..) => "cas",
+                _ => "read",
+            },
         };
         let writers = explanations.before(seen, returned, read.op);
         if writers.count == 0 && seen != init {
-            phantom.push(phantom_read(&subject, seen, read, ops));
-            continue;
+            phantom.push(reader.phantom(ops));
+        } else if let Some(finding) = reader.stale(&writers, &overwrites) {
+            stale.push(finding);
         }
+    }
+    stale.sort_by_key(|(gap, f)| (Reverse(*gap), f.at));
+    stale.into_iter().map(|(_, f)| f).chain(phantom).collect()
+}
+
+/// An `ok` operation that saw a value: a read, or a successful cas.
+struct Reader<'a> {
+    read: &'a RegOp<'a>,
+    seen: &'a Value,
+    /// "read 58 on line 211", "cas from 0 to 5 succeeded on line 4".
+    subject: String,
+    noun: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// A stale read, with how many events passed between the overwrite and the read, if every
+    /// write of the value seen (and the initial value) is ruled out.
+    fn stale(
+        &self,
+        writers: &Writers<'a>,
+        overwrites: &Overwrites<'a>,
+    ) -> Option<(u64, Finding<'a>)> {
+        let (seen, noun) = (self.seen, self.noun);
         // Every write of `seen` begun before the read returned completed `ok` before some
         // write of another value began; the latest of them is ruled out by the earliest such
         // write, which then rules out all the others, and the initial value too.
         let (latest, overwrite) = if writers.count == 0 {
-            (None, overwrites.first_after(None, seen))
+            (None, overwrites.first_after(None, seen)?)
         } else if writers.all_ruled_out {
-            (writers.latest, writers.latest.and_then(|w| w.overwrite))
+            let latest = writers.latest?;
+            (Some(latest), latest.overwrite?)
         } else {
-            continue;
+            return None;
         };
-        let Some(overwrite) = overwrite else { continue };
-        let Some(overwritten) = ok_at(overwrite.op).filter(|&done| done < read.op.invoked_at)
-        else {
-            continue;
-        };
+        let overwritten = ok_at(overwrite.op).filter(|&done| done < self.read.op.invoked_at)?;
         let before = match latest {
             None => format!(
-                "and {v} was only the initial value: nothing else wrote {v} before the {noun} returned",
+                "and {v} was only the initial value: nothing else wrote {v} before the {noun} \
+                 returned",
                 v = show(seen)
             ),
             Some(w) if writers.count == 1 => format!(
@@ -134,62 +165,61 @@ pub(crate) fn findings(init: &Value, ops: &[RegOp], key: Option<&Value>) -> Vec<
                 line(w.write.op)
             ),
         };
-        let mut named = vec![read.op, overwrite.op];
+        let mut named = vec![self.read.op, overwrite.op];
         named.extend(latest.map(|w| w.write.op));
-        stale.push((
-            read.op.invoked_at - overwritten,
-            Finding::new(
-                DiagnosisKind::StaleRead,
-                format!(
-                    "stale read: {subject}, but {} completed on line {} before the {noun} began, {before}",
-                    overwrite.describe_write(),
-                    line(overwrite.op)
-                ),
-                line(read.op),
-                "stale reads",
-                &named,
-                &[],
+        let finding = Finding::new(
+            DiagnosisKind::StaleRead,
+            format!(
+                "stale read: {}, but {} completed on line {} before the {noun} began, {before}",
+                self.subject,
+                overwrite.describe_write(),
+                line(overwrite.op)
             ),
-        ));
+            line(self.read.op),
+            "stale reads",
+            &named,
+            &[],
+        );
+        Some((self.read.op.invoked_at - overwritten, finding))
     }
-    stale.sort_by_key(|(gap, f)| (Reverse(*gap), f.at));
-    stale.into_iter().map(|(_, f)| f).chain(phantom).collect()
-}
 
-/// A read of a value no write could have left by the time it returned.
-fn phantom_read(subject: &str, seen: &Value, read: &RegOp, ops: &[RegOp]) -> Finding<'static> {
-    let others: Vec<&Operation> = ops
-        .iter()
-        .filter(|o| o.written() == Some(seen) && !std::ptr::eq(o.op, read.op))
-        .map(|o| o.op)
-        .collect();
-    let other = if read.written() == Some(seen) {
-        "other "
-    } else {
-        ""
-    };
-    let why = if others.is_empty() {
-        format!("no {other}operation wrote {}", show(seen))
-    } else {
-        let lines: Vec<usize> = others.iter().map(|op| op.invoke_line).collect();
-        let noun = if lines.len() == 1 { "line" } else { "lines" };
-        format!(
-            "every {other}write of {} failed or began after it returned ({noun} {})",
-            show(seen),
-            listing(&lines)
+    /// A read of a value no write could have left by the time it returned.
+    fn phantom(self, ops: &'a [RegOp<'a>]) -> Finding<'a> {
+        let at = line(self.read.op);
+        Finding::later(
+            DiagnosisKind::PhantomElement,
+            at,
+            "reads of values nothing wrote",
+            move || {
+                let (read, seen) = (self.read, self.seen);
+                let others: Vec<&Operation> = ops
+                    .iter()
+                    .filter(|o| o.written() == Some(seen) && !std::ptr::eq(o.op, read.op))
+                    .map(|o| o.op)
+                    .collect();
+                let other = if read.written() == Some(seen) {
+                    "other "
+                } else {
+                    ""
+                };
+                let why = if others.is_empty() {
+                    format!("no {other}operation wrote {}", show(seen))
+                } else {
+                    let begun: Vec<usize> = others.iter().map(|op| op.invoke_line).collect();
+                    let noun = if begun.len() == 1 { "line" } else { "lines" };
+                    format!(
+                        "every {other}write of {} failed or began after it returned ({noun} {})",
+                        show(seen),
+                        listing(&begun)
+                    )
+                };
+                let named: Vec<&Operation> = std::iter::once(read.op)
+                    .chain(others.iter().copied().take(MAX_LISTED))
+                    .collect();
+                (format!("{}, but {why}", self.subject), lines(&named, &[]))
+            },
         )
-    };
-    let named: Vec<&Operation> = std::iter::once(read.op)
-        .chain(others.iter().copied().take(MAX_LISTED))
-        .collect();
-    Finding::new(
-        DiagnosisKind::PhantomElement,
-        format!("{subject}, but {why}"),
-        line(read.op),
-        "reads of values nothing wrote",
-        &named,
-        &[],
-    )
+    }
 }
 
 /// The `ok` writes by invocation, with, for each suffix, the two earliest-completing of
