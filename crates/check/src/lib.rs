@@ -4,11 +4,13 @@
 //! promises, [`check`] decides whether some order of the operations, consistent with real time,
 //! explains every result the clients saw. When none does, the [`Report`] says which partition
 //! failed, the operation that could not be placed, the longest linearization found and the
-//! states possible just before.
+//! states possible just before; [`Model::diagnose`] says what the failure means in the user's
+//! terms (a [`Diagnosis`]: "read 77, but 398 adds completed before it began").
 //!
 //! Built-in models are chosen by name with [`check_model`]; a model of your own implements
 //! [`Model`] and goes to [`check`].
 
+pub mod diagnosis;
 mod model;
 pub mod models;
 mod report;
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use photofinish_history::History;
 
+pub use diagnosis::{Diagnosis, DiagnosisKind};
 pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared};
 pub use models::{check_model, ModelInfo, MODELS};
 pub use report::{Failure, Report, Step, UndecidedPartition, Verdict};

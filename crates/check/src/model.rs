@@ -5,6 +5,8 @@ use std::hash::Hash;
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::Diagnosis;
+
 /// A sequential specification: a deterministic state machine whose steps are operations.
 ///
 /// The search asks only three things of a model: translate a recorded operation into a model
@@ -131,6 +133,14 @@ pub trait Model: Send + Sync {
     /// Whether `op` leaves the same state whatever state it is applied to (a blind write).
     fn overwrites(&self, _op: &Self::Op) -> bool {
         false
+    }
+
+    /// Findings in the user's terms about a partition that has no linearization (see
+    /// [`Diagnosis`]). `ops` are the partition's operations in history order, every outcome
+    /// included (ok, fail, info, pending); keyed models see the key in `op.key` and the
+    /// unwrapped value in `op.value` / `op.result`. Only what the history proves.
+    fn diagnose(&self, _ops: &[&Operation]) -> Vec<Diagnosis> {
+        Vec::new()
     }
 
     /// For each operation of a partition: whether it succeeds in every state the partition can

@@ -2,6 +2,7 @@
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{int_arg, Model, Prepared};
 
 /// A counter starting at `init`; `add n` adds `n`, `read` returns the total.
@@ -58,6 +59,10 @@ impl Model for Counter {
 
     fn describe(&self, state: &i64) -> Value {
         Value::Int(*state)
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::counter(&Value::Int(self.init), ops)
     }
 
     fn read_only(&self, op: &CounterOp) -> bool {

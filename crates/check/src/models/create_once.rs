@@ -2,6 +2,7 @@
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{keyed_parts, Model, Prepared};
 
 /// One partition per key. `create` answers `"created"` (or `true`) the first time and
@@ -76,5 +77,9 @@ impl Model for CreateOnce {
 
     fn describe(&self, exists: &bool) -> Value {
         Value::from(if *exists { "exists" } else { "absent" })
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::create_once(self, ops)
     }
 }

@@ -2,6 +2,7 @@
 
 use photofinish_history::{Operation, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{keyed_parts, Model, NilReads, Prepared};
 use crate::models::register::{prepare_register_op, step_register, RegisterOp};
 
@@ -54,6 +55,10 @@ impl Model for Kv {
 
     fn describe(&self, state: &Value) -> Value {
         state.clone()
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::kv(self, ops)
     }
 
     fn read_only(&self, op: &KvOp) -> bool {

@@ -2,6 +2,7 @@
 
 use photofinish_history::{Operation, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{Model, Prepared};
 
 /// A lock: `acquire` succeeds only when free, `release` only when held. `init` is `true` for a
@@ -46,5 +47,9 @@ impl Model for Mutex {
 
     fn describe(&self, held: &bool) -> Value {
         Value::from(if *held { "held" } else { "free" })
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::mutex(self, ops)
     }
 }

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{Fifo, Model, Prepared};
 
 /// A FIFO queue starting with the elements of `init` (a list, or `nil` for empty). `enqueue x`
@@ -128,5 +129,9 @@ impl Model for Queue {
                 })
                 .collect(),
         )
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::queue(self, ops)
     }
 }

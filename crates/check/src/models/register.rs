@@ -2,6 +2,7 @@
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{cas_args, Model, NilReads, Prepared};
 
 /// A linearizable register. With `cas`, also compare-and-set: `cas [expected, new]` succeeds
@@ -103,6 +104,10 @@ impl Model for Register {
 
     fn describe(&self, state: &Value) -> Value {
         state.clone()
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::register(self, ops)
     }
 
     fn read_only(&self, op: &RegisterOp) -> bool {

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use photofinish_history::{Operation, Outcome, Value};
 
+use crate::diagnosis::{self, Diagnosis};
 use crate::model::{Model, Prepared};
 
 /// A grow-only set, starting from the elements of `init` (a list, or `nil` for empty).
@@ -76,6 +77,10 @@ impl Model for Set {
 
     fn describe(&self, state: &Self::State) -> Value {
         Value::List(state.iter().cloned().collect())
+    }
+
+    fn diagnose(&self, ops: &[&Operation]) -> Vec<Diagnosis> {
+        diagnosis::set(self, ops)
     }
 
     fn read_only(&self, op: &SetOp) -> bool {

@@ -1,0 +1,317 @@
+//! Set findings: reads that miss acknowledged elements, and reads with elements nothing added.
+//!
+//! Elements are never removed. So a read must contain every element of the initial set and
+//! every element whose add completed `ok` before the read began; and it can contain only
+//! elements of the initial set or of adds that did not fail and began before it returned.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+use photofinish_history::{Operation, Outcome, Value};
+
+use crate::model::{Model, Prepared};
+use crate::models::{Set, SetOp};
+
+use super::{
+    finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
+    MAX_LISTED,
+};
+
+/// The findings of a grow-only `set`.
+pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
+    let init = &model.init;
+    let mut adds: Vec<&Operation> = Vec::new();
+    let mut reads: Vec<(&Operation, BTreeSet<Value>)> = Vec::new();
+    for &op in ops {
+        match model.prepare(op) {
+            Ok(Prepared::Op {
+                op: SetOp::Add(_), ..
+            }) if may_apply(op) => adds.push(op),
+            Ok(Prepared::Op {
+                op: SetOp::Read(seen),
+                ..
+            }) if op.outcome == Outcome::Ok => {
+                reads.push((op, seen));
+            }
+            Ok(_) => {}
+            Err(_) => return Vec::new(),
+        }
+    }
+    let acknowledged = Acknowledged::new(init, &adds);
+    let mut lost = missing(init, &acknowledged, &reads);
+    lost.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+    let mut phantom = phantoms(init, &adds, &reads);
+    phantom.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+    finish(lost.into_iter().chain(phantom).map(|(_, f)| f).collect())
+}
+
+/// Each element's first acknowledged add (elements of the initial set aside).
+struct Acknowledged<'a> {
+    /// By completion.
+    adds: Vec<(&'a Value, &'a Operation)>,
+    /// When each element's first acknowledged add completed.
+    at: HashMap<&'a Value, u64>,
+}
+
+impl<'a> Acknowledged<'a> {
+    fn new(init: &BTreeSet<Value>, adds: &[&'a Operation]) -> Acknowledged<'a> {
+        let mut first: HashMap<&Value, &Operation> = HashMap::new();
+        for &add in adds {
+            if ok_at(add).is_none() || init.contains(&add.value) {
+                continue;
+            }
+            let entry = first.entry(&add.value).or_insert(add);
+            if entry.completed_at > add.completed_at {
+                *entry = add;
+            }
+        }
+        let mut adds: Vec<(&Value, &Operation)> = first.into_iter().collect();
+        adds.sort_by_key(|(_, op)| op.completed_at);
+        let at = adds
+            .iter()
+            .filter_map(|(v, op)| Some((*v, op.completed_at?)))
+            .collect();
+        Acknowledged { adds, at }
+    }
+
+    /// How many elements were acknowledged before event `at`.
+    fn before(&self, at: u64) -> usize {
+        self.adds
+            .partition_point(|(_, op)| op.completed_at < Some(at))
+    }
+}
+
+/// Per read, how many initial and acknowledged elements it misses. Counting costs no more than
+/// going through the read's own elements; only the reads shown list what they miss.
+fn missing<'a>(
+    init: &'a BTreeSet<Value>,
+    acknowledged: &'a Acknowledged<'a>,
+    reads: &'a [(&'a Operation, BTreeSet<Value>)],
+) -> Vec<(usize, Finding<'a>)> {
+    let mut findings = Vec::new();
+    for (read, seen) in reads {
+        let began = read.invoked_at;
+        let present = seen
+            .iter()
+            .filter(|v| acknowledged.at.get(v).is_some_and(|&done| done < began))
+            .count();
+        let gone = acknowledged.before(began) - present;
+        let initial = init.iter().filter(|v| !seen.contains(*v)).count();
+        if gone + initial == 0 {
+            continue;
+        }
+        findings.push((
+            gone + initial,
+            Finding::later(
+                DiagnosisKind::LostElement,
+                line(read),
+                "reads that miss elements",
+                move || lost_elements(init, acknowledged, read, seen),
+            ),
+        ));
+    }
+    findings
+}
+
+/// What a read misses, in words, and the lines of the read and the adds named.
+fn lost_elements(
+    init: &BTreeSet<Value>,
+    acknowledged: &Acknowledged,
+    read: &Operation,
+    seen: &BTreeSet<Value>,
+) -> (String, Vec<usize>) {
+    let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
+        [..acknowledged.before(read.invoked_at)]
+        .iter()
+        .filter(|(v, _)| !seen.contains(*v))
+        .copied()
+        .collect();
+    gone.sort_by(|a, b| a.0.cmp(b.0));
+    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(*v)).collect();
+    let shown = |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
+    let elements = |n: usize| if n == 1 { "element" } else { "elements" };
+    let mut what = Vec::new();
+    if !gone.is_empty() {
+        let values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
+        let verb = if gone.len() == 1 { "was" } else { "were" };
+        what.push(format!(
+            "{} {} that {verb} acknowledged before it began",
+            elements(gone.len()),
+            shown(&values)
+        ));
+    }
+    if !initial.is_empty() {
+        what.push(format!(
+            "{} {} of the initial set",
+            elements(initial.len()),
+            shown(&initial)
+        ));
+    }
+    let named: Vec<&Operation> = std::iter::once(read)
+        .chain(gone.iter().take(MAX_LISTED).map(|(_, op)| *op))
+        .collect();
+    (
+        format!("read on line {} misses {}", line(read), what.join(", and ")),
+        lines(&named, &[]),
+    )
+}
+
+/// Per read, the elements no add could have put there by the time it returned.
+fn phantoms(
+    init: &BTreeSet<Value>,
+    adds: &[&Operation],
+    reads: &[(&Operation, BTreeSet<Value>)],
+) -> Vec<(usize, Finding<'static>)> {
+    // Each element's first add that did not fail.
+    let mut first_add: HashMap<&Value, &Operation> = HashMap::new();
+    for &add in adds {
+        let entry = first_add.entry(&add.value).or_insert(add);
+        if add.invoked_at < entry.invoked_at {
+            *entry = add;
+        }
+    }
+    let mut findings = Vec::new();
+    for (read, seen) in reads {
+        let Some(returned) = read.completed_at else {
+            continue;
+        };
+        let extra: Vec<&Value> = seen
+            .iter()
+            .filter(|v| !init.contains(*v))
+            .filter(|v| first_add.get(v).is_none_or(|add| add.invoked_at > returned))
+            .collect();
+        if extra.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = extra.iter().map(|v| show(v)).collect();
+        let noun = if extra.len() == 1 {
+            "element"
+        } else {
+            "elements"
+        };
+        let late: Vec<&Operation> = extra
+            .iter()
+            .take(MAX_LISTED)
+            .filter_map(|v| first_add.get(v).copied())
+            .collect();
+        let named: Vec<&Operation> = std::iter::once(*read).chain(late).collect();
+        findings.push((
+            extra.len(),
+            Finding::new(
+                DiagnosisKind::PhantomElement,
+                format!(
+                    "read on line {} contains {noun} {} that no add begun before it returned \
+                     could have put there",
+                    line(read),
+                    listing(&shown)
+                ),
+                line(read),
+                "reads with elements nothing added",
+                &named,
+                &[],
+            ),
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{diagnose, event, messages, ok};
+    use super::*;
+
+    fn set(init: &str) -> Set {
+        Set::new(&Value::from_json_str(init).unwrap()).unwrap()
+    }
+
+    fn add(process: i64, element: &str) -> String {
+        ok(process, "add", element, element)
+    }
+
+    fn read(process: i64, seen: &str) -> String {
+        ok(process, "read", "null", seen)
+    }
+
+    #[test]
+    fn a_read_that_misses_acknowledged_elements() {
+        // 9's add is still open when the read begins: it may land after the read.
+        let text = [
+            add(0, "7"),
+            add(0, "2"),
+            add(0, "4"),
+            event("invoke", 2, "add", "9"),
+            read(1, "[]"),
+            event("ok", 2, "add", "9"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["read on line 9 misses elements 2, 4, 7 that were acknowledged before it began"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::LostElement);
+        assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6, 8, 9]);
+    }
+
+    #[test]
+    fn indeterminate_adds_need_not_show() {
+        let text = [
+            event("invoke", 0, "add", "1"),
+            event("info", 0, "add", "1"),
+            event("invoke", 2, "add", "2"),
+            read(1, "[]"),
+        ]
+        .concat();
+        assert!(diagnose(&set("[]"), &text).is_empty());
+    }
+
+    #[test]
+    fn elements_nothing_added() {
+        let text = [
+            event("invoke", 0, "add", "1"),
+            event("fail", 0, "add", "1"),
+            read(1, "[1,3,5]"),
+            add(0, "5"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "read on line 4 contains elements 1, 3, 5 that no add begun before it returned \
+              could have put there"
+            ]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::PhantomElement);
+        assert_eq!(diagnosis[0].lines, vec![3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn initial_elements_must_stay() {
+        let text = [add(0, "2"), read(1, "[]")].concat();
+        assert_eq!(
+            messages(&diagnose(&set("[1]"), &text)),
+            [
+                "read on line 4 misses element 2 that was acknowledged before it began, and \
+              element 1 of the initial set"
+            ]
+        );
+        assert!(diagnose(&set("[1]"), &read(1, "[1]")).is_empty());
+    }
+
+    #[test]
+    fn long_lists_are_clipped_and_the_worst_read_comes_first() {
+        let adds: String = (0..20).map(|i| add(0, &i.to_string())).collect();
+        let text = adds + &read(1, "[19]") + &read(1, "[]");
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            [
+                "read on line 44 misses elements 0, 1, 2, 3, 4, 5, 6, 7 and 12 more that were \
+                 acknowledged before it began",
+                "read on line 42 misses elements 0, 1, 2, 3, 4, 5, 6, 7 and 11 more that were \
+                 acknowledged before it began",
+            ]
+        );
+    }
+}
