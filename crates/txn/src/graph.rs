@@ -243,6 +243,9 @@ mod tests {
         assert_eq!(t, [1, 2, 2]);
         assert_eq!(k, [kind::RW, kind::WW | kind::WR, kind::RW | kind::DERIVED]);
         assert_eq!(g.out(1).0.len(), 0);
-        assert_eq!(g.kinds_between(0, 2), kind::WW | kind::WR | kind::RW | kind::DERIVED);
+        assert_eq!(
+            g.kinds_between(0, 2),
+            kind::WW | kind::WR | kind::RW | kind::DERIVED
+        );
     }
 }

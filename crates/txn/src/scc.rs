@@ -83,7 +83,11 @@ impl Successors for Projection<'_> {
             }
             if i == targets.len() {
                 if let Some(node) = self.realtime.and_then(|rt| rt.completion_node(v)) {
-                    return Some(if self.members.contains(node) { node } else { SKIP });
+                    return Some(if self.members.contains(node) {
+                        node
+                    } else {
+                        SKIP
+                    });
                 }
             }
             return None;

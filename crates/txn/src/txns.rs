@@ -199,7 +199,10 @@ fn mop_text(mop: &Value) -> String {
 
 /// Parses one micro-operation, or says what was expected instead.
 fn parse_mop(mop: &Value, workload: Workload) -> Result<RawMop<'_>, String> {
-    let Some([f, key, value]) = mop.as_list().filter(|l| l.len() == 3).map(|l| [&l[0], &l[1], &l[2]])
+    let Some([f, key, value]) = mop
+        .as_list()
+        .filter(|l| l.len() == 3)
+        .map(|l| [&l[0], &l[1], &l[2]])
     else {
         return Err(format!(
             "expected a micro-operation [f key value], found {}",
@@ -398,9 +401,8 @@ fn check_same_shape(invoked: &[RawMop], completed: &[RawMop]) -> Result<(), Stri
         ));
     }
     for (i, (a, b)) in invoked.iter().zip(completed).enumerate() {
-        let same = a.kind == b.kind
-            && a.key == b.key
-            && (a.kind == MopKind::Read || a.value == b.value);
+        let same =
+            a.kind == b.kind && a.key == b.key && (a.kind == MopKind::Read || a.value == b.value);
         if !same {
             return Err(format!(
                 "micro-operation {} of the completion is [{} {} {}] but the invocation's is [{} {} {}]",
@@ -562,7 +564,9 @@ mod tests {
         .unwrap();
         let err = WriteIndex::build(&t).unwrap_err().to_string();
         assert!(
-            err.contains("h.edn:2: value 2 is appended to key 1 by the transactions on lines 1 and 2"),
+            err.contains(
+                "h.edn:2: value 2 is appended to key 1 by the transactions on lines 1 and 2"
+            ),
             "{err}"
         );
     }

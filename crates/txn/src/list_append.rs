@@ -1,0 +1,481 @@
+//! list-append: every key is a list, appends add unique elements, reads return the whole list.
+//!
+//! A read of `[1 2 3]` is a version of the key and names its order at once: the longest read
+//! of each key is the version order, and every other read must be a prefix of it (else the
+//! reads are an `incompatible-order`). From the order follow the dependencies:
+//! - ww: the writer of the element just before an append wrote first;
+//! - wr: a read ending in element `e` depends on the transaction that appended `e`;
+//! - rw: a read ending in `e` (or empty) precedes the transaction that appended the element
+//!   after `e`.
+//!
+//! An append that no read saw comes after every element some read saw (the list only grows,
+//! and the longest read is one of its states). Only what committed transactions read is used:
+//! a transaction that failed or whose outcome is unknown may not have committed, and Adya's
+//! anomalies concern committed transactions. Indeterminate transactions still take part
+//! through their appends: if a read saw one, it committed.
+
+use photofinish_history::Outcome;
+use rustc_hash::FxHashMap;
+
+use crate::anomaly::AnomalyKind;
+use crate::explain::{self, txn_name, txn_ref, Findings};
+use crate::graph::{kind, Edge};
+use crate::report::Finding;
+use crate::txns::{MopKind, Txns, WriteIndex, UNKNOWN};
+
+/// The version before the first append: the empty list.
+pub const INIT: u32 = u32::MAX - 2;
+
+/// What list-append inferred from a history.
+pub struct Inferred {
+    pub edges: Vec<Edge>,
+    pub findings: Findings,
+    /// Per key: the version order, from its longest committed read.
+    pub orders: Vec<Vec<u32>>,
+}
+
+/// A committed transaction's read of a key. The version order comes from every read; the
+/// dependencies only from *external* reads, the first read of a key before the transaction
+/// appends to it: what it saw of other transactions.
+#[derive(Clone, Copy)]
+struct ExternalRead {
+    key: u32,
+    txn: u32,
+    /// Index of the micro-operation in [`Txns::mops`].
+    mop: u32,
+    /// The list read, an index into [`Txns::list_spans`].
+    span: u32,
+    external: bool,
+}
+
+/// The external reads of transaction `t`: for each key, the first read before any append of
+/// its own to that key.
+pub(crate) fn external_reads(txns: &Txns, t: u32, mut each: impl FnMut(u32, u32, u32)) {
+    let txn = &txns.txns[t as usize];
+    let mops = txns.mops_of(t);
+    for (i, m) in mops.iter().enumerate() {
+        if m.kind != MopKind::Read || m.value == UNKNOWN {
+            continue;
+        }
+        let earlier = &mops[..i];
+        if earlier.iter().any(|e| e.key == m.key) {
+            continue;
+        }
+        each(m.key, txn.mop_start + i as u32, m.value);
+    }
+}
+
+/// Infers version orders, dependencies and the anomalies visible without cycles.
+pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
+    let mut findings = Findings::default();
+    let key_count = txns.keys.len();
+    let mut reads: Vec<ExternalRead> = Vec::new();
+    let mut appends: Vec<(u32, u32, u32)> = Vec::new(); // (key, txn, mop)
+    for (t, txn) in txns.txns.iter().enumerate() {
+        let t = t as u32;
+        if txn.committed() {
+            check_internal(txns, writes, t, &mut findings);
+            let first = reads.len();
+            for (i, m) in txns.mops_of(t).iter().enumerate() {
+                if m.kind == MopKind::Read && m.value != UNKNOWN {
+                    reads.push(ExternalRead {
+                        key: m.key,
+                        txn: t,
+                        mop: txn.mop_start + i as u32,
+                        span: m.value,
+                        external: false,
+                    });
+                }
+            }
+            external_reads(txns, t, |_, mop, _| {
+                if let Some(r) = reads[first..].iter_mut().find(|r| r.mop == mop) {
+                    r.external = true;
+                }
+            });
+        }
+        if txn.outcome != Outcome::Fail {
+            for (i, m) in txns.mops_of(t).iter().enumerate() {
+                if m.kind == MopKind::Append {
+                    appends.push((m.key, t, txn.mop_start + i as u32));
+                }
+            }
+        }
+    }
+    reads.sort_by_key(|r| (r.key, r.txn, r.mop));
+    appends.sort_unstable();
+    let intermediate = intermediate_appends(txns);
+
+    let mut orders: Vec<Vec<u32>> = vec![Vec::new(); key_count];
+    let mut edges: Vec<Edge> = Vec::with_capacity(reads.len() * 3 + appends.len() * 2);
+    // Position of each element in the current key's order, valid when stamped with the key.
+    let mut position = vec![0u32; txns.values.len()];
+    let mut stamp = vec![u32::MAX; txns.values.len()];
+    // (version, reader) of the current key's reads, sorted.
+    let mut readers: Vec<(u32, u32)> = Vec::new();
+    let mut lost: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+
+    let (mut r, mut a) = (0usize, 0usize);
+    for key in 0..key_count as u32 {
+        let r_end = r + reads[r..].partition_point(|x| x.key == key);
+        let a_end = a + appends[a..].partition_point(|x| x.0 == key);
+        let key_reads = &reads[r..r_end];
+        let key_appends = &appends[a..a_end];
+        r = r_end;
+        a = a_end;
+        if key_reads.is_empty() && key_appends.is_empty() {
+            continue;
+        }
+
+        // The version order: the longest read, each element once.
+        let longest = key_reads
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, x)| (txns.list(x.span).len(), std::cmp::Reverse(*i)))
+            .map(|(_, x)| *x);
+        let order = &mut orders[key as usize];
+        if let Some(longest) = longest {
+            let list = txns.list(longest.span);
+            for &e in list {
+                if stamp[e as usize] == key {
+                    continue;
+                }
+                stamp[e as usize] = key;
+                position[e as usize] = order.len() as u32;
+                order.push(e);
+            }
+            if order.len() < list.len() {
+                duplicate_elements(txns, longest.txn, longest.mop, &mut findings);
+            }
+        }
+        let order = &orders[key as usize];
+
+        // Every other read must be a prefix of the order.
+        let mut incompatible_reported = false;
+        readers.clear();
+        for x in key_reads {
+            let list = txns.list(x.span);
+            let prefix = list.len() <= order.len() && order[..list.len()] == *list;
+            if !prefix {
+                let is_longest = longest.is_some_and(|l| l.mop == x.mop);
+                if !is_longest && has_duplicates(list) {
+                    duplicate_elements(txns, x.txn, x.mop, &mut findings);
+                }
+                if !incompatible_reported && longest.is_some_and(|l| !is_prefix_of(txns, l, x)) {
+                    incompatible_reported = true;
+                    incompatible(txns, longest.expect("checked"), *x, &mut findings);
+                }
+                for &e in list {
+                    if stamp[e as usize] != key {
+                        check_element(txns, writes, key, e, x, &mut findings);
+                    }
+                }
+            }
+            // wr: the writer of the last element precedes the reader.
+            if let Some(&last) = list.last() {
+                if let Some((w, wmop)) = writes.writer(key, last) {
+                    let writer = &txns.txns[w as usize];
+                    if w != x.txn && writer.outcome != Outcome::Fail {
+                        if x.external {
+                            edges.push((w, x.txn, kind::WR));
+                        }
+                        let global = writer.mop_start + wmop;
+                        if intermediate[global as usize] {
+                            intermediate_read(txns, key, last, w, x, &mut findings);
+                        }
+                    }
+                }
+            }
+            if x.external {
+                readers.push((list.last().copied().unwrap_or(INIT), x.txn));
+            }
+        }
+        readers.sort_unstable();
+        if let Some(longest) = longest {
+            for &e in order {
+                check_element(txns, writes, key, e, &longest, &mut findings);
+            }
+        }
+
+        // ww and rw: what came just before each append.
+        let last_seen = order.last().copied().unwrap_or(INIT);
+        for &(_, t, mop) in key_appends {
+            let e = txns.mops[mop as usize].value;
+            let prev = if stamp[e as usize] == key {
+                let p = position[e as usize] as usize;
+                if p == 0 {
+                    INIT
+                } else {
+                    order[p - 1]
+                }
+            } else {
+                last_seen
+            };
+            if prev != INIT {
+                if let Some((w, _)) = writes.writer(key, prev) {
+                    if w != t && txns.txns[w as usize].outcome != Outcome::Fail {
+                        edges.push((w, t, kind::WW));
+                    }
+                }
+            }
+            let from = readers.partition_point(|&(v, _)| v < prev);
+            for &(v, reader) in &readers[from..] {
+                if v != prev {
+                    break;
+                }
+                if reader != t {
+                    edges.push((reader, t, kind::RW));
+                }
+            }
+        }
+
+        // Lost update: committed transactions that read the same version and appended.
+        lost.clear();
+        for x in key_reads.iter().filter(|x| x.external) {
+            let appended = txns
+                .mops_of(x.txn)
+                .iter()
+                .any(|m| m.kind == MopKind::Append && m.key == key);
+            if appended {
+                let version = txns.list(x.span).last().copied().unwrap_or(INIT);
+                lost.entry(version).or_default().push(x.txn);
+            }
+        }
+        let mut collisions: Vec<(u32, Vec<u32>)> =
+            lost.drain().filter(|(_, ts)| ts.len() > 1).collect();
+        collisions.sort_unstable();
+        for (version, ts) in collisions {
+            lost_update(txns, key, version, &ts, &mut findings);
+        }
+    }
+    Inferred {
+        edges,
+        findings,
+        orders,
+    }
+}
+
+/// For every micro-operation: whether it is an append that its transaction follows with
+/// another append to the same key (so no other transaction should ever read it last).
+fn intermediate_appends(txns: &Txns) -> Vec<bool> {
+    let mut intermediate = vec![false; txns.mops.len()];
+    for (t, txn) in txns.txns.iter().enumerate() {
+        let mops = txns.mops_of(t as u32);
+        for (i, m) in mops.iter().enumerate() {
+            if m.kind == MopKind::Append
+                && mops[i + 1..]
+                    .iter()
+                    .any(|later| later.kind == MopKind::Append && later.key == m.key)
+            {
+                intermediate[txn.mop_start as usize + i] = true;
+            }
+        }
+    }
+    intermediate
+}
+
+fn has_duplicates(list: &[u32]) -> bool {
+    if list.len() < 2 {
+        return false;
+    }
+    let mut sorted = list.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+fn is_prefix_of(txns: &Txns, long: ExternalRead, short: &ExternalRead) -> bool {
+    let (l, s) = (txns.list(long.span), txns.list(short.span));
+    s.len() <= l.len() && l[..s.len()] == *s
+}
+
+/// The expected state of a key within a transaction: known entirely, or only its end (what
+/// the transaction appended, after an unknown prefix).
+enum Expected {
+    Whole(Vec<u32>),
+    Ends(Vec<u32>),
+}
+
+/// Internal consistency and future reads of a committed transaction.
+fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findings) {
+    let mops = txns.mops_of(t);
+    let mut state: Vec<(u32, Expected)> = Vec::new();
+    for (i, m) in mops.iter().enumerate() {
+        let slot = state.iter().position(|(k, _)| *k == m.key);
+        match m.kind {
+            MopKind::Append => match slot {
+                Some(s) => match &mut state[s].1 {
+                    Expected::Whole(v) | Expected::Ends(v) => v.push(m.value),
+                },
+                None => state.push((m.key, Expected::Ends(vec![m.value]))),
+            },
+            MopKind::Read if m.value != UNKNOWN => {
+                let seen = txns.list(m.value);
+                // Future read: an element this transaction appends only later.
+                if let Some(&e) = seen.iter().find(|&&e| {
+                    writes
+                        .writer(m.key, e)
+                        .is_some_and(|(w, j)| w == t && j as usize > i)
+                }) {
+                    findings.add(AnomalyKind::FutureRead, || Finding {
+                        kind: AnomalyKind::FutureRead,
+                        summary: format!(
+                            "{} read key {} as {}, which holds {}: the element it appends only later, in {}",
+                            txn_name(t),
+                            explain::key(txns, m.key),
+                            explain::list(txns, seen),
+                            explain::value(txns, e),
+                            explain::mop(txns, &mops[writes.writer(m.key, e).map_or(i, |(_, j)| j as usize)]),
+                        ),
+                        transactions: vec![txn_ref(txns, t)],
+                        steps: Vec::new(),
+                    });
+                }
+                let wrong = match slot.map(|s| &state[s].1) {
+                    Some(Expected::Whole(v)) => {
+                        (v.as_slice() != seen).then(|| explain::list(txns, v))
+                    }
+                    Some(Expected::Ends(v)) => (!seen.ends_with(v))
+                        .then(|| format!("a list ending in {}", explain::list(txns, v))),
+                    None => None,
+                };
+                if let Some(expected) = wrong {
+                    findings.add(AnomalyKind::Internal, || Finding {
+                        kind: AnomalyKind::Internal,
+                        summary: format!(
+                            "{} read key {} as {} but its own earlier reads and appends say {}",
+                            txn_name(t),
+                            explain::key(txns, m.key),
+                            explain::list(txns, seen),
+                            expected
+                        ),
+                        transactions: vec![txn_ref(txns, t)],
+                        steps: Vec::new(),
+                    });
+                }
+                let whole = Expected::Whole(seen.to_vec());
+                match slot {
+                    Some(s) => state[s].1 = whole,
+                    None => state.push((m.key, whole)),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn duplicate_elements(txns: &Txns, t: u32, mop: u32, findings: &mut Findings) {
+    let m = txns.mops[mop as usize];
+    findings.add(AnomalyKind::DuplicateElements, || Finding {
+        kind: AnomalyKind::DuplicateElements,
+        summary: format!(
+            "{} read key {} as {}, which holds an element twice",
+            txn_name(t),
+            explain::key(txns, m.key),
+            explain::list(txns, txns.list(m.value)),
+        ),
+        transactions: vec![txn_ref(txns, t)],
+        steps: Vec::new(),
+    });
+}
+
+fn incompatible(txns: &Txns, a: ExternalRead, b: ExternalRead, findings: &mut Findings) {
+    findings.add(AnomalyKind::IncompatibleOrder, || Finding {
+        kind: AnomalyKind::IncompatibleOrder,
+        summary: format!(
+            "key {}: {} read {} and {} read {}; neither is a prefix of the other, so no single order of appends explains both",
+            explain::key(txns, a.key),
+            txn_name(a.txn),
+            explain::list(txns, txns.list(a.span)),
+            txn_name(b.txn),
+            explain::list(txns, txns.list(b.span)),
+        ),
+        transactions: vec![txn_ref(txns, a.txn), txn_ref(txns, b.txn)],
+        steps: Vec::new(),
+    });
+}
+
+/// An element of a committed read whose writer failed (G1a) or does not exist (garbage).
+fn check_element(
+    txns: &Txns,
+    writes: &WriteIndex,
+    key: u32,
+    e: u32,
+    reader: &ExternalRead,
+    findings: &mut Findings,
+) {
+    match writes.writer(key, e) {
+        None => findings.add(AnomalyKind::GarbageRead, || Finding {
+            kind: AnomalyKind::GarbageRead,
+            summary: format!(
+                "{} read key {} as {}, but no transaction appended {} to key {}",
+                txn_name(reader.txn),
+                explain::key(txns, key),
+                explain::list(txns, txns.list(reader.span)),
+                explain::value(txns, e),
+                explain::key(txns, key),
+            ),
+            transactions: vec![txn_ref(txns, reader.txn)],
+            steps: Vec::new(),
+        }),
+        Some((w, _)) if txns.txns[w as usize].outcome == Outcome::Fail => {
+            findings.add(AnomalyKind::G1a, || Finding {
+                kind: AnomalyKind::G1a,
+                summary: format!(
+                    "{} read key {} as {}, which holds {}: appended by {}, which failed",
+                    txn_name(reader.txn),
+                    explain::key(txns, key),
+                    explain::list(txns, txns.list(reader.span)),
+                    explain::value(txns, e),
+                    txn_name(w),
+                ),
+                transactions: vec![txn_ref(txns, reader.txn), txn_ref(txns, w)],
+                steps: Vec::new(),
+            })
+        }
+        Some(_) => {}
+    }
+}
+
+fn intermediate_read(
+    txns: &Txns,
+    key: u32,
+    e: u32,
+    writer: u32,
+    reader: &ExternalRead,
+    findings: &mut Findings,
+) {
+    findings.add(AnomalyKind::G1b, || Finding {
+        kind: AnomalyKind::G1b,
+        summary: format!(
+            "{} read key {} as {}, ending in {}: but {} appended more to key {} after {}, so that state never committed",
+            txn_name(reader.txn),
+            explain::key(txns, key),
+            explain::list(txns, txns.list(reader.span)),
+            explain::value(txns, e),
+            txn_name(writer),
+            explain::key(txns, key),
+            explain::value(txns, e),
+        ),
+        transactions: vec![txn_ref(txns, reader.txn), txn_ref(txns, writer)],
+        steps: Vec::new(),
+    });
+}
+
+fn lost_update(txns: &Txns, key: u32, version: u32, ts: &[u32], findings: &mut Findings) {
+    let seen = if version == INIT {
+        "[] (the initial state)".to_string()
+    } else {
+        format!("a list ending in {}", explain::value(txns, version))
+    };
+    let names: Vec<String> = ts.iter().map(|&t| txn_name(t)).collect();
+    findings.add(AnomalyKind::LostUpdate, || Finding {
+        kind: AnomalyKind::LostUpdate,
+        summary: format!(
+            "{} all read key {} as {} and appended to it, and all committed: in any serial order the later ones would have seen the earlier ones' appends",
+            names.join(", "),
+            explain::key(txns, key),
+            seen
+        ),
+        transactions: ts.iter().map(|&t| txn_ref(txns, t)).collect(),
+        steps: Vec::new(),
+    });
+}
