@@ -32,8 +32,9 @@ pub enum Variant {
     Realtime,
 }
 
-/// A kind of anomaly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A kind of anomaly. Kinds sort cycles first (data, then process, then real-time variants,
+/// each from G0 to G2-item), then the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AnomalyKind {
     /// A dependency cycle.
     Cycle(CycleClass, Variant),
@@ -234,6 +235,33 @@ impl AnomalyKind {
             || (c1 == CycleClass::G0 && c2 == CycleClass::G1c)
             || (c1 == CycleClass::GSingle && c2 == CycleClass::GNonadjacent);
         class && v1 <= v2
+    }
+}
+
+impl AnomalyKind {
+    fn sort_key(self) -> (u8, Variant, CycleClass, u8) {
+        match self {
+            AnomalyKind::Cycle(class, variant) => (0, variant, class, 0),
+            other => {
+                let rank = AnomalyKind::every()
+                    .iter()
+                    .position(|k| *k == other)
+                    .unwrap_or(usize::MAX) as u8;
+                (1, Variant::Data, CycleClass::G0, rank)
+            }
+        }
+    }
+}
+
+impl PartialOrd for AnomalyKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AnomalyKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.sort_key().cmp(&other.sort_key())
     }
 }
 
