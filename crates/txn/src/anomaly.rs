@@ -43,8 +43,11 @@ pub enum AnomalyKind {
     /// Intermediate read: a committed transaction read a value that its writer overwrote
     /// within the same transaction.
     G1b,
-    /// A transaction's reads disagree with its own earlier reads and writes.
+    /// A transaction's read does not show its own earlier writes.
     Internal,
+    /// A transaction read the same key twice (with no write of its own between) and saw two
+    /// different versions: a fuzzy read, which read committed allows.
+    NonRepeatableRead,
     /// A transaction read a value it writes only later.
     FutureRead,
     /// A list read holds the same element twice, though every element was appended once.
@@ -129,6 +132,7 @@ impl AnomalyKind {
             AnomalyKind::G1a => "G1a",
             AnomalyKind::G1b => "G1b",
             AnomalyKind::Internal => "internal",
+            AnomalyKind::NonRepeatableRead => "non-repeatable-read",
             AnomalyKind::FutureRead => "future-read",
             AnomalyKind::DuplicateElements => "duplicate-elements",
             AnomalyKind::IncompatibleOrder => "incompatible-order",
@@ -168,7 +172,10 @@ impl AnomalyKind {
             AnomalyKind::G1b => {
                 "intermediate read: a committed transaction saw a value its writer later overwrote in the same transaction"
             }
-            AnomalyKind::Internal => "a transaction did not see its own earlier reads and writes",
+            AnomalyKind::Internal => "a transaction did not see its own earlier writes",
+            AnomalyKind::NonRepeatableRead => {
+                "a transaction read a key twice and saw two versions (a fuzzy read)"
+            }
             AnomalyKind::FutureRead => "a transaction saw a value it wrote only later",
             AnomalyKind::DuplicateElements => "a read holds an element twice, though each was appended once",
             AnomalyKind::IncompatibleOrder => {
@@ -204,6 +211,7 @@ impl AnomalyKind {
             AnomalyKind::G1a,
             AnomalyKind::G1b,
             AnomalyKind::Internal,
+            AnomalyKind::NonRepeatableRead,
             AnomalyKind::FutureRead,
             AnomalyKind::DuplicateElements,
             AnomalyKind::IncompatibleOrder,

@@ -287,33 +287,36 @@ fn is_prefix_of(txns: &Txns, long: ExternalRead, short: &ExternalRead) -> bool {
     s.len() <= l.len() && l[..s.len()] == *s
 }
 
-/// The expected state of a key within a transaction: known entirely, or only its end (what
-/// the transaction appended, after an unknown prefix).
-enum Expected {
-    Whole(Vec<u32>),
-    Ends(Vec<u32>),
+/// What a transaction knows of a key it touched: the list it last read, if any, and what it
+/// appended since.
+#[derive(Default)]
+struct Seen {
+    read: Option<Vec<u32>>,
+    appended: Vec<u32>,
 }
 
-/// Internal consistency and future reads of a committed transaction.
+/// Internal consistency, non-repeatable reads and future reads of a committed transaction.
 fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findings) {
     let mops = txns.mops_of(t);
-    let mut state: Vec<(u32, Expected)> = Vec::new();
+    let mut state: Vec<(u32, Seen)> = Vec::new();
     for (i, m) in mops.iter().enumerate() {
-        let slot = state.iter().position(|(k, _)| *k == m.key);
+        let slot = match state.iter().position(|(k, _)| *k == m.key) {
+            Some(s) => s,
+            None => {
+                state.push((m.key, Seen::default()));
+                state.len() - 1
+            }
+        };
         match m.kind {
-            MopKind::Append => match slot {
-                Some(s) => match &mut state[s].1 {
-                    Expected::Whole(v) | Expected::Ends(v) => v.push(m.value),
-                },
-                None => state.push((m.key, Expected::Ends(vec![m.value]))),
-            },
+            MopKind::Append => state[slot].1.appended.push(m.value),
             MopKind::Read if m.value != UNKNOWN => {
                 let seen = txns.list(m.value);
                 // Future read: an element this transaction appends only later.
-                if let Some(&e) = seen.iter().find(|&&e| {
+                if let Some((e, j)) = seen.iter().find_map(|&e| {
                     writes
                         .writer(m.key, e)
-                        .is_some_and(|(w, j)| w == t && j as usize > i)
+                        .filter(|&(w, j)| w == t && j as usize > i)
+                        .map(|(_, j)| (e, j))
                 }) {
                     findings.add(AnomalyKind::FutureRead, || Finding {
                         kind: AnomalyKind::FutureRead,
@@ -323,39 +326,59 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                             explain::key(txns, m.key),
                             explain::list(txns, seen),
                             explain::value(txns, e),
-                            explain::mop(txns, &mops[writes.writer(m.key, e).map_or(i, |(_, j)| j as usize)]),
+                            explain::mop(txns, &mops[j as usize]),
                         ),
                         transactions: vec![txn_ref(txns, t)],
                         steps: Vec::new(),
                     });
                 }
-                let wrong = match slot.map(|s| &state[s].1) {
-                    Some(Expected::Whole(v)) => {
-                        (v.as_slice() != seen).then(|| explain::list(txns, v))
-                    }
-                    Some(Expected::Ends(v)) => (!seen.ends_with(v))
-                        .then(|| format!("a list ending in {}", explain::list(txns, v))),
-                    None => None,
+                let known = &state[slot].1;
+                let expected = |known: &Seen| {
+                    let mut whole = known.read.clone().unwrap_or_default();
+                    whole.extend(&known.appended);
+                    explain::list(txns, &whole)
                 };
-                if let Some(expected) = wrong {
+                if !seen.ends_with(&known.appended) {
+                    let wanted = match &known.read {
+                        Some(_) => expected(known),
+                        None => {
+                            format!("a list ending in {}", explain::list(txns, &known.appended))
+                        }
+                    };
                     findings.add(AnomalyKind::Internal, || Finding {
                         kind: AnomalyKind::Internal,
                         summary: format!(
-                            "{} read key {} as {} but its own earlier reads and appends say {}",
+                            "{} read key {} as {}, which lacks what it appended itself: expected {}",
                             txn_name(t),
                             explain::key(txns, m.key),
                             explain::list(txns, seen),
-                            expected
+                            wanted
                         ),
                         transactions: vec![txn_ref(txns, t)],
                         steps: Vec::new(),
                     });
+                } else if let Some(read) = &known.read {
+                    let prefix = &seen[..seen.len() - known.appended.len()];
+                    if prefix != read.as_slice() {
+                        findings.add(AnomalyKind::NonRepeatableRead, || Finding {
+                            kind: AnomalyKind::NonRepeatableRead,
+                            summary: format!(
+                                "{} read key {} as {}, then as {}: another transaction's change showed up mid-transaction (expected {})",
+                                txn_name(t),
+                                explain::key(txns, m.key),
+                                explain::list(txns, read),
+                                explain::list(txns, seen),
+                                expected(known)
+                            ),
+                            transactions: vec![txn_ref(txns, t)],
+                            steps: Vec::new(),
+                        });
+                    }
                 }
-                let whole = Expected::Whole(seen.to_vec());
-                match slot {
-                    Some(s) => state[s].1 = whole,
-                    None => state.push((m.key, whole)),
-                }
+                state[slot].1 = Seen {
+                    read: Some(seen.to_vec()),
+                    appended: Vec::new(),
+                };
             }
             _ => {}
         }

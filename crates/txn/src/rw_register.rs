@@ -437,17 +437,21 @@ fn version_left(txns: &Txns, u: u32, key: u32) -> Option<u32> {
         })
 }
 
-/// Internal consistency and future reads of a committed transaction.
+/// Internal consistency, non-repeatable reads and future reads of a committed transaction.
 fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findings) {
     let mops = txns.mops_of(t);
-    let mut state: Vec<(u32, u32)> = Vec::new();
+    // Per key: the last value written, and the last value read.
+    let mut state: Vec<(u32, Option<u32>, Option<u32>)> = Vec::new();
     for (i, m) in mops.iter().enumerate() {
-        let slot = state.iter().position(|(k, _)| *k == m.key);
+        let slot = match state.iter().position(|(k, _, _)| *k == m.key) {
+            Some(s) => s,
+            None => {
+                state.push((m.key, None, None));
+                state.len() - 1
+            }
+        };
         match m.kind {
-            MopKind::Write => match slot {
-                Some(s) => state[s].1 = m.value,
-                None => state.push((m.key, m.value)),
-            },
+            MopKind::Write => state[slot].1 = Some(m.value),
             MopKind::Read if m.value != UNKNOWN => {
                 if m.value != NIL {
                     if let Some((w, j)) = writes.writer(m.key, m.value) {
@@ -466,26 +470,37 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                         }
                     }
                 }
-                match slot {
-                    Some(s) if state[s].1 != m.value => {
-                        let expected = state[s].1;
-                        findings.add(AnomalyKind::Internal, || Finding {
-                            kind: AnomalyKind::Internal,
+                let (_, written, read) = state[slot];
+                match (written, read) {
+                    (Some(w), _) if w != m.value => findings.add(AnomalyKind::Internal, || Finding {
+                        kind: AnomalyKind::Internal,
+                        summary: format!(
+                            "{} read key {} as {} after writing {} to it itself",
+                            txn_name(t),
+                            explain::key(txns, m.key),
+                            read_text(txns, m.value),
+                            read_text(txns, w)
+                        ),
+                        transactions: vec![txn_ref(txns, t)],
+                        steps: Vec::new(),
+                    }),
+                    (None, Some(r)) if r != m.value => {
+                        findings.add(AnomalyKind::NonRepeatableRead, || Finding {
+                            kind: AnomalyKind::NonRepeatableRead,
                             summary: format!(
-                                "{} read key {} as {} but its own earlier reads and writes say {}",
+                                "{} read key {} as {}, then as {}: another transaction's write showed up mid-transaction",
                                 txn_name(t),
                                 explain::key(txns, m.key),
-                                read_text(txns, m.value),
-                                read_text(txns, expected)
+                                read_text(txns, r),
+                                read_text(txns, m.value)
                             ),
                             transactions: vec![txn_ref(txns, t)],
                             steps: Vec::new(),
-                        });
-                        state[s].1 = m.value;
+                        })
                     }
-                    Some(_) => {}
-                    None => state.push((m.key, m.value)),
+                    _ => {}
                 }
+                state[slot].2 = Some(m.value);
             }
             _ => {}
         }

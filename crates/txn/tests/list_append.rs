@@ -212,7 +212,7 @@ fn internal_inconsistency() {
     assert!(
         r.anomalies[0]
             .summary
-            .contains("own earlier reads and appends say [1]"),
+            .contains("which lacks what it appended itself: expected [1]"),
         "{}",
         r.anomalies[0].summary
     );
@@ -227,6 +227,29 @@ fn internal_inconsistency() {
         "{:?}",
         names(&r)
     );
+}
+
+#[test]
+fn non_repeatable_read_is_allowed_by_read_committed_only() {
+    // T2 reads x, T3's append commits, T2 appends and reads again: it sees T3's append.
+    let h = sequential(&[t(0, json!([["append", "x", 1]]))])
+        + &concurrent(&[
+            t(
+                1,
+                json!([["r", "x", [1]], ["append", "x", 3], ["r", "x", [1, 2, 3]]]),
+            ),
+            t(2, json!([["append", "x", 2]])),
+        ])
+        + &sequential(&[t(0, json!([["r", "x", [1, 2, 3]]]))]);
+    let r = check(&h, W, M::ReadCommitted);
+    assert!(
+        names(&r).contains(&"non-repeatable-read".to_string()),
+        "{:?}",
+        names(&r)
+    );
+    assert!(!names(&r).contains(&"internal".to_string()));
+    assert_eq!(r.verdict, Verdict::Valid, "{:#?}", r.anomalies);
+    assert_eq!(check(&h, W, M::RepeatableRead).verdict, Verdict::Invalid);
 }
 
 #[test]

@@ -119,9 +119,17 @@ fn lost_update() {
 }
 
 #[test]
-fn internal_and_future_reads() {
+fn internal_non_repeatable_and_future_reads() {
     let h = sequential(&[t(0, json!([["w", "x", 1], ["r", "x", null]]))]);
     assert_eq!(names(&check(&h, W, M::ReadUncommitted)), ["internal"]);
+    let h = concurrent(&[
+        t(0, json!([["r", "x", null], ["r", "x", 1]])),
+        t(1, json!([["w", "x", 1]])),
+    ]);
+    let r = check(&h, W, M::ReadCommitted);
+    assert_eq!(names(&r), ["non-repeatable-read"]);
+    assert_eq!(r.verdict, Verdict::Valid);
+    assert_eq!(check(&h, W, M::SnapshotIsolation).verdict, Verdict::Invalid);
     let h = sequential(&[t(0, json!([["r", "x", 1], ["w", "x", 1]]))]);
     assert_eq!(names(&check(&h, W, M::ReadCommitted)), ["future-read"]);
 }
