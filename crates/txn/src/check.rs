@@ -58,7 +58,7 @@ pub fn check_txns(txns: &Txns, options: &TxnOptions) -> Result<Report, TxnError>
     }
     let (mut edges, findings, explainer) = match txns.workload {
         Workload::ListAppend => {
-            let inferred = list_append::infer(txns, &writes);
+            let inferred = list_append::infer(txns);
             (
                 inferred.edges,
                 inferred.findings,
@@ -97,7 +97,7 @@ pub fn check_txns(txns: &Txns, options: &TxnOptions) -> Result<Report, TxnError>
     }
     notes.extend(all.overflow_notes());
     let Findings { mut kept, counts } = all;
-    kept.sort_by(|a, b| a.kind.cmp(&b.kind));
+    kept.sort_by_key(|a| a.kind);
     let anomaly_types: Vec<AnomalyKind> = counts.keys().copied().collect();
     let ruled_out: Vec<ConsistencyModel> = ConsistencyModel::ALL
         .into_iter()

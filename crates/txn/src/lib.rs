@@ -63,6 +63,7 @@ pub mod report;
 pub mod rw_register;
 pub mod scc;
 pub mod search;
+mod stream;
 pub mod terminal;
 pub mod txns;
 

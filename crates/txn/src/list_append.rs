@@ -15,13 +15,12 @@
 //! through their appends: if a read saw one, it committed.
 
 use photofinish_history::Outcome;
-use rustc_hash::FxHashMap;
 
 use crate::anomaly::AnomalyKind;
 use crate::explain::{self, txn_name, txn_ref, Findings};
 use crate::graph::{kind, Edge};
 use crate::report::Finding;
-use crate::txns::{MopKind, Txns, WriteIndex, UNKNOWN};
+use crate::txns::{MopKind, Txns, UNKNOWN};
 
 /// The version before the first append: the empty list.
 pub const INIT: u32 = u32::MAX - 2;
@@ -65,54 +64,76 @@ pub(crate) fn external_reads(txns: &Txns, t: u32, mut each: impl FnMut(u32, u32,
     }
 }
 
+/// Who appended each element of the key being analysed: arrays indexed by element (value
+/// id), valid where stamped with the key. Lookups are array reads, not hash probes: they
+/// happen once per element of every read.
+struct KeyWriters {
+    stamp: Vec<u32>,
+    txn: Vec<u32>,
+    /// The appending micro-operation, an index into [`Txns::mops`].
+    mop: Vec<u32>,
+    key: u32,
+}
+
+impl KeyWriters {
+    fn new(values: usize) -> KeyWriters {
+        KeyWriters {
+            stamp: vec![u32::MAX; values],
+            txn: vec![0; values],
+            mop: vec![0; values],
+            key: u32::MAX,
+        }
+    }
+
+    #[inline]
+    fn get(&self, e: u32) -> Option<(u32, u32)> {
+        (self.stamp[e as usize] == self.key).then(|| (self.txn[e as usize], self.mop[e as usize]))
+    }
+}
+
 /// Infers version orders, dependencies and the anomalies visible without cycles.
-pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
+pub fn infer(txns: &Txns) -> Inferred {
     let mut findings = Findings::default();
     let key_count = txns.keys.len();
     let mut reads: Vec<ExternalRead> = Vec::new();
     let mut appends: Vec<(u32, u32, u32)> = Vec::new(); // (key, txn, mop)
     for (t, txn) in txns.txns.iter().enumerate() {
         let t = t as u32;
+        let mops = txns.mops_of(t);
         if txn.committed() {
-            check_internal(txns, writes, t, &mut findings);
-            let first = reads.len();
-            for (i, m) in txns.mops_of(t).iter().enumerate() {
+            check_internal(txns, t, &mut findings);
+            for (i, m) in mops.iter().enumerate() {
                 if m.kind == MopKind::Read && m.value != UNKNOWN {
                     reads.push(ExternalRead {
                         key: m.key,
                         txn: t,
                         mop: txn.mop_start + i as u32,
                         span: m.value,
-                        external: false,
+                        external: !mops[..i].iter().any(|e| e.key == m.key),
                     });
                 }
             }
-            external_reads(txns, t, |_, mop, _| {
-                if let Some(r) = reads[first..].iter_mut().find(|r| r.mop == mop) {
-                    r.external = true;
-                }
-            });
         }
-        if txn.outcome != Outcome::Fail {
-            for (i, m) in txns.mops_of(t).iter().enumerate() {
-                if m.kind == MopKind::Append {
-                    appends.push((m.key, t, txn.mop_start + i as u32));
-                }
+        for (i, m) in mops.iter().enumerate() {
+            if m.kind == MopKind::Append {
+                appends.push((m.key, t, txn.mop_start + i as u32));
             }
         }
     }
-    reads.sort_by_key(|r| (r.key, r.txn, r.mop));
+    reads.sort_unstable_by_key(|r| (r.key, r.txn, r.mop));
     appends.sort_unstable();
     let intermediate = intermediate_appends(txns);
+    let failed = |t: u32| txns.txns[t as usize].outcome == Outcome::Fail;
 
     let mut orders: Vec<Vec<u32>> = vec![Vec::new(); key_count];
     let mut edges: Vec<Edge> = Vec::with_capacity(reads.len() * 3 + appends.len() * 2);
+    let mut writers = KeyWriters::new(txns.values.len());
     // Position of each element in the current key's order, valid when stamped with the key.
     let mut position = vec![0u32; txns.values.len()];
     let mut stamp = vec![u32::MAX; txns.values.len()];
     // (version, reader) of the current key's reads, sorted.
     let mut readers: Vec<(u32, u32)> = Vec::new();
-    let mut lost: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    let mut lost: Vec<(u32, u32)> = Vec::new();
 
     let (mut r, mut a) = (0usize, 0usize);
     for key in 0..key_count as u32 {
@@ -124,6 +145,13 @@ pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
         a = a_end;
         if key_reads.is_empty() && key_appends.is_empty() {
             continue;
+        }
+        writers.key = key;
+        for &(_, t, mop) in key_appends {
+            let e = txns.mops[mop as usize].value as usize;
+            writers.stamp[e] = key;
+            writers.txn[e] = t;
+            writers.mop[e] = mop;
         }
 
         // The version order: the longest read, each element once.
@@ -152,6 +180,7 @@ pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
         // Every other read must be a prefix of the order.
         let mut incompatible_reported = false;
         readers.clear();
+        lost.clear();
         for x in key_reads {
             let list = txns.list(x.span);
             let prefix = list.len() <= order.len() && order[..list.len()] == *list;
@@ -166,39 +195,48 @@ pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
                 }
                 for &e in list {
                     if stamp[e as usize] != key {
-                        check_element(txns, writes, key, e, x, &mut findings);
+                        check_element(txns, &writers, key, e, x, &mut findings);
                     }
                 }
             }
             // wr: the writer of the last element precedes the reader.
             if let Some(&last) = list.last() {
-                if let Some((w, wmop)) = writes.writer(key, last) {
-                    let writer = &txns.txns[w as usize];
-                    if w != x.txn && writer.outcome != Outcome::Fail {
+                if let Some((w, wmop)) = writers.get(last) {
+                    if w != x.txn && !failed(w) {
                         if x.external {
                             edges.push((w, x.txn, kind::WR));
                         }
-                        let global = writer.mop_start + wmop;
-                        if intermediate[global as usize] {
+                        if intermediate[wmop as usize] {
                             intermediate_read(txns, key, last, w, x, &mut findings);
                         }
                     }
                 }
             }
             if x.external {
-                readers.push((list.last().copied().unwrap_or(INIT), x.txn));
+                let version = list.last().copied().unwrap_or(INIT);
+                readers.push((version, x.txn));
+                let appended = txns
+                    .mops_of(x.txn)
+                    .iter()
+                    .any(|m| m.kind == MopKind::Append && m.key == key);
+                if appended {
+                    lost.push((version, x.txn));
+                }
             }
         }
         readers.sort_unstable();
         if let Some(longest) = longest {
             for &e in order {
-                check_element(txns, writes, key, e, &longest, &mut findings);
+                check_element(txns, &writers, key, e, &longest, &mut findings);
             }
         }
 
         // ww and rw: what came just before each append.
         let last_seen = order.last().copied().unwrap_or(INIT);
         for &(_, t, mop) in key_appends {
+            if failed(t) {
+                continue;
+            }
             let e = txns.mops[mop as usize].value;
             let prev = if stamp[e as usize] == key {
                 let p = position[e as usize] as usize;
@@ -211,8 +249,8 @@ pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
                 last_seen
             };
             if prev != INIT {
-                if let Some((w, _)) = writes.writer(key, prev) {
-                    if w != t && txns.txns[w as usize].outcome != Outcome::Fail {
+                if let Some((w, _)) = writers.get(prev) {
+                    if w != t && !failed(w) {
                         edges.push((w, t, kind::WW));
                     }
                 }
@@ -229,22 +267,16 @@ pub fn infer(txns: &Txns, writes: &WriteIndex) -> Inferred {
         }
 
         // Lost update: committed transactions that read the same version and appended.
-        lost.clear();
-        for x in key_reads.iter().filter(|x| x.external) {
-            let appended = txns
-                .mops_of(x.txn)
-                .iter()
-                .any(|m| m.kind == MopKind::Append && m.key == key);
-            if appended {
-                let version = txns.list(x.span).last().copied().unwrap_or(INIT);
-                lost.entry(version).or_default().push(x.txn);
+        lost.sort_unstable();
+        let mut i = 0;
+        while i < lost.len() {
+            let version = lost[i].0;
+            let end = i + lost[i..].partition_point(|&(v, _)| v == version);
+            if end - i > 1 {
+                let ts: Vec<u32> = lost[i..end].iter().map(|&(_, t)| t).collect();
+                lost_update(txns, key, version, &ts, &mut findings);
             }
-        }
-        let mut collisions: Vec<(u32, Vec<u32>)> =
-            lost.drain().filter(|(_, ts)| ts.len() > 1).collect();
-        collisions.sort_unstable();
-        for (version, ts) in collisions {
-            lost_update(txns, key, version, &ts, &mut findings);
+            i = end;
         }
     }
     Inferred {
@@ -287,16 +319,16 @@ fn is_prefix_of(txns: &Txns, long: ExternalRead, short: &ExternalRead) -> bool {
     s.len() <= l.len() && l[..s.len()] == *s
 }
 
-/// What a transaction knows of a key it touched: the list it last read, if any, and what it
-/// appended since.
+/// What a transaction knows of a key it touched: the list it last read (a span), if any,
+/// and what it appended since.
 #[derive(Default)]
 struct Seen {
-    read: Option<Vec<u32>>,
+    read: Option<u32>,
     appended: Vec<u32>,
 }
 
 /// Internal consistency, non-repeatable reads and future reads of a committed transaction.
-fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findings) {
+fn check_internal(txns: &Txns, t: u32, findings: &mut Findings) {
     let mops = txns.mops_of(t);
     let mut state: Vec<(u32, Seen)> = Vec::new();
     for (i, m) in mops.iter().enumerate() {
@@ -312,12 +344,10 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
             MopKind::Read if m.value != UNKNOWN => {
                 let seen = txns.list(m.value);
                 // Future read: an element this transaction appends only later.
-                if let Some((e, j)) = seen.iter().find_map(|&e| {
-                    writes
-                        .writer(m.key, e)
-                        .filter(|&(w, j)| w == t && j as usize > i)
-                        .map(|(_, j)| (e, j))
-                }) {
+                let later = mops[i + 1..].iter().find(|l| {
+                    l.kind == MopKind::Append && l.key == m.key && seen.contains(&l.value)
+                });
+                if let Some(later) = later {
                     findings.add(AnomalyKind::FutureRead, || Finding {
                         kind: AnomalyKind::FutureRead,
                         summary: format!(
@@ -325,8 +355,8 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                             txn_name(t),
                             explain::key(txns, m.key),
                             explain::list(txns, seen),
-                            explain::value(txns, e),
-                            explain::mop(txns, &mops[j as usize]),
+                            explain::value(txns, later.value),
+                            explain::mop(txns, later),
                         ),
                         transactions: vec![txn_ref(txns, t)],
                         steps: Vec::new(),
@@ -334,12 +364,15 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                 }
                 let known = &state[slot].1;
                 let expected = |known: &Seen| {
-                    let mut whole = known.read.clone().unwrap_or_default();
+                    let mut whole = known
+                        .read
+                        .map(|r| txns.list(r).to_vec())
+                        .unwrap_or_default();
                     whole.extend(&known.appended);
                     explain::list(txns, &whole)
                 };
                 if !seen.ends_with(&known.appended) {
-                    let wanted = match &known.read {
+                    let wanted = match known.read {
                         Some(_) => expected(known),
                         None => {
                             format!("a list ending in {}", explain::list(txns, &known.appended))
@@ -357,16 +390,16 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                         transactions: vec![txn_ref(txns, t)],
                         steps: Vec::new(),
                     });
-                } else if let Some(read) = &known.read {
+                } else if let Some(read) = known.read {
                     let prefix = &seen[..seen.len() - known.appended.len()];
-                    if prefix != read.as_slice() {
+                    if prefix != txns.list(read) {
                         findings.add(AnomalyKind::NonRepeatableRead, || Finding {
                             kind: AnomalyKind::NonRepeatableRead,
                             summary: format!(
                                 "{} read key {} as {}, then as {}: another transaction's change showed up mid-transaction (expected {})",
                                 txn_name(t),
                                 explain::key(txns, m.key),
-                                explain::list(txns, read),
+                                explain::list(txns, txns.list(read)),
                                 explain::list(txns, seen),
                                 expected(known)
                             ),
@@ -376,7 +409,7 @@ fn check_internal(txns: &Txns, writes: &WriteIndex, t: u32, findings: &mut Findi
                     }
                 }
                 state[slot].1 = Seen {
-                    read: Some(seen.to_vec()),
+                    read: Some(m.value),
                     appended: Vec::new(),
                 };
             }
@@ -419,13 +452,13 @@ fn incompatible(txns: &Txns, a: ExternalRead, b: ExternalRead, findings: &mut Fi
 /// An element of a committed read whose writer failed (G1a) or does not exist (garbage).
 fn check_element(
     txns: &Txns,
-    writes: &WriteIndex,
+    writers: &KeyWriters,
     key: u32,
     e: u32,
     reader: &ExternalRead,
     findings: &mut Findings,
 ) {
-    match writes.writer(key, e) {
+    match writers.get(e) {
         None => findings.add(AnomalyKind::GarbageRead, || Finding {
             kind: AnomalyKind::GarbageRead,
             summary: format!(

@@ -16,7 +16,17 @@ use photofinish_history::{
 };
 
 use crate::error::TxnError;
+use crate::stream;
 use crate::txns::{Txns, Workload};
+
+/// Whether the content looks like JSON Lines, where the streaming reader may take it.
+fn streamable(head: &[u8], format: Option<Format>) -> bool {
+    match format {
+        Some(Format::JsonLines) => true,
+        Some(_) => false,
+        None => Format::detect(head) == Some(Format::JsonLines),
+    }
+}
 
 /// Reads the transactions of the history at `path` (format detected unless given).
 pub fn read_txns(
@@ -25,6 +35,17 @@ pub fn read_txns(
     format: Option<Format>,
 ) -> Result<(Txns, Vec<String>), TxnError> {
     let origin = path.display().to_string();
+    if let Ok(file) = std::fs::File::open(path) {
+        let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+        let head = std::io::BufRead::fill_buf(&mut input)
+            .unwrap_or_default()
+            .to_vec();
+        if streamable(&head, format) {
+            if let Some(txns) = stream::read_jsonl(input, workload, &origin) {
+                return Ok((txns, Vec::new()));
+            }
+        }
+    }
     let history = read_history(path, format)?;
     let anonymous = history.anonymous;
     let warnings = history.history.warnings.clone();
@@ -40,6 +61,11 @@ pub fn read_txns_str(
     workload: Workload,
     format: Option<Format>,
 ) -> Result<(Txns, Vec<String>), TxnError> {
+    if streamable(text.as_bytes(), format) {
+        if let Some(txns) = stream::read_jsonl(text.as_bytes(), workload, origin) {
+            return Ok((txns, Vec::new()));
+        }
+    }
     let history = read_history_bytes(text.as_bytes(), origin, format)?;
     let anonymous = history.anonymous;
     let warnings = history.history.warnings.clone();

@@ -7,7 +7,7 @@
 //! completion repeats the micro-operations with the values the reads returned. `fail` means
 //! the transaction did not commit; `info` or no completion at all means nobody knows.
 
-use photofinish_history::{History, Operation, Outcome, Value};
+use photofinish_history::{History, Outcome, Value};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -165,36 +165,159 @@ impl Txns {
         workload: Workload,
         origin: &str,
     ) -> Result<Txns, TxnError> {
-        let mut builder = Builder::new(workload, origin, history.operations.len());
-        for op in history.operations {
-            builder.push(&op)?;
-        }
-        Ok(builder.finish())
+        Txns::from_history(&history, workload, origin)
     }
 
-    /// Reads the transactions of `history`.
+    /// Reads the transactions of `history`. Keys and values are interned in the order of the
+    /// history's events, as [`crate::read`]'s streaming reader does, so both give the same
+    /// result.
     pub fn from_history(
         history: &History,
         workload: Workload,
         origin: &str,
     ) -> Result<Txns, TxnError> {
         let mut builder = Builder::new(workload, origin, history.operations.len());
-        for op in &history.operations {
-            builder.push(op)?;
+        // (position, operation, completion?)
+        let mut events: Vec<(u64, u32, bool)> = Vec::with_capacity(history.operations.len() * 2);
+        for (i, op) in history.operations.iter().enumerate() {
+            events.push((op.invoked_at, i as u32, false));
+            if let Some(at) = op.completed_at {
+                events.push((at, i as u32, true));
+            }
+        }
+        events.sort_unstable();
+        let mut txn_of = vec![u32::MAX; history.operations.len()];
+        for (_, i, completion) in events {
+            let op = &history.operations[i as usize];
+            if !completion {
+                let mops = match parse_mops(&op.value, workload) {
+                    Ok(mops) => mops,
+                    Err(_) if op.f != "txn" => {
+                        return Err(TxnError::at(
+                            origin,
+                            op.invoke_line,
+                            format!(
+                                "`{}` is not a transaction: expected `f` txn with a list of micro-operations like [[\"append\", 1, 2], [\"r\", 1, null]]",
+                                crate::render::clip(&op.f, 40)
+                            ),
+                        ))
+                    }
+                    Err(message) => return Err(TxnError::at(origin, op.invoke_line, message)),
+                };
+                txn_of[i as usize] = builder.invoke(
+                    op.id as u32,
+                    op.process,
+                    &mops,
+                    op.invoked_at,
+                    op.invoke_line,
+                );
+                continue;
+            }
+            let line = op.complete_line.unwrap_or(op.invoke_line);
+            // A failed transaction's completion adds nothing; neither does one without a value.
+            let parsed;
+            let mops = match op.outcome {
+                Outcome::Ok | Outcome::Info if !op.result.is_null() => {
+                    parsed = parse_mops(&op.result, workload)
+                        .map_err(|m| TxnError::at(origin, line, m))?;
+                    Some(parsed.as_slice())
+                }
+                _ => None,
+            };
+            builder
+                .complete(
+                    txn_of[i as usize],
+                    op.outcome,
+                    mops,
+                    op.completed_at.unwrap_or(NEVER),
+                    line,
+                )
+                .map_err(|m| {
+                    TxnError::at(
+                        origin,
+                        line,
+                        format!("{m} (the invocation is on line {})", op.invoke_line),
+                    )
+                })?;
         }
         Ok(builder.finish())
     }
 }
 
-/// A micro-operation before interning, borrowed from the operation's value.
-struct RawMop<'a> {
-    kind: MopKind,
-    key: &'a Value,
-    value: &'a Value,
+/// What a micro-operation carries, borrowed from wherever it was parsed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum RawValue<'a> {
+    Null,
+    Value(&'a Value),
+    /// The elements of a list read, as a streaming parser collects them.
+    Elements(&'a [Value]),
+}
+
+impl RawValue<'_> {
+    fn text(&self) -> String {
+        match self {
+            RawValue::Null => "null".to_string(),
+            RawValue::Value(v) => crate::render::clip(&v.to_json_string(), 30),
+            RawValue::Elements(es) => {
+                crate::render::clip(&Value::List(es.to_vec()).to_json_string(), 30)
+            }
+        }
+    }
+}
+
+/// A micro-operation before interning.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawMop<'a> {
+    pub kind: MopKind,
+    pub key: &'a Value,
+    pub value: RawValue<'a>,
 }
 
 fn mop_text(mop: &Value) -> String {
     crate::render::clip(&mop.to_json_string(), 60)
+}
+
+/// The micro-operation name as a kind.
+pub(crate) fn mop_kind(name: &str) -> Option<MopKind> {
+    match name {
+        "append" => Some(MopKind::Append),
+        "r" | "read" => Some(MopKind::Read),
+        "w" | "write" => Some(MopKind::Write),
+        _ => None,
+    }
+}
+
+/// Whether a micro-operation makes sense in the workload, or what is wrong with it.
+pub(crate) fn check_mop(mop: &RawMop, workload: Workload) -> Result<(), String> {
+    let text = || {
+        format!(
+            "[\"{}\",{},{}]",
+            mop.kind.short(),
+            crate::render::clip(&mop.key.to_json_string(), 30),
+            mop.value.text()
+        )
+    };
+    match (workload, mop.kind, mop.value) {
+        (Workload::ListAppend, MopKind::Write, _) => Err(format!(
+            "list-append transactions hold append and r micro-operations, found {} (is this an rw-register history?)",
+            text()
+        )),
+        (Workload::RwRegister, MopKind::Append, _) => Err(format!(
+            "rw-register transactions hold w and r micro-operations, found {} (is this a list-append history?)",
+            text()
+        )),
+        (Workload::RwRegister, MopKind::Write, RawValue::Null) => Err(format!(
+            "rw-register writes need a value; nil is the initial state: {}",
+            text()
+        )),
+        (Workload::ListAppend, MopKind::Read, RawValue::Value(v)) if v.as_list().is_none() => {
+            Err(format!(
+                "a list-append read returns a list (or nil), found {}",
+                text()
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Parses one micro-operation, or says what was expected instead.
@@ -209,45 +332,23 @@ fn parse_mop(mop: &Value, workload: Workload) -> Result<RawMop<'_>, String> {
             mop_text(mop)
         ));
     };
-    let kind = match f.as_str() {
-        Some("append") => MopKind::Append,
-        Some("r" | "read") => MopKind::Read,
-        Some("w" | "write") => MopKind::Write,
-        _ => {
-            return Err(format!(
-                "expected a micro-operation named append, r or w, found {}",
-                mop_text(mop)
-            ))
-        }
+    let Some(kind) = f.as_str().and_then(mop_kind) else {
+        return Err(format!(
+            "expected a micro-operation named append, r or w, found {}",
+            mop_text(mop)
+        ));
     };
-    match (workload, kind) {
-        (Workload::ListAppend, MopKind::Write) => {
-            return Err(format!(
-                "list-append transactions hold append and r micro-operations, found {} (is this an rw-register history?)",
-                mop_text(mop)
-            ))
-        }
-        (Workload::RwRegister, MopKind::Append) => {
-            return Err(format!(
-                "rw-register transactions hold w and r micro-operations, found {} (is this a list-append history?)",
-                mop_text(mop)
-            ))
-        }
-        (Workload::RwRegister, MopKind::Write) if value.is_null() => {
-            return Err(format!(
-                "rw-register writes need a value; nil is the initial state: {}",
-                mop_text(mop)
-            ))
-        }
-        (Workload::ListAppend, MopKind::Read) if !value.is_null() && value.as_list().is_none() => {
-            return Err(format!(
-                "a list-append read returns a list (or nil), found {}",
-                mop_text(mop)
-            ))
-        }
-        _ => {}
-    }
-    Ok(RawMop { kind, key, value })
+    let raw = RawMop {
+        kind,
+        key,
+        value: if value.is_null() {
+            RawValue::Null
+        } else {
+            RawValue::Value(value)
+        },
+    };
+    check_mop(&raw, workload)?;
+    Ok(raw)
 }
 
 /// The micro-operations of a value, when it is a list of them.
@@ -261,12 +362,14 @@ fn parse_mops(value: &Value, workload: Workload) -> Result<Vec<RawMop<'_>>, Stri
     list.iter().map(|m| parse_mop(m, workload)).collect()
 }
 
-struct Builder {
+/// Builds [`Txns`] from events in history order: an invocation interns its keys and written
+/// values, its completion the values its reads returned.
+pub(crate) struct Builder {
     txns: Txns,
 }
 
 impl Builder {
-    fn new(workload: Workload, origin: &str, capacity: usize) -> Builder {
+    pub(crate) fn new(workload: Workload, origin: &str, capacity: usize) -> Builder {
         Builder {
             txns: Txns {
                 workload,
@@ -282,53 +385,23 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, op: &Operation) -> Result<(), TxnError> {
-        let origin = &self.txns.origin;
-        let workload = self.txns.workload;
-        let invoke_line = op.invoke_line;
-        let invoked = match parse_mops(&op.value, workload) {
-            Ok(mops) => mops,
-            Err(_) if op.f != "txn" => {
-                return Err(TxnError::at(
-                    origin,
-                    invoke_line,
-                    format!(
-                        "`{}` is not a transaction: expected `f` txn with a list of micro-operations like [[\"append\", 1, 2], [\"r\", 1, null]]",
-                        crate::render::clip(&op.f, 40)
-                    ),
-                ))
-            }
-            Err(message) => return Err(TxnError::at(origin, invoke_line, message)),
-        };
-        let complete_line = op.complete_line.unwrap_or(invoke_line);
-        // The completion says what the reads returned. A completion without a value (or, for a
-        // transaction that failed, any completion) adds nothing to the invocation.
-        let completed = match op.outcome {
-            Outcome::Pending | Outcome::Fail => None,
-            _ if op.result.is_null() => None,
-            _ => Some(
-                parse_mops(&op.result, workload)
-                    .map_err(|m| TxnError::at(origin, complete_line, m))?,
-            ),
-        };
-        if let Some(completed) = &completed {
-            check_same_shape(&invoked, completed).map_err(|m| {
-                TxnError::at(
-                    origin,
-                    complete_line,
-                    format!("{m} (the invocation is on line {invoke_line})"),
-                )
-            })?;
-        }
+    /// A transaction invoked at event `at`: returns its index.
+    pub(crate) fn invoke(
+        &mut self,
+        op: u32,
+        process: i64,
+        mops: &[RawMop],
+        at: u64,
+        line: usize,
+    ) -> u32 {
         let start = self.txns.mops.len() as u32;
-        for (i, raw) in invoked.iter().enumerate() {
+        for raw in mops {
             let key = self.txns.keys.intern(raw.key);
-            let value = match raw.kind {
-                MopKind::Read => match completed.as_ref().map(|c| c[i].value) {
-                    None => UNKNOWN,
-                    Some(seen) => self.read_value(seen, op.outcome),
-                },
-                _ => self.txns.values.intern(raw.value),
+            let value = match (raw.kind, raw.value) {
+                (MopKind::Read, _) => UNKNOWN,
+                (_, RawValue::Value(v)) => self.txns.values.intern(v),
+                (_, RawValue::Null) => self.txns.values.intern(&Value::Null),
+                (_, RawValue::Elements(es)) => self.txns.values.intern(&Value::List(es.to_vec())),
             };
             self.txns.mops.push(Mop {
                 kind: raw.kind,
@@ -336,34 +409,99 @@ impl Builder {
                 value,
             });
         }
-        let id = self.txns.txns.len();
         self.txns.txns.push(Txn {
-            op: op.id as u32,
-            process: op.process,
-            outcome: op.outcome,
+            op,
+            process,
+            outcome: Outcome::Pending,
             mop_start: start,
             mop_end: self.txns.mops.len() as u32,
-            invoked_at: op.invoked_at,
-            completed_at: op.completed_at.unwrap_or(NEVER),
-            invoke_line: invoke_line as u32,
-            complete_line: op.complete_line.unwrap_or(0) as u32,
+            invoked_at: at,
+            completed_at: NEVER,
+            invoke_line: line as u32,
+            complete_line: 0,
         });
-        debug_assert_eq!(id + 1, self.txns.txns.len());
+        self.txns.txns.len() as u32 - 1
+    }
+
+    /// Transaction `t` completed at event `at`; `mops` is what the completion said, if
+    /// anything. A completion must repeat its invocation's micro-operations: same kinds, keys
+    /// and written values, in the same order.
+    pub(crate) fn complete(
+        &mut self,
+        t: u32,
+        outcome: Outcome,
+        mops: Option<&[RawMop]>,
+        at: u64,
+        line: usize,
+    ) -> Result<(), String> {
+        let txn = self.txns.txns[t as usize];
+        let range = txn.mop_start as usize..txn.mop_end as usize;
+        if let Some(completed) = mops {
+            if completed.len() != range.len() {
+                return Err(format!(
+                    "the completion has {} micro-operations but the invocation has {}",
+                    completed.len(),
+                    range.len()
+                ));
+            }
+            for (i, raw) in completed.iter().enumerate() {
+                let invoked = self.txns.mops[range.start + i];
+                let same_key = self.txns.keys.get(raw.key) == Some(invoked.key);
+                let same_value = raw.kind == MopKind::Read
+                    || match raw.value {
+                        RawValue::Value(v) => self.txns.values.get(v) == Some(invoked.value),
+                        RawValue::Null => self.txns.values.get(&Value::Null) == Some(invoked.value),
+                        RawValue::Elements(es) => {
+                            self.txns.values.get(&Value::List(es.to_vec())) == Some(invoked.value)
+                        }
+                    };
+                if raw.kind != invoked.kind || !same_key || !same_value {
+                    let invoked_value = if invoked.kind == MopKind::Read {
+                        "null".to_string()
+                    } else {
+                        crate::render::clip(&self.txns.value(invoked.value).to_json_string(), 30)
+                    };
+                    return Err(format!(
+                        "micro-operation {} of the completion is [{} {} {}] but the invocation's is [{} {} {}]",
+                        i + 1,
+                        raw.kind.short(),
+                        crate::render::clip(&raw.key.to_json_string(), 30),
+                        raw.value.text(),
+                        invoked.kind.short(),
+                        crate::render::clip(&self.txns.key(invoked.key).to_json_string(), 30),
+                        invoked_value,
+                    ));
+                }
+            }
+            for (i, raw) in completed.iter().enumerate() {
+                if raw.kind == MopKind::Read {
+                    let value = self.read_value(raw.value, outcome);
+                    self.txns.mops[range.start + i].value = value;
+                }
+            }
+        }
+        let txn = &mut self.txns.txns[t as usize];
+        txn.outcome = outcome;
+        txn.completed_at = at;
+        txn.complete_line = line as u32;
         Ok(())
     }
 
     /// Interns what a completed read returned.
-    fn read_value(&mut self, seen: &Value, outcome: Outcome) -> u32 {
+    fn read_value(&mut self, seen: RawValue, outcome: Outcome) -> u32 {
         let indeterminate = outcome.is_indeterminate();
         match self.txns.workload {
             Workload::ListAppend => {
                 // A committed read of nil saw the empty list (Elle's convention); an
                 // indeterminate transaction's nil says nothing.
-                if seen.is_null() && indeterminate {
-                    return UNKNOWN;
-                }
+                let elements = match seen {
+                    RawValue::Null if indeterminate => return UNKNOWN,
+                    RawValue::Null => &[][..],
+                    RawValue::Value(v) => v.as_list().unwrap_or(&[]),
+                    RawValue::Elements(es) => es,
+                };
                 let start = self.txns.lists.len() as u32;
-                for element in seen.as_list().unwrap_or(&[]) {
+                for element in elements {
                     let id = self.txns.values.intern(element);
                     self.txns.lists.push(id);
                 }
@@ -371,52 +509,18 @@ impl Builder {
                 self.txns.list_spans.push((start, len));
                 self.txns.list_spans.len() as u32 - 1
             }
-            Workload::RwRegister => {
-                if seen.is_null() {
-                    if indeterminate {
-                        UNKNOWN
-                    } else {
-                        NIL
-                    }
-                } else {
-                    self.txns.values.intern(seen)
-                }
-            }
+            Workload::RwRegister => match seen {
+                RawValue::Null if indeterminate => UNKNOWN,
+                RawValue::Null => NIL,
+                RawValue::Value(v) => self.txns.values.intern(v),
+                RawValue::Elements(es) => self.txns.values.intern(&Value::List(es.to_vec())),
+            },
         }
     }
 
-    fn finish(self) -> Txns {
+    pub(crate) fn finish(self) -> Txns {
         self.txns
     }
-}
-
-/// A completion must repeat its invocation's micro-operations: same kinds, keys and written
-/// values, in the same order.
-fn check_same_shape(invoked: &[RawMop], completed: &[RawMop]) -> Result<(), String> {
-    if invoked.len() != completed.len() {
-        return Err(format!(
-            "the completion has {} micro-operations but the invocation has {}",
-            completed.len(),
-            invoked.len()
-        ));
-    }
-    for (i, (a, b)) in invoked.iter().zip(completed).enumerate() {
-        let same =
-            a.kind == b.kind && a.key == b.key && (a.kind == MopKind::Read || a.value == b.value);
-        if !same {
-            return Err(format!(
-                "micro-operation {} of the completion is [{} {} {}] but the invocation's is [{} {} {}]",
-                i + 1,
-                b.kind.short(),
-                crate::render::clip(&b.key.to_json_string(), 30),
-                crate::render::clip(&b.value.to_json_string(), 30),
-                a.kind.short(),
-                crate::render::clip(&a.key.to_json_string(), 30),
-                crate::render::clip(&a.value.to_json_string(), 30),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The writes of every transaction, each `(key, value)` pair checked unique: the analysis

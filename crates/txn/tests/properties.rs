@@ -260,3 +260,30 @@ proptest! {
         prop_assert_eq!(r.verdict, Verdict::Invalid);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The streaming JSON Lines reader and the reader through `photofinish-history` build the
+    /// same transactions.
+    #[test]
+    fn both_readers_agree(config in config()) {
+        let config = GenConfig { isolation: SimIsolation::ReadCommitted, ..config };
+        let events = generate(&config);
+        let mut text = Vec::new();
+        photofinish_txn::generate::write_jsonl(&events, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let (streamed, _) = photofinish_txn::read::read_txns_str(&text, "h", config.workload, None).unwrap();
+        let history = photofinish_history::read_str(&text, "h", None).unwrap();
+        let parsed = Txns::from_history(&history, config.workload, "h").unwrap();
+        prop_assert_eq!(format!("{:?}", streamed.txns), format!("{:?}", parsed.txns));
+        prop_assert_eq!(&streamed.mops, &parsed.mops);
+        prop_assert_eq!(&streamed.lists, &parsed.lists);
+        prop_assert_eq!(&streamed.list_spans, &parsed.list_spans);
+        prop_assert_eq!(streamed.keys.len(), parsed.keys.len());
+        prop_assert_eq!(streamed.values.len(), parsed.values.len());
+        for v in 0..streamed.values.len() as u32 {
+            prop_assert_eq!(streamed.value(v), parsed.value(v));
+        }
+    }
+}
