@@ -106,3 +106,37 @@ impl Findings {
             .collect()
     }
 }
+
+/// A plain operation (bank, set-full) as the report shows it: `f`, what it was given and what
+/// it returned.
+pub fn op_ref(op: &photofinish_history::Operation) -> TxnRef {
+    let value = if op.result.is_null() {
+        &op.value
+    } else {
+        &op.result
+    };
+    TxnRef {
+        name: format!("op {}", op.id + 1),
+        process: Some(op.process),
+        outcome: op.outcome,
+        invoke_line: op.invoke_line,
+        complete_line: op.complete_line,
+        text: clip(&format!("{} {}", op.f, value.to_json_string()), 400),
+    }
+}
+
+/// Counts of operations by outcome: committed (ok), failed, indeterminate.
+pub fn outcome_counts<'a>(
+    outcomes: impl IntoIterator<Item = &'a photofinish_history::Outcome>,
+) -> (usize, usize, usize) {
+    use photofinish_history::Outcome;
+    let mut counts = (0, 0, 0);
+    for o in outcomes {
+        match o {
+            Outcome::Ok => counts.0 += 1,
+            Outcome::Fail => counts.1 += 1,
+            _ => counts.2 += 1,
+        }
+    }
+    counts
+}

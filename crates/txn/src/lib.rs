@@ -48,6 +48,7 @@
 //! - [`generate`]: seeded histories for tests and benchmarks.
 
 pub mod anomaly;
+pub mod bank;
 pub mod check;
 pub mod consistency;
 pub mod cycles;
@@ -57,13 +58,16 @@ pub mod generate;
 pub mod graph;
 pub mod intern;
 pub mod list_append;
+pub mod long_fork;
 pub mod read;
 pub mod render;
 pub mod report;
 pub mod rw_register;
 pub mod scc;
 pub mod search;
+pub mod set_full;
 mod stream;
+pub mod svg;
 pub mod terminal;
 pub mod txns;
 
