@@ -56,6 +56,7 @@ pub mod error;
 pub mod explain;
 pub mod generate;
 pub mod graph;
+pub mod html;
 pub mod intern;
 pub mod list_append;
 pub mod long_fork;

@@ -33,6 +33,9 @@ impl Default for LongForkOptions {
     }
 }
 
+/// A committed read of a group: the transaction, and `(key, value or NIL)` sorted by key.
+type GroupRead = (u32, Vec<(u32, u32)>);
+
 /// Checks a long-fork history.
 pub fn check_long_fork(
     history: &History,
@@ -66,7 +69,7 @@ pub fn check_long_fork(
         }
     }
     // Committed reads, grouped by the keys they read.
-    let mut groups: BTreeMap<Vec<u32>, Vec<(u32, Vec<(u32, u32)>)>> = BTreeMap::new();
+    let mut groups: BTreeMap<Vec<u32>, Vec<GroupRead>> = BTreeMap::new();
     let mut reads = 0usize;
     for (t, txn) in txns.txns.iter().enumerate() {
         let mops = txns.mops_of(t as u32);
@@ -99,7 +102,7 @@ pub fn check_long_fork(
     let mut findings = Findings::default();
     for reads in groups.values() {
         // Reads that saw the same thing fork alike: compare one of each.
-        let mut distinct: Vec<&(u32, Vec<(u32, u32)>)> = Vec::new();
+        let mut distinct: Vec<&GroupRead> = Vec::new();
         for r in reads {
             if !distinct.iter().any(|d| d.1 == r.1) {
                 distinct.push(r);

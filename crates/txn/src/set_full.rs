@@ -10,6 +10,7 @@
 //! - it is *lost* if it was known, and the last read that missed it was invoked after both
 //!   the last read that saw it and the moment it became known;
 //! - otherwise it was *never read* (no read began after it was known).
+//!
 //! A stable element is *stale* if a read invoked after it was known still missed it: a
 //! linearizable set forbids that, a merely eventually consistent one does not. Real-time
 //! order is the order of events in the history. A read that saw an element twice, or one
@@ -100,12 +101,10 @@ pub fn check_set_full(
                     });
                 }
             }
-            ("add", true) => {
-                if op.outcome == Outcome::Ok {
-                    if let Some(id) = ids.get(&op.value) {
-                        let e = &mut elements[id as usize];
-                        e.known = e.known.or(Some((at, i)));
-                    }
+            ("add", true) if op.outcome == Outcome::Ok => {
+                if let Some(id) = ids.get(&op.value) {
+                    let e = &mut elements[id as usize];
+                    e.known = e.known.or(Some((at, i)));
                 }
             }
             ("read", true) if op.outcome == Outcome::Ok => {
