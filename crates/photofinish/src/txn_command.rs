@@ -95,7 +95,11 @@ fn misplaced(args: &CheckArgs) -> Option<String> {
         (o.init.is_some(), "--init", &[]),
         (o.nil_reads.is_some(), "--nil-reads", &[]),
         (o.all_partitions, "--all-partitions", &[]),
-        (o.max_memory != 4096, "--max-memory", &[]),
+        (
+            o.max_memory != 4096,
+            "--max-memory",
+            &["list-append", "rw-register"],
+        ),
     ];
     checks
         .iter()
@@ -138,6 +142,7 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
                 }
                 t => t.map(Duration::from_secs_f64),
             };
+            options.max_memory = Some(args.options.max_memory.saturating_mul(1 << 20));
             check_path(path, workload, format, &options).map_err(error)
         }
         "bank" => {

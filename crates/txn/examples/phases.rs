@@ -24,7 +24,8 @@ fn main() {
     let rt = Realtime::build(&txns);
     eprintln!("realtime: {:?}", t.elapsed());
     let t = Instant::now();
-    let cycles = photofinish_txn::search::find_cycles(&graph, &rt, &txns, Default::default());
+    let cycles =
+        photofinish_txn::search::find_cycles(&graph, &rt, &txns, Default::default(), &mut || false);
     eprintln!(
         "cycles: {:?} ({} components)",
         t.elapsed(),

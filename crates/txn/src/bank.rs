@@ -8,6 +8,24 @@
 //! `{:f :transfer, :value {:from 0, :to 1, :amount 5}}`. Only reads that completed `ok` are
 //! checked, as Jepsen does. Accounts are compared by name, so `0` in EDN and `"0"` in JSON
 //! are the same account.
+//!
+//! ```
+//! use photofinish_history::read_str;
+//! use photofinish_txn::bank::{check_bank, BankOptions};
+//! use photofinish_txn::Verdict;
+//!
+//! let history = read_str(
+//!     "{:process 0 :type :invoke :f :read :value nil}\n\
+//!      {:process 0 :type :ok :f :read :value {0 10 1 85}}\n",
+//!     "bank.edn",
+//!     None,
+//! )
+//! .unwrap();
+//! let options = BankOptions { total: Some(100), ..BankOptions::default() };
+//! let report = check_bank(&history, "bank.edn", &options).unwrap();
+//! assert_eq!(report.verdict, Verdict::Invalid);
+//! assert!(report.anomalies[0].summary.contains("add up to 95, not 100"));
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -212,6 +230,7 @@ pub fn check_bank(
         consistency_model: None,
         ruled_out: Vec::new(),
         anomaly_types: counts.keys().copied().collect(),
+        anomaly_counts: counts.iter().map(|(k, n)| (k.name(), *n)).collect(),
         anomalies: kept,
         operations: history.operations.len(),
         committed,

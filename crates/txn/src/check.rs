@@ -23,8 +23,12 @@ pub struct TxnOptions {
     /// Work allowed to the cycle searches that name and explain anomalies (the verdict itself
     /// never depends on it).
     pub limits: SearchLimits,
-    /// Give up (verdict unknown) after this long.
+    /// Give up (verdict unknown, unless an anomaly the model forbids was already found) after
+    /// this long.
     pub timeout: Option<Duration>,
+    /// Give up likewise once the process's resident memory passes this many bytes (checked
+    /// between phases and between components of the cycle search; Linux only).
+    pub max_memory: Option<usize>,
 }
 
 impl Default for TxnOptions {
@@ -33,8 +37,38 @@ impl Default for TxnOptions {
             consistency_model: ConsistencyModel::StrictSerializable,
             limits: SearchLimits::default(),
             timeout: None,
+            max_memory: None,
         }
     }
+}
+
+/// The process's resident memory, where the system tells it (Linux).
+fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Why a check stopped early, if it must.
+fn over_budget(started: Instant, options: &TxnOptions) -> Option<String> {
+    if let Some(t) = options.timeout {
+        if started.elapsed() > t {
+            return Some(format!(
+                "stopped at the time limit ({:.1} s)",
+                t.as_secs_f64()
+            ));
+        }
+    }
+    let limit = options.max_memory?;
+    let rss = resident_bytes()?;
+    (rss > limit).then(|| {
+        format!(
+            "stopped: resident memory {} MiB passed the limit of {} MiB",
+            rss >> 20,
+            limit >> 20
+        )
+    })
 }
 
 /// Checks the transactions of `history` as a `workload` history.
@@ -77,13 +111,18 @@ pub fn check_txns(txns: &Txns, options: &TxnOptions) -> Result<Report, TxnError>
             )
         }
     };
+    if let Some(why) = over_budget(started, options) {
+        notes.push(why);
+        return Ok(undecided(txns, options, started, notes));
+    }
     process_edges(txns, &mut edges);
     let graph = Graph::build(txns.txns.len(), edges);
     let realtime = Realtime::build(txns);
-    if timed_out(started, options) {
-        return Ok(undecided(txns, options, started, notes));
-    }
-    let cycles = find_cycles(&graph, &realtime, txns, options.limits);
+    let mut stopped = None;
+    let cycles = find_cycles(&graph, &realtime, txns, options.limits, &mut || {
+        stopped = stopped.take().or_else(|| over_budget(started, options));
+        stopped.is_some()
+    });
     if cycles.exhausted > 0 {
         notes.push(format!(
             "{} cycle searches ran out of their budget; the anomalies listed are those found, and every model's verdict was still decided exactly",
@@ -113,8 +152,10 @@ pub fn check_txns(txns: &Txns, options: &TxnOptions) -> Result<Report, TxnError>
     } else if committed == 0 {
         notes.push("no transaction committed: nothing was tested".to_string());
         Verdict::Unknown
-    } else if timed_out(started, options) {
-        notes.push("stopped at the time limit".to_string());
+    } else if let Some(why) = stopped {
+        notes.push(format!(
+            "{why} before every strongly connected component was searched"
+        ));
         Verdict::Unknown
     } else {
         Verdict::Valid
@@ -124,6 +165,7 @@ pub fn check_txns(txns: &Txns, options: &TxnOptions) -> Result<Report, TxnError>
         verdict,
         consistency_model: Some(options.consistency_model),
         ruled_out,
+        anomaly_counts: counts.iter().map(|(k, n)| (k.name(), *n)).collect(),
         anomaly_types,
         anomalies: kept,
         operations: txns.txns.len(),
@@ -148,10 +190,6 @@ pub fn rules_out(workload: Workload, model: ConsistencyModel, anomaly: AnomalyKi
     model.forbids(anomaly)
 }
 
-fn timed_out(started: Instant, options: &TxnOptions) -> bool {
-    options.timeout.is_some_and(|t| started.elapsed() > t)
-}
-
 fn outcome_counts(txns: &Txns) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
     for t in &txns.txns {
@@ -164,13 +202,7 @@ fn outcome_counts(txns: &Txns) -> (usize, usize, usize) {
     counts
 }
 
-fn undecided(
-    txns: &Txns,
-    options: &TxnOptions,
-    started: Instant,
-    mut notes: Vec<String>,
-) -> Report {
-    notes.push("stopped at the time limit before the cycle search".to_string());
+fn undecided(txns: &Txns, options: &TxnOptions, started: Instant, notes: Vec<String>) -> Report {
     let (committed, failed, indeterminate) = outcome_counts(txns);
     Report {
         workload: txns.workload.name().to_string(),
@@ -178,6 +210,7 @@ fn undecided(
         consistency_model: Some(options.consistency_model),
         ruled_out: Vec::new(),
         anomaly_types: Vec::new(),
+        anomaly_counts: Default::default(),
         anomalies: Vec::new(),
         operations: txns.txns.len(),
         committed,

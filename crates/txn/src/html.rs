@@ -1,6 +1,23 @@
 //! A self-contained HTML page of a report: the verdict, the models ruled out, and each
 //! anomaly with its steps, its transactions and (for a cycle) the drawing from [`crate::svg`].
 //! No scripts, no external resources; every text from the history is escaped.
+//!
+//! ```
+//! use photofinish_txn::{check_str, TxnOptions, Workload};
+//!
+//! let history = r#"{"type":"invoke","process":0,"f":"txn","value":[["r","x",null],["append","y",1]]}
+//! {"type":"invoke","process":1,"f":"txn","value":[["r","y",null],["append","x",1]]}
+//! {"type":"ok","process":0,"f":"txn","value":[["r","x",[]],["append","y",1]]}
+//! {"type":"ok","process":1,"f":"txn","value":[["r","y",[]],["append","x",1]]}
+//! "#;
+//! let report = check_str(history, "skew.jsonl", Workload::ListAppend, &TxnOptions::default()).unwrap();
+//! // The cycle alone, to embed in another page:
+//! let svg = photofinish_txn::svg::cycle_svg(&report.anomalies[0]).unwrap();
+//! assert!(svg.starts_with("<svg"));
+//! // Or a whole page:
+//! let page = photofinish_txn::html::render_html(&report, "skew.jsonl");
+//! assert!(page.contains(&svg));
+//! ```
 
 use std::fmt::Write;
 

@@ -11,8 +11,8 @@
 //! ```
 //! use photofinish_txn::{check_str, ConsistencyModel, TxnOptions, Verdict, Workload};
 //!
-//! // T1 appends 1 to key x; T2 reads x as [] and appends 2 to key y; T3 reads y as [] and
-//! // appends... every transaction missed another's write: a write skew.
+//! // T1 reads x as [] and appends 1 to y; T2 reads y as [] and appends 2 to x, concurrently:
+//! // each missed the other's write, a write skew (G2-item).
 //! let history = r#"{"type":"invoke","process":0,"f":"txn","value":[["r","x",null],["append","y",1]]}
 //! {"type":"invoke","process":1,"f":"txn","value":[["r","y",null],["append","x",2]]}
 //! {"type":"ok","process":0,"f":"txn","value":[["r","x",[]],["append","y",1]]}

@@ -8,6 +8,29 @@
 //! two reads of a group compare key by key: a key one saw written and the other saw as `nil`
 //! puts the first after the second. Two reads each ahead of the other on some key fork.
 //! Only committed reads count. A key written twice makes the check undecided, as in Jepsen.
+//!
+//! ```
+//! use photofinish_history::read_str;
+//! use photofinish_txn::long_fork::{check_long_fork, LongForkOptions};
+//! use photofinish_txn::Verdict;
+//!
+//! let history = read_str(
+//!     r#"{"type":"invoke","process":0,"f":"txn","value":[["w",0,1]]}
+//! {"type":"invoke","process":1,"f":"txn","value":[["w",1,1]]}
+//! {"type":"ok","process":0,"f":"txn","value":[["w",0,1]]}
+//! {"type":"ok","process":1,"f":"txn","value":[["w",1,1]]}
+//! {"type":"invoke","process":2,"f":"txn","value":[["r",0,null],["r",1,null]]}
+//! {"type":"invoke","process":3,"f":"txn","value":[["r",0,null],["r",1,null]]}
+//! {"type":"ok","process":2,"f":"txn","value":[["r",0,1],["r",1,null]]}
+//! {"type":"ok","process":3,"f":"txn","value":[["r",0,null],["r",1,1]]}
+//! "#,
+//!     "fork.jsonl",
+//!     None,
+//! )
+//! .unwrap();
+//! let report = check_long_fork(&history, "fork.jsonl", &LongForkOptions::default()).unwrap();
+//! assert_eq!(report.verdict, Verdict::Invalid);
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -179,6 +202,7 @@ fn report(
         consistency_model: None,
         ruled_out: Vec::new(),
         anomaly_types: counts.keys().copied().collect(),
+        anomaly_counts: counts.iter().map(|(k, n)| (k.name(), *n)).collect(),
         anomalies: kept,
         operations: txns.txns.len(),
         committed,

@@ -49,7 +49,7 @@ pub fn read_txns(
     let history = read_history(path, format)?;
     let anonymous = history.anonymous;
     let warnings = history.history.warnings.clone();
-    let mut txns = Txns::from_history_owned(history.history, workload, &origin)?;
+    let mut txns = Txns::from_history(&history.history, workload, &origin)?;
     txns.anonymous_processes = anonymous;
     Ok((txns, warnings))
 }
@@ -69,7 +69,7 @@ pub fn read_txns_str(
     let history = read_history_bytes(text.as_bytes(), origin, format)?;
     let anonymous = history.anonymous;
     let warnings = history.history.warnings.clone();
-    let mut txns = Txns::from_history_owned(history.history, workload, origin)?;
+    let mut txns = Txns::from_history(&history.history, workload, origin)?;
     txns.anonymous_processes = anonymous;
     Ok((txns, warnings))
 }

@@ -1,6 +1,8 @@
 //! What a check found, in a form both people and programs read (`--json` serialises
 //! [`Report`]).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use photofinish_history::Outcome;
@@ -99,7 +101,10 @@ pub struct Report {
     pub ruled_out: Vec<ConsistencyModel>,
     /// The kinds of anomaly found, sorted.
     pub anomaly_types: Vec<AnomalyKind>,
-    /// Every anomaly found (cycles: one per strongly connected component and kind).
+    /// How many of each kind were found (the first hundred of each are listed).
+    pub anomaly_counts: BTreeMap<String, usize>,
+    /// The anomalies found (cycles: one per strongly connected component and kind), at most a
+    /// hundred of each kind.
     pub anomalies: Vec<Finding>,
     /// Operations checked, committed (ok), failed, and indeterminate (info or never completed).
     pub operations: usize,

@@ -54,6 +54,8 @@ pub struct Cycles {
     pub components: usize,
     /// Shape searches that ran out of budget.
     pub exhausted: usize,
+    /// The caller stopped the search before every component was searched.
+    pub stopped: bool,
 }
 
 const SHAPES: [(Shape, CycleClass); 5] = [
@@ -93,11 +95,15 @@ struct Searcher<'a> {
 }
 
 /// Finds the cycles of `graph`.
+///
+/// `stop` is asked before each component; when it says so, the search ends there (the
+/// components searched so far keep their findings).
 pub fn find_cycles(
     graph: &Graph,
     realtime: &Realtime,
     txns: &Txns,
     limits: SearchLimits,
+    stop: &mut dyn FnMut() -> bool,
 ) -> Cycles {
     let n = graph.nodes();
     let universe = n + realtime.times();
@@ -134,6 +140,10 @@ pub fn find_cycles(
         ..Cycles::default()
     };
     for component in &components {
+        if stop() {
+            cycles.stopped = true;
+            break;
+        }
         searcher.component(component, &mut cycles);
     }
     cycles

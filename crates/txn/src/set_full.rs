@@ -15,6 +15,27 @@
 //! linearizable set forbids that, a merely eventually consistent one does not. Real-time
 //! order is the order of events in the history. A read that saw an element twice, or one
 //! nobody tried to add, is wrong whatever the model.
+//!
+//! ```
+//! use photofinish_history::read_str;
+//! use photofinish_txn::set_full::{check_set_full, SetFullOptions};
+//! use photofinish_txn::Verdict;
+//!
+//! // Element 1 was read, then no read saw it again: lost.
+//! let history = read_str(
+//!     "{:process 0 :type :invoke :f :add :value 1}\n\
+//!      {:process 0 :type :ok :f :add :value 1}\n\
+//!      {:process 1 :type :invoke :f :read :value nil}\n\
+//!      {:process 1 :type :ok :f :read :value #{1}}\n\
+//!      {:process 1 :type :invoke :f :read :value nil}\n\
+//!      {:process 1 :type :ok :f :read :value #{}}\n",
+//!     "set.edn",
+//!     None,
+//! )
+//! .unwrap();
+//! let report = check_set_full(&history, "set.edn", &SetFullOptions::default()).unwrap();
+//! assert_eq!(report.verdict, Verdict::Invalid);
+//! ```
 
 use std::time::Instant;
 
@@ -229,6 +250,7 @@ pub fn check_set_full(
         consistency_model: None,
         ruled_out: Vec::new(),
         anomaly_types: counts.keys().copied().collect(),
+        anomaly_counts: counts.iter().map(|(k, n)| (k.name(), *n)).collect(),
         anomalies: kept,
         operations: history.operations.len(),
         committed,

@@ -57,22 +57,28 @@ pub fn render(report: &Report) -> String {
         let forbidden = report
             .consistency_model
             .is_some_and(|m| report.ruled_out.contains(&m) && m.forbids(*kind));
+        let found = report
+            .anomaly_counts
+            .get(&kind.name())
+            .copied()
+            .unwrap_or(of_kind.len());
         let _ = writeln!(
             out,
             "\n{}{}: {} ({} found)",
             kind,
             if forbidden { " [forbidden]" } else { "" },
             kind.meaning(),
-            of_kind.len()
+            found
         );
         for finding in of_kind.iter().take(SHOWN_PER_KIND) {
             render_finding(&mut out, finding);
         }
-        if of_kind.len() > SHOWN_PER_KIND {
+        if found > SHOWN_PER_KIND {
             let _ = writeln!(
                 out,
-                "  ... {} more (see --json)",
-                of_kind.len() - SHOWN_PER_KIND
+                "  ... {} more ({} in --json)",
+                found - SHOWN_PER_KIND,
+                of_kind.len()
             );
         }
     }

@@ -158,16 +158,6 @@ impl Txns {
         self.values.value(value)
     }
 
-    /// Reads the transactions of `history`, consuming it so that each operation's values are
-    /// freed as soon as it is interned.
-    pub fn from_history_owned(
-        history: History,
-        workload: Workload,
-        origin: &str,
-    ) -> Result<Txns, TxnError> {
-        Txns::from_history(&history, workload, origin)
-    }
-
     /// Reads the transactions of `history`. Keys and values are interned in the order of the
     /// history's events, as [`crate::read`]'s streaming reader does, so both give the same
     /// result.

@@ -287,3 +287,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Damaged histories are errors or reports, never panics: a generated history cut short,
+    /// with bytes changed, checked as either workload.
+    #[test]
+    fn damaged_histories_never_panic(
+        config in config(),
+        cut in any::<prop::sample::Index>(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        as_register in any::<bool>(),
+    ) {
+        let mut text = Vec::new();
+        photofinish_txn::generate::write_jsonl(&generate(&config), &mut text).unwrap();
+        text.truncate(cut.index(text.len() + 1));
+        for (at, byte) in flips {
+            if !text.is_empty() {
+                let i = at.index(text.len());
+                text[i] = byte;
+            }
+        }
+        let text = String::from_utf8_lossy(&text);
+        let workload = if as_register { Workload::RwRegister } else { Workload::ListAppend };
+        let _ = photofinish_txn::check_str(&text, "damaged", workload, &TxnOptions::default());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in r#"[\[\]{}":, a-z0-9\-\n]{0,200}"#) {
+        for workload in [Workload::ListAppend, Workload::RwRegister] {
+            let _ = photofinish_txn::check_str(&text, "text", workload, &TxnOptions::default());
+        }
+    }
+}
