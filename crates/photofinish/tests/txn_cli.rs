@@ -224,3 +224,16 @@ fn bank_long_fork_and_set_full() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("stale"));
 }
+
+#[test]
+fn budgets_are_kept() {
+    let Some(huge) = elle("huge-scc.edn") else {
+        return;
+    };
+    let out = check("list-append", &huge, &["--timeout", "0.000001"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stdout(&out).contains("stopped at the time limit"));
+    let out = check("list-append", &huge, &["--max-memory", "1"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stdout(&out).contains("passed the limit of 1 MiB"));
+}

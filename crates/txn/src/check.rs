@@ -55,7 +55,7 @@ fn over_budget(started: Instant, options: &TxnOptions) -> Option<String> {
     if let Some(t) = options.timeout {
         if started.elapsed() > t {
             return Some(format!(
-                "stopped at the time limit ({:.1} s)",
+                "stopped at the time limit of {} s",
                 t.as_secs_f64()
             ));
         }
