@@ -46,6 +46,7 @@ pub use photofinish_history as history;
 pub use photofinish_lab as lab;
 pub use photofinish_report as report;
 pub use photofinish_run as runner;
+pub use photofinish_txn as txn;
 
 use std::path::Path;
 

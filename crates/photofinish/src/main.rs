@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod demo_command;
 mod run_command;
+mod txn_command;
 
 use photofinish::checker::{NilReads, Report, MODELS};
 use photofinish::history::{read_path, Format, History, Value};
@@ -76,11 +77,14 @@ enum NilReadsArg {
 struct CheckArgs {
     /// The history file.
     file: PathBuf,
-    /// The model: register, cas-register, kv, multi-register, counter, set, queue, mutex, create-once.
+    /// The model: register, cas-register, kv, multi-register, counter, set, queue, mutex, create-once;
+    /// transactions: list-append, rw-register, bank, long-fork, set-full.
     #[arg(long, short)]
     model: String,
     #[command(flatten)]
     options: CheckFlags,
+    #[command(flatten)]
+    txn: txn_command::TxnFlags,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -180,6 +184,9 @@ pub(crate) fn write_html(
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    if let Some(code) = txn_command::dispatch(&args) {
+        return code;
+    }
     let request = match request(&args.model, &args.options) {
         Ok(request) => request,
         Err(code) => return code,
@@ -209,6 +216,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
 fn run_report(args: ReportArgs) -> ExitCode {
     let (history, checked) = match &args.model {
         Some(model) => {
+            if let Some(code) = txn_command::report_unsupported(model) {
+                return code;
+            }
             let request = match request(model, &args.options) {
                 Ok(request) => request,
                 Err(code) => return code,
@@ -247,6 +257,7 @@ fn main() -> ExitCode {
                     m.name, m.summary, m.default_init
                 );
             }
+            txn_command::print_models();
             ExitCode::SUCCESS
         }
     }

@@ -1,0 +1,235 @@
+//! `photofinish check --model list-append | rw-register | bank | long-fork | set-full`: the
+//! transactional checkers of [`photofinish::txn`], with the same exit codes as every check
+//! (0 valid, 1 anomaly, 2 bad input or usage, 3 undecided).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use photofinish::history::{read_path, Format};
+use photofinish::txn::bank::{check_bank, BankOptions};
+use photofinish::txn::long_fork::{check_long_fork, LongForkOptions};
+use photofinish::txn::set_full::{check_set_full, SetFullOptions};
+use photofinish::txn::{
+    check_path, html, terminal, ConsistencyModel, Report, TxnError, TxnOptions, Workload,
+};
+
+use crate::{usage_error, CheckArgs};
+
+/// The transactional models, with what each checks.
+pub(crate) const TXN_MODELS: &[(&str, &str)] = &[
+    (
+        "list-append",
+        "transactions of [append k v] / [r k list]: Elle's cycles G0..G2-item, lost updates, G1a/G1b, ...",
+    ),
+    (
+        "rw-register",
+        "transactions of [w k v] / [r k v] over registers: the same anomalies, with versions inferred soundly",
+    ),
+    (
+        "bank",
+        "transfers between accounts and reads of every balance: totals kept, no negative balances",
+    ),
+    (
+        "long-fork",
+        "single-key writes and group reads: writes seen in opposite orders (--group-size)",
+    ),
+    (
+        "set-full",
+        "add and read of a set: lost, stale and never-read elements (--linearizable)",
+    ),
+];
+
+/// Options of the transactional models (`check --model list-append` etc.).
+#[derive(clap::Args, Debug, Default)]
+pub(crate) struct TxnFlags {
+    /// list-append, rw-register: the model the database promises; the check fails only if the
+    /// history violates it. One of read-uncommitted, read-committed, snapshot-isolation,
+    /// repeatable-read, serializable, strict-serializable [default: strict-serializable].
+    #[arg(long, value_name = "MODEL")]
+    consistency_model: Option<String>,
+    /// long-fork: how many keys each read reads [default: 2].
+    #[arg(long, value_name = "N")]
+    group_size: Option<usize>,
+    /// bank: the total every read must add up to [default: the total most reads show].
+    #[arg(long)]
+    total: Option<i64>,
+    /// bank: the accounts that exist, comma-separated [default: any account is accepted].
+    #[arg(long, value_delimiter = ',')]
+    accounts: Option<Vec<String>>,
+    /// bank: balances may go below zero.
+    #[arg(long)]
+    allow_negative: bool,
+    /// set-full: the set promises linearizability, so stale reads are anomalies.
+    #[arg(long)]
+    linearizable: bool,
+}
+
+/// Whether `model` is one of the transactional models.
+fn handles(model: &str) -> bool {
+    TXN_MODELS.iter().any(|(name, _)| *name == model)
+}
+
+/// `photofinish models`, the transactional part.
+pub(crate) fn print_models() {
+    for (name, summary) in TXN_MODELS {
+        println!("{name:<15} {summary}");
+    }
+}
+
+/// A flag given to a model it does not apply to: a usage error, not silently ignored.
+fn misplaced(args: &CheckArgs) -> Option<String> {
+    let model = args.model.as_str();
+    let f = &args.txn;
+    let o = &args.options;
+    let checks: [(bool, &str, &[&str]); 10] = [
+        (
+            f.consistency_model.is_some(),
+            "--consistency-model",
+            &["list-append", "rw-register"],
+        ),
+        (f.group_size.is_some(), "--group-size", &["long-fork"]),
+        (f.total.is_some(), "--total", &["bank"]),
+        (f.accounts.is_some(), "--accounts", &["bank"]),
+        (f.allow_negative, "--allow-negative", &["bank"]),
+        (f.linearizable, "--linearizable", &["set-full"]),
+        (o.init.is_some(), "--init", &[]),
+        (o.nil_reads.is_some(), "--nil-reads", &[]),
+        (o.all_partitions, "--all-partitions", &[]),
+        (
+            o.max_memory != 4096,
+            "--max-memory",
+            &["list-append", "rw-register"],
+        ),
+    ];
+    checks
+        .iter()
+        .find(|(given, _, models)| *given && !models.contains(&model))
+        .map(|(_, flag, models)| {
+            if models.is_empty() {
+                format!("{flag} does not apply to --model {model}")
+            } else {
+                format!(
+                    "{flag} applies to --model {}, not {model}",
+                    models.join(" or ")
+                )
+            }
+        })
+}
+
+fn check(args: &CheckArgs) -> Result<Report, String> {
+    let path = args.file.as_path();
+    let origin = path.display().to_string();
+    let format = args.options.format.map(Format::from);
+    let error = |e: TxnError| e.to_string();
+    let read = || read_path(path, format).map_err(|e| e.to_string());
+    match args.model.as_str() {
+        "list-append" | "rw-register" => {
+            let workload = Workload::parse(&args.model).expect("a transactional workload");
+            let mut options = TxnOptions::default();
+            if let Some(name) = &args.txn.consistency_model {
+                options.consistency_model = ConsistencyModel::parse(name).ok_or_else(|| {
+                    format!(
+                        "unknown --consistency-model `{name}`: expected one of {}",
+                        ConsistencyModel::ALL.map(|m| m.name()).join(", ")
+                    )
+                })?;
+            }
+            options.timeout = match args.options.timeout {
+                Some(t) if !(t.is_finite() && t > 0.0) => {
+                    return Err(format!(
+                        "--timeout must be a positive number of seconds, got {t}"
+                    ))
+                }
+                t => t.map(Duration::from_secs_f64),
+            };
+            options.max_memory = Some(args.options.max_memory.saturating_mul(1 << 20));
+            check_path(path, workload, format, &options).map_err(error)
+        }
+        "bank" => {
+            let options = BankOptions {
+                total: args.txn.total,
+                accounts: args.txn.accounts.as_ref().map(|accounts| {
+                    accounts
+                        .iter()
+                        .map(|a| photofinish::history::Value::Str(a.trim().to_string()))
+                        .collect()
+                }),
+                allow_negative: args.txn.allow_negative,
+            };
+            check_bank(&read()?, &origin, &options).map_err(error)
+        }
+        "long-fork" => {
+            let options = LongForkOptions {
+                group_size: args.txn.group_size.unwrap_or(2),
+            };
+            if options.group_size == 0 {
+                return Err("--group-size must be at least 1".to_string());
+            }
+            check_long_fork(&read()?, &origin, &options).map_err(error)
+        }
+        _ => {
+            let options = SetFullOptions {
+                linearizable: args.txn.linearizable,
+            };
+            check_set_full(&read()?, &origin, &options).map_err(error)
+        }
+    }
+}
+
+/// `photofinish check` for a transactional model; for another model, a usage error if a
+/// transactional option was given, else `None` (the linearizability check runs).
+pub(crate) fn dispatch(args: &CheckArgs) -> Option<ExitCode> {
+    if handles(&args.model) {
+        return Some(run(args));
+    }
+    misplaced(args)
+        .filter(|_| txn_flag_given(&args.txn))
+        .map(usage_error)
+}
+
+fn txn_flag_given(f: &TxnFlags) -> bool {
+    f.consistency_model.is_some()
+        || f.group_size.is_some()
+        || f.total.is_some()
+        || f.accounts.is_some()
+        || f.allow_negative
+        || f.linearizable
+}
+
+/// Runs `photofinish check` for a transactional model.
+fn run(args: &CheckArgs) -> ExitCode {
+    if let Some(message) = misplaced(args) {
+        return usage_error(message);
+    }
+    let report = match check(args) {
+        Ok(report) => report,
+        Err(message) => return usage_error(message),
+    };
+    if let Some(out) = &args.html {
+        let title = args.file.file_name().map_or_else(
+            || args.file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        if let Err(e) = std::fs::write(out, html::render_html(&report, &title)) {
+            return usage_error(format!("cannot write {}: {e}", out.display()));
+        }
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return usage_error(format!("cannot write the report: {e}")),
+        }
+    } else {
+        print!("{}", terminal::render(&report));
+    }
+    ExitCode::from(report.verdict.exit_code() as u8)
+}
+
+/// `photofinish report` with a transactional model: pointed to `check --html`.
+pub(crate) fn report_unsupported(model: &str) -> Option<ExitCode> {
+    handles(model).then(|| {
+        usage_error(format!(
+            "photofinish report does not draw --model {model} histories; use `photofinish check --model {model} --html FILE`"
+        ))
+    })
+}
