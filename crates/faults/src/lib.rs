@@ -1,0 +1,21 @@
+//! Faults on demand on one machine.
+//!
+//! Races hide until timing lines up. This crate makes the timing happen, on loopback:
+//!
+//! - [`Proxy`]: a TCP proxy per link that adds latency and jitter, holds bytes one way or both
+//!   (a partition that closes nothing), throttles bandwidth or resets connections, each
+//!   switched on and off at run time through a [`ProxyHandle`].
+//!
+//! Everything this crate starts is stopped when the value that started it is dropped.
+
+mod error;
+mod probe;
+mod process;
+mod proxy;
+mod runtime;
+mod server;
+
+pub use error::Error;
+pub use proxy::{Direction, Faults, Proxy, ProxyConfig, ProxyHandle};
+pub use runtime::wait_for_ctrl_c;
+pub use server::{Server, ServerKind, ServerOptions, POSTGRES_USER};
