@@ -8,6 +8,7 @@
 //!
 //! Everything this crate starts is stopped when the value that started it is dropped.
 
+mod cluster;
 mod error;
 mod probe;
 mod process;
@@ -15,6 +16,7 @@ mod proxy;
 mod runtime;
 mod server;
 
+pub use cluster::{Cluster, ClusterSpec, Node, Role};
 pub use error::Error;
 pub use proxy::{Direction, Faults, Proxy, ProxyConfig, ProxyHandle};
 pub use runtime::wait_for_ctrl_c;

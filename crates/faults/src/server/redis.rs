@@ -36,6 +36,8 @@ pub(crate) fn launch(
         "--appendonly",
         "no",
     ]);
+    // Redis 7 waits 5 s for more replicas before a full sync by default; one is enough here.
+    push(&["--repl-diskless-sync-delay", "0"]);
     if let Some(primary) = replica_of {
         push(&[
             "--replicaof",
