@@ -10,6 +10,7 @@
 
 mod cluster;
 mod error;
+mod nemesis;
 mod probe;
 mod process;
 mod proxy;
@@ -18,6 +19,10 @@ mod server;
 
 pub use cluster::{Cluster, ClusterSpec, Node, Role};
 pub use error::Error;
+pub use nemesis::{
+    Fault, FaultKind, FaultWindow, Nemesis, NemesisConfig, NemesisEvent, NemesisReport,
+    NemesisSink, Schedule,
+};
 pub use proxy::{Direction, Faults, Proxy, ProxyConfig, ProxyHandle};
 pub use runtime::wait_for_ctrl_c;
 pub use server::{Server, ServerKind, ServerOptions, POSTGRES_USER};

@@ -13,7 +13,7 @@ mod sniff;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
@@ -56,8 +56,9 @@ impl ProxyConfig {
 pub struct Proxy {
     handle: ProxyHandle,
     listen_addr: SocketAddr,
-    /// Disconnected once the accept loop and every connection task have ended.
-    finished: mpsc::Receiver<()>,
+    /// Disconnected once the accept loop and every connection task have ended (in a mutex so
+    /// that a proxy can be shared between threads).
+    finished: Mutex<mpsc::Receiver<()>>,
 }
 
 /// Switches a proxy's faults at run time. Clones control the same proxy.
@@ -134,7 +135,7 @@ impl Proxy {
         Ok(Proxy {
             handle: ProxyHandle { shared },
             listen_addr,
-            finished,
+            finished: Mutex::new(finished),
         })
     }
 
@@ -167,7 +168,11 @@ impl Drop for Proxy {
         self.handle.shared.shutdown.cancel();
         // Blocking on the proxies' own thread would stall the tasks being waited for.
         if !crate::runtime::on_proxy_thread() {
-            let _ = self.finished.recv_timeout(Duration::from_secs(5));
+            let finished = self
+                .finished
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _ = finished.recv_timeout(Duration::from_secs(5));
         }
     }
 }
