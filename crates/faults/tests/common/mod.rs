@@ -172,3 +172,23 @@ impl Traces {
         }
     }
 }
+
+/// Whether this process has a socket listening on loopback TCP `port`: an entry in LISTEN
+/// state in /proc/net/tcp whose inode is one of this process's file descriptors.
+pub fn listening_here(port: u16) -> bool {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let listening: Vec<String> = tcp
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(fields[1].rsplit(':').next()?, 16).ok()?;
+            (local_port == port && fields[3] == "0A").then(|| format!("socket:[{}]", fields[9]))
+        })
+        .collect();
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .any(|target| listening.iter().any(|l| target.to_str() == Some(l)))
+}
