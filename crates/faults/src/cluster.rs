@@ -118,14 +118,15 @@ impl Node {
 /// Servers on loopback behind proxies; see the [module](self) documentation. Dropping it stops
 /// every server, closes every proxy and removes every temporary directory.
 ///
-/// ```no_run
-/// use photofinish_faults::{Cluster, ClusterSpec};
+/// ```
+/// use photofinish_faults::{Cluster, ClusterSpec, Role};
 ///
-/// let cluster = Cluster::start(&ClusterSpec::etcd_members(3)).unwrap();
+/// let cluster = Cluster::start(&ClusterSpec::redis_replicas(1)).unwrap();
 /// for node in cluster.nodes() {
-///     println!("{} at {}", node.name(), cluster.url(node));
+///     println!("{} ({:?}) at {}", node.name(), node.role(), cluster.url(node));
 /// }
-/// cluster.partition(&[2]).unwrap(); // n3 alone, n1 and n2 together
+/// assert_eq!(cluster.node(1).role(), Role::Replica);
+/// cluster.partition(&[1]).unwrap(); // the replica cut off from the primary; clients reach both
 /// cluster.heal();
 /// ```
 pub struct Cluster {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use photofinish_history::Value;
+use photofinish_history::{Event, EventKind, Process, Value};
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -194,6 +194,30 @@ pub struct NemesisEvent {
     pub value: Value,
 }
 
+impl NemesisEvent {
+    /// The history event, as Jepsen writes nemesis operations: type `info`, process
+    /// `nemesis`. Checkers skip it; reports shade the windows between a start and its end.
+    ///
+    /// ```
+    /// use photofinish_faults::NemesisEvent;
+    /// use photofinish_history::{Event, EventKind, Process, Value};
+    ///
+    /// let kill = NemesisEvent { f: "kill".into(), value: Value::List(vec![Value::Str("n1".into())]) };
+    /// assert_eq!(
+    ///     serde_json::to_string(&kill.to_event()).unwrap(),
+    ///     r#"{"type":"info","process":"nemesis","f":"kill","value":["n1"]}"#
+    /// );
+    /// ```
+    pub fn to_event(&self) -> Event {
+        Event::new(
+            EventKind::Info,
+            Process::Nemesis,
+            self.f.clone(),
+            self.value.clone(),
+        )
+    }
+}
+
 /// Where the nemesis reports. Any `FnMut(NemesisEvent)` is one (and ignores failures).
 pub trait NemesisSink: Send + 'static {
     /// A fault started or ended.
@@ -229,21 +253,29 @@ pub struct NemesisReport {
 /// The nemesis at work on its own thread. [`stop`](Self::stop) (or dropping it) ends the fault
 /// in progress, restarting or resuming a server and healing links, and returns.
 ///
-/// ```no_run
-/// use std::sync::Arc;
+/// ```
+/// use std::sync::{mpsc, Arc};
 /// use std::time::Duration;
-/// use photofinish_faults::{Cluster, ClusterSpec, FaultKind, Nemesis, NemesisConfig};
+/// use photofinish_faults::{
+///     Cluster, ClusterSpec, FaultKind, Nemesis, NemesisConfig, NemesisEvent, ServerKind,
+/// };
 ///
-/// let cluster = Arc::new(Cluster::start(&ClusterSpec::etcd_members(3)).unwrap());
-/// let mut config = NemesisConfig::new(vec![FaultKind::Partition, FaultKind::Kill]);
-/// config.interval = Duration::from_secs(2);
-/// config.duration = Duration::from_secs(3);
-/// let nemesis = Nemesis::start(Arc::clone(&cluster), config, |event: photofinish_faults::NemesisEvent| {
-///     println!("nemesis {} {:?}", event.f, event.value);
+/// let cluster = Arc::new(Cluster::start(&ClusterSpec::single(ServerKind::Redis)).unwrap());
+/// let mut config = NemesisConfig::new(vec![FaultKind::Kill, FaultKind::Pause]);
+/// config.interval = Duration::from_millis(100);
+/// config.duration = Duration::from_millis(200);
+/// config.max_faults = Some(2);
+/// let (events, received) = mpsc::channel();
+/// let nemesis = Nemesis::start(Arc::clone(&cluster), config, move |event: NemesisEvent| {
+///     events.send(event.f).unwrap();
 /// });
-/// std::thread::sleep(Duration::from_secs(20)); // the run
+/// while !nemesis.is_finished() {
+///     std::thread::sleep(Duration::from_millis(50)); // the run goes on meanwhile
+/// }
 /// let report = nemesis.stop().unwrap();
-/// println!("{} faults", report.windows.len());
+/// assert_eq!(report.windows.len(), 2);
+/// let fs: Vec<String> = received.try_iter().collect();
+/// assert_eq!(fs.len(), 4); // kill, restart or pause, resume: twice
 /// ```
 pub struct Nemesis {
     stop: Option<mpsc::Sender<()>>,

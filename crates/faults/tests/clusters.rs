@@ -178,3 +178,25 @@ fn a_single_server_partition_cuts_its_clients_off() {
     drop(cluster);
     traces.assert_gone();
 }
+
+#[test]
+fn a_cluster_that_fails_to_start_or_is_interrupted_leaves_nothing_behind() {
+    let root = tempfile::tempdir().unwrap();
+    let root_path = root.path().to_str().unwrap().to_string();
+    let mut spec = ClusterSpec::etcd_members(3);
+    spec.options.temp_root = Some(root.path().to_path_buf());
+    // Members take longer than this to elect a leader: every wait fails.
+    spec.options.ready_timeout = Duration::from_millis(1);
+    let error = Cluster::start(&spec).err().expect("not ready in 1 ms");
+    assert!(!error.interrupted);
+    assert!(error.step.contains("waiting for GET /health"), "{error}");
+    assert!(common::processes_mentioning(&root_path).is_empty());
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+
+    spec.options.ready_timeout = Duration::from_secs(30);
+    spec.options.stop.cancel();
+    let error = Cluster::start(&spec).err().expect("interrupted");
+    assert!(error.interrupted, "{error}");
+    assert!(common::processes_mentioning(&root_path).is_empty());
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+}

@@ -162,3 +162,55 @@ fn etcd_keeps_its_data_across_a_kill_and_pauses() {
     drop(server);
     traces.assert_gone();
 }
+
+/// Set in the child process of the test below.
+const CHILD: &str = "PHOTOFINISH_FAULTS_TEST_CHILD";
+
+#[test]
+fn servers_die_with_a_photofinish_that_is_killed() {
+    if std::env::var_os(CHILD).is_some() {
+        // The child: start a server, say where it is, and wait to be killed.
+        let server = Server::start(ServerKind::Redis, &options(&[])).unwrap();
+        println!("{} {}", server.pid().unwrap(), server.dir().display());
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "servers_die_with_a_photofinish_that_is_killed",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (pid, dir) = loop {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0,
+            "the child reports its server"
+        );
+        let mut words = line.split_whitespace();
+        if let (Some(pid), Some(dir)) = (
+            words.next().and_then(|w| w.parse::<u32>().ok()),
+            words.next(),
+        ) {
+            break (pid, std::path::PathBuf::from(dir));
+        }
+    };
+    assert!(common::alive(pid));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while common::alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server {pid} outlived its photofinish"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A killed process removes nothing: the directory is all that is left, and it goes here.
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -127,15 +127,31 @@ impl Server {
     /// Starts a single server of `kind`, named `n1`, on a free loopback port, and waits until
     /// it accepts work.
     ///
-    /// ```no_run
+    /// ```
+    /// use std::io::{BufRead, BufReader, Write};
     /// use photofinish_faults::{Server, ServerKind, ServerOptions};
     ///
+    /// // A tiny Redis client: one inline command, one answer line.
+    /// let call = |server: &Server, command: &str| {
+    ///     let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+    ///     stream.write_all(format!("{command}\r\n").as_bytes()).unwrap();
+    ///     let mut reader = BufReader::new(stream);
+    ///     let mut line = String::new();
+    ///     reader.read_line(&mut line).unwrap();
+    ///     if line.starts_with('$') {
+    ///         line.clear();
+    ///         reader.read_line(&mut line).unwrap();
+    ///     }
+    ///     line.trim_end().to_string()
+    /// };
+    ///
     /// let mut options = ServerOptions::default();
-    /// options.settings.push("appendonly yes".into());
+    /// options.settings = vec!["appendonly yes".into(), "appendfsync always".into()];
     /// let mut redis = Server::start(ServerKind::Redis, &options).unwrap();
-    /// println!("redis on {}", redis.addr());
+    /// assert_eq!(call(&redis, "SET k v"), "+OK");
     /// redis.kill().unwrap(); // SIGKILL, as a crash would
-    /// redis.restart().unwrap(); // same data directory, same port
+    /// redis.restart().unwrap(); // the same data directory, the same port
+    /// assert_eq!(call(&redis, "GET k"), "v"); // the fsynced log kept it
     /// ```
     pub fn start(kind: ServerKind, options: &ServerOptions) -> Result<Server, Error> {
         let name = "n1";

@@ -192,3 +192,17 @@ pub fn listening_here(port: u16) -> bool {
         .filter_map(|fd| std::fs::read_link(fd.path()).ok())
         .any(|target| listening.iter().any(|l| target.to_str() == Some(l)))
 }
+
+/// Processes (not zombies) whose command line mentions `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(needle))
+        })
+        .filter(|&pid| alive(pid))
+        .collect()
+}
