@@ -16,10 +16,13 @@
 //! - [`Cluster`]: servers behind proxies on every link: a Redis primary and replicas, or an
 //!   etcd cluster whose members reach each other through proxies that tell them apart, so a
 //!   [partition](Cluster::partition) cuts exactly the links between two sides.
+//! - [`Links`]: named proxies in front of servers someone else runs, for faults between a
+//!   service and its own database or cache.
 //! - [`Nemesis`]: faults on a seeded [`Schedule`]: kill, pause, partition and latency, an
-//!   interval apart, each lasting a duration, with every start and end reported as a
-//!   [`NemesisEvent`] for the history. A server that does not come back is an [`Error`] naming
-//!   the server, the step and the last lines of its log.
+//!   interval apart, each lasting a duration, on any [`FaultTarget`] (a cluster, or links),
+//!   with every start and end reported as a [`NemesisEvent`] for the history. A server that
+//!   does not come back is an [`Error`] naming the server, the step and the last lines of its
+//!   log.
 //!
 //! Nothing outlives its owner: dropping a server, proxy, cluster or nemesis stops what it
 //! started and removes its directories, and servers get SIGKILL from the kernel if the process
@@ -38,7 +41,8 @@
 //! config.duration = Duration::from_millis(50);
 //! let nemesis = Nemesis::start(Arc::clone(&cluster), config, |event: photofinish_faults::NemesisEvent| {
 //!     println!("{}", serde_json::to_string(&event.to_event()).unwrap());
-//! });
+//! })
+//! .unwrap();
 //! std::thread::sleep(Duration::from_millis(300)); // the run
 //! nemesis.stop().unwrap(); // the partition in force, if any, heals
 //! ```
@@ -51,6 +55,7 @@ mod process;
 mod proxy;
 mod runtime;
 mod server;
+mod target;
 
 pub use cluster::{Cluster, ClusterSpec, Node, Role};
 pub use error::Error;
@@ -61,3 +66,4 @@ pub use nemesis::{
 pub use proxy::{Direction, Faults, Proxy, ProxyConfig, ProxyHandle};
 pub use runtime::wait_for_ctrl_c;
 pub use server::{Server, ServerKind, ServerOptions, POSTGRES_USER};
+pub use target::{FaultTarget, Links};

@@ -18,7 +18,7 @@ use rand::seq::index;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{Cluster, Error};
+use crate::{Error, FaultTarget};
 
 /// A kind of fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -268,7 +268,8 @@ pub struct NemesisReport {
 /// let (events, received) = mpsc::channel();
 /// let nemesis = Nemesis::start(Arc::clone(&cluster), config, move |event: NemesisEvent| {
 ///     events.send(event.f).unwrap();
-/// });
+/// })
+/// .unwrap();
 /// while !nemesis.is_finished() {
 ///     std::thread::sleep(Duration::from_millis(50)); // the run goes on meanwhile
 /// }
@@ -283,16 +284,29 @@ pub struct Nemesis {
 }
 
 impl Nemesis {
-    pub fn start(cluster: Arc<Cluster>, config: NemesisConfig, sink: impl NemesisSink) -> Nemesis {
+    /// Starts faulting `target`. Fails at once if `target` cannot perform one of the kinds of
+    /// fault asked for (a [`Links`](crate::Links) has no server to kill).
+    pub fn start<T: FaultTarget>(
+        target: Arc<T>,
+        config: NemesisConfig,
+        sink: impl NemesisSink,
+    ) -> Result<Nemesis, Error> {
+        if let Some(kind) = config.faults.iter().find(|&&k| !target.supports(k)) {
+            return Err(Error::new(
+                "nemesis",
+                format!("planning {kind} faults"),
+                format!("{kind} needs servers photofinish started; these links can only be partitioned or slowed"),
+            ));
+        }
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("photofinish-nemesis".into())
-            .spawn(move || work(&cluster, &config, stopped, sink))
-            .expect("the nemesis thread starts");
-        Nemesis {
+            .spawn(move || work(&*target, &config, stopped, sink))
+            .map_err(|e| Error::new("nemesis", "starting its thread", e))?;
+        Ok(Nemesis {
             stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
     /// Whether the nemesis has ended by itself: its fault budget spent, or failed.
@@ -331,19 +345,20 @@ fn stopped_during(stop: &mpsc::Receiver<()>, wait: Duration) -> bool {
     !matches!(stop.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
 }
 
-fn work(
-    cluster: &Cluster,
+fn work<T: FaultTarget + ?Sized>(
+    cluster: &T,
     config: &NemesisConfig,
     stop: mpsc::Receiver<()>,
     mut sink: impl NemesisSink,
 ) -> Result<NemesisReport, Error> {
     let mut report = NemesisReport::default();
-    let schedule = Schedule::new(config.seed, &config.faults, cluster.len());
+    let names = cluster.node_names();
+    let schedule = Schedule::new(config.seed, &config.faults, names.len());
     for fault in schedule.take(config.max_faults.unwrap_or(usize::MAX)) {
         if stopped_during(&stop, config.interval) {
             break;
         }
-        let value = describe(cluster, &fault, config);
+        let value = describe(cluster, &names, &fault, config);
         let (start_f, end_f) = fault.kind.events();
         let start = Instant::now();
         sink.event(NemesisEvent {
@@ -379,7 +394,11 @@ fn work(
     Ok(report)
 }
 
-fn apply(cluster: &Cluster, fault: &Fault, config: &NemesisConfig) -> Result<(), Error> {
+fn apply<T: FaultTarget + ?Sized>(
+    cluster: &T,
+    fault: &Fault,
+    config: &NemesisConfig,
+) -> Result<(), Error> {
     for &node in &fault.nodes {
         match fault.kind {
             FaultKind::Kill => cluster.kill(node)?,
@@ -394,7 +413,7 @@ fn apply(cluster: &Cluster, fault: &Fault, config: &NemesisConfig) -> Result<(),
     Ok(())
 }
 
-fn end(cluster: &Cluster, fault: &Fault) -> Result<(), Error> {
+fn end<T: FaultTarget + ?Sized>(cluster: &T, fault: &Fault) -> Result<(), Error> {
     match fault.kind {
         FaultKind::Kill => fault.nodes.iter().try_for_each(|&n| cluster.restart(n)),
         FaultKind::Pause => fault.nodes.iter().try_for_each(|&n| cluster.resume(n)),
@@ -411,29 +430,21 @@ fn end(cluster: &Cluster, fault: &Fault) -> Result<(), Error> {
 
 /// The event value: the nodes, and for a partition who they are cut off from (`clients` for
 /// a single server), for latency the delay.
-fn describe(cluster: &Cluster, fault: &Fault, config: &NemesisConfig) -> Value {
-    let names = |indexes: &mut dyn Iterator<Item = usize>| {
-        Value::List(
-            indexes
-                .map(|i| Value::Str(cluster.node(i).name().to_string()))
-                .collect(),
-        )
-    };
-    let nodes = names(&mut fault.nodes.iter().copied());
+fn describe<T: FaultTarget + ?Sized>(
+    target: &T,
+    names: &[String],
+    fault: &Fault,
+    config: &NemesisConfig,
+) -> Value {
+    let list = |names: Vec<String>| Value::List(names.into_iter().map(Value::Str).collect());
+    let nodes = list(fault.nodes.iter().map(|&i| names[i].clone()).collect());
     let entry = |key: &str, value: Value| (Value::Str(key.to_string()), value);
     match fault.kind {
         FaultKind::Kill | FaultKind::Pause => nodes,
-        FaultKind::Partition => {
-            let from = if cluster.len() == 1 {
-                Value::List(vec![Value::Str("clients".into())])
-            } else {
-                names(&mut (0..cluster.len()).filter(|i| !fault.nodes.contains(i)))
-            };
-            Value::Map(BTreeMap::from([
-                entry("isolated", nodes),
-                entry("from", from),
-            ]))
-        }
+        FaultKind::Partition => Value::Map(BTreeMap::from([
+            entry("isolated", nodes),
+            entry("from", list(target.cut_off_from(&fault.nodes))),
+        ])),
         FaultKind::Latency => Value::Map(BTreeMap::from([
             entry("nodes", nodes),
             entry("latency_ms", Value::Int(config.latency.as_millis() as i64)),
@@ -462,8 +473,10 @@ mod tests {
         for nodes in 1..=7 {
             for fault in Schedule::new(3, &[FaultKind::Partition], nodes).take(100) {
                 assert!(!fault.nodes.is_empty());
+                // Of 1 or 2 nodes, one side is all there is to cut off.
+                let minority = fault.nodes.len() * 2 < nodes;
                 assert!(
-                    nodes == 1 || fault.nodes.len() * 2 < nodes,
+                    minority || (nodes <= 2 && fault.nodes.len() == 1),
                     "{fault:?} of {nodes}"
                 );
                 assert!(

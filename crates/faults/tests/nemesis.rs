@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::{etcdctl, Resp, Traces};
 use photofinish_faults::{
-    Cluster, ClusterSpec, Error, FaultKind, Nemesis, NemesisConfig, NemesisEvent, NemesisSink,
-    ServerKind,
+    Cluster, ClusterSpec, Error, FaultKind, Links, Nemesis, NemesisConfig, NemesisEvent,
+    NemesisSink, ProxyConfig, Server, ServerKind, ServerOptions,
 };
 use photofinish_history::Value;
 
@@ -58,7 +58,8 @@ fn kills_restart_the_server_and_every_window_is_reported() {
         Arc::clone(&cluster),
         quick(&[FaultKind::Kill], 2),
         move |event: NemesisEvent| events.send(event).unwrap(),
-    );
+    )
+    .unwrap();
     let started = Instant::now();
     while !nemesis.is_finished() {
         assert!(
@@ -103,7 +104,8 @@ fn a_stop_ends_the_fault_in_progress() {
     };
     let nemesis = Nemesis::start(Arc::clone(&cluster), config, move |event: NemesisEvent| {
         events.send(event).unwrap()
-    });
+    })
+    .unwrap();
     let paused = received.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(paused.f, "pause");
     std::thread::sleep(Duration::from_millis(100));
@@ -135,7 +137,7 @@ fn a_server_that_does_not_come_back_stops_the_nemesis_with_its_log() {
         duration: Duration::from_secs(1),
         ..quick(&[FaultKind::Kill], 1)
     };
-    let nemesis = Nemesis::start(Arc::clone(&cluster), config, Forward(reports));
+    let nemesis = Nemesis::start(Arc::clone(&cluster), config, Forward(reports)).unwrap();
     assert_eq!(
         received
             .recv_timeout(Duration::from_secs(5))
@@ -191,7 +193,8 @@ fn etcd_members_survive_partitions_and_kills_and_end_whole() {
     };
     let nemesis = Nemesis::start(Arc::clone(&cluster), config, move |event: NemesisEvent| {
         events.send(event).unwrap()
-    });
+    })
+    .unwrap();
     let addr = cluster.node(0).client_addr();
     let mut writes = 0;
     while !nemesis.is_finished() {
@@ -249,4 +252,80 @@ fn etcd_members_survive_partitions_and_kills_and_end_whole() {
     traces.add(self::traces(&cluster));
     drop(Arc::try_unwrap(cluster).ok().unwrap());
     traces.assert_gone();
+}
+
+#[test]
+fn links_to_a_server_photofinish_did_not_start_are_partitioned_and_slowed() {
+    // A Redis standing in for a service's own cache, reached through a named link.
+    let redis = Server::start(ServerKind::Redis, &ServerOptions::default()).unwrap();
+    let mut links = Links::default();
+    links
+        .start("cache", ProxyConfig::new(redis.addr()))
+        .unwrap();
+    let addr = links.listen_addr("cache").unwrap();
+    let links = Arc::new(links);
+
+    let refused = Nemesis::start(
+        Arc::clone(&links),
+        quick(&[FaultKind::Kill], 1),
+        |_: NemesisEvent| {},
+    );
+    let error = refused.err().expect("links have no server to kill");
+    assert!(
+        error
+            .to_string()
+            .contains("kill needs servers photofinish started"),
+        "{error}"
+    );
+
+    let (events, received) = mpsc::channel();
+    let config = NemesisConfig {
+        latency: Duration::from_millis(40),
+        jitter: Duration::ZERO,
+        duration: Duration::from_millis(1000),
+        ..quick(&[FaultKind::Partition, FaultKind::Latency], 2)
+    };
+    let nemesis = Nemesis::start(Arc::clone(&links), config, move |event: NemesisEvent| {
+        events.send(event).unwrap()
+    })
+    .unwrap();
+    let mut client = Resp::connect(addr);
+    for _ in 0..2 {
+        let start = received.recv_timeout(Duration::from_secs(5)).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let Value::Map(value) = &start.value else {
+            panic!("{:?}", start.value)
+        };
+        let node_key = if start.f == "start-partition" {
+            "isolated"
+        } else {
+            "nodes"
+        };
+        assert_eq!(value[&Value::Str(node_key.into())], nodes(&["cache"]));
+        client
+            .stream
+            .set_read_timeout(Some(Duration::from_millis(400)))
+            .unwrap();
+        let sent = Instant::now();
+        client.send("PING");
+        match start.f.as_str() {
+            "start-partition" => {
+                assert_eq!(value[&Value::Str("from".into())], nodes(&["clients"]));
+                assert!(client.answer().is_err(), "cut off");
+                client
+                    .stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                assert_eq!(client.answer().unwrap(), "+PONG", "after the heal");
+            }
+            "start-latency" => {
+                assert_eq!(client.answer().unwrap(), "+PONG");
+                assert!(sent.elapsed() >= Duration::from_millis(40));
+            }
+            other => panic!("unexpected {other}"),
+        }
+        let end = received.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(end.f.starts_with("stop-"), "{}", end.f);
+    }
+    nemesis.stop().unwrap();
 }
