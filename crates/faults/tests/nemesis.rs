@@ -328,4 +328,7 @@ fn links_to_a_server_photofinish_did_not_start_are_partitioned_and_slowed() {
         assert!(end.f.starts_with("stop-"), "{}", end.f);
     }
     nemesis.stop().unwrap();
+    let traces = Traces::of(&redis);
+    drop(redis);
+    traces.assert_gone();
 }

@@ -15,6 +15,13 @@ fn redis() -> Server {
     Server::start(ServerKind::Redis, &ServerOptions::default()).unwrap()
 }
 
+/// Stops `server` and asserts it left nothing behind.
+fn finish(server: Server) {
+    let traces = common::Traces::of(&server);
+    drop(server);
+    traces.assert_gone();
+}
+
 /// Round trips of PING on one connection, each timed.
 fn pings(client: &mut Resp, count: usize) -> Vec<Duration> {
     (0..count)
@@ -60,6 +67,7 @@ fn latency_and_jitter_are_added_to_each_round_trip() {
 
     proxy.clear();
     assert!(median(pings(&mut client, 20)) < Duration::from_millis(5));
+    finish(server);
 }
 
 #[test]
@@ -113,6 +121,7 @@ fn a_one_way_blackhole_holds_requests_or_answers_and_closes_nothing() {
     answers.sort();
     assert_eq!(answers, [":1", ":2"], "both delivered, in either order");
     assert_eq!(proxy.accepted(), 2);
+    finish(server);
 }
 
 #[test]
@@ -144,6 +153,7 @@ fn a_reset_sends_rst_to_both_sides() {
         "+PONG",
         "new connections are not affected"
     );
+    finish(server);
 }
 
 #[test]
@@ -170,6 +180,7 @@ fn bandwidth_is_limited_per_direction() {
     );
     proxy.set_bandwidth(None);
     assert!(timed_get(&mut client) < Duration::from_millis(100));
+    finish(server);
 }
 
 #[test]
@@ -206,6 +217,7 @@ fn dropping_a_proxy_closes_its_port_and_connections() {
         !common::listening_here(addr.port()),
         "nothing listens any more"
     );
+    finish(server);
 }
 
 /// `GET /version` with an `X-PeerURLs` header naming `source`; `None` if no answer in 300 ms.
@@ -246,4 +258,5 @@ fn held_sources_cut_some_clients_and_not_others() {
     assert_eq!(version_from(addr, None), None, "who knows: held");
     proxy.heal();
     assert!(version_from(addr, None).unwrap().contains("etcdserver"));
+    finish(server);
 }

@@ -99,4 +99,18 @@ fn adds_latency_to_a_real_redis_until_ctrl_c() {
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped after 1 connection"), "{rest}");
+
+    let (pid, dir) = (redis.pid().unwrap(), redis.dir().to_path_buf());
+    drop(redis);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || zombie(pid));
+    assert!(!dir.exists(), "{} is removed", dir.display());
+}
+
+/// Whether `pid` is a zombie: gone but for its exit status, holding nothing.
+fn zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat[stat.rfind(')').unwrap() + 1..]
+            .trim_start()
+            .starts_with('Z')
+    })
 }
