@@ -115,7 +115,10 @@ impl Node {
     }
 }
 
-/// Servers on loopback behind proxies; see the [module](self) documentation. Dropping it stops
+/// Servers on loopback with a proxy on every link: clients reach each node through a proxy of
+/// its own, a Redis replica reaches its primary through a proxy of its own, and etcd members
+/// reach each other through a proxy in front of each member that tells them apart, so that a
+/// [partition](Self::partition) cuts exactly the links between its two sides. Dropping it stops
 /// every server, closes every proxy and removes every temporary directory.
 ///
 /// ```

@@ -108,7 +108,9 @@ pub(crate) struct Launch {
     pub stop_signal: Option<libc::c_int>,
 }
 
-/// One spawned server process. See the [module](self) documentation.
+/// One throwaway server process on a free loopback port, its data in a temporary directory. It
+/// can be killed and restarted on the same data and port, paused and resumed; dropping it stops
+/// it and removes the directory.
 pub struct Server {
     name: String,
     kind: ServerKind,
