@@ -346,34 +346,34 @@ fn stopped_during(stop: &mpsc::Receiver<()>, wait: Duration) -> bool {
 }
 
 fn work<T: FaultTarget + ?Sized>(
-    cluster: &T,
+    target: &T,
     config: &NemesisConfig,
     stop: mpsc::Receiver<()>,
     mut sink: impl NemesisSink,
 ) -> Result<NemesisReport, Error> {
     let mut report = NemesisReport::default();
-    let names = cluster.node_names();
+    let names = target.node_names();
     let schedule = Schedule::new(config.seed, &config.faults, names.len());
     for fault in schedule.take(config.max_faults.unwrap_or(usize::MAX)) {
         if stopped_during(&stop, config.interval) {
             break;
         }
-        let value = describe(cluster, &names, &fault, config);
+        let value = describe(target, &names, &fault, config);
         let (start_f, end_f) = fault.kind.events();
         let start = Instant::now();
         sink.event(NemesisEvent {
             f: start_f.into(),
             value: value.clone(),
         });
-        let held = apply(cluster, &fault, config)
+        let held = apply(target, &fault, config)
             .map(|()| stopped_during(&stop, config.duration))
-            .and_then(|told_to_stop| end(cluster, &fault).map(|()| told_to_stop));
+            .and_then(|told_to_stop| end(target, &fault).map(|()| told_to_stop));
         let told_to_stop = match held {
             Ok(told) => told,
             Err(error) => {
                 // Leave the links whole for whatever runs next (the final reads, say).
-                cluster.heal();
-                cluster.clear_latency();
+                target.heal();
+                target.clear_latency();
                 sink.failed(&error);
                 return Err(error);
             }
@@ -395,34 +395,34 @@ fn work<T: FaultTarget + ?Sized>(
 }
 
 fn apply<T: FaultTarget + ?Sized>(
-    cluster: &T,
+    target: &T,
     fault: &Fault,
     config: &NemesisConfig,
 ) -> Result<(), Error> {
     for &node in &fault.nodes {
         match fault.kind {
-            FaultKind::Kill => cluster.kill(node)?,
-            FaultKind::Pause => cluster.pause(node)?,
-            FaultKind::Latency => cluster.slow(node, config.latency, config.jitter),
+            FaultKind::Kill => target.kill(node)?,
+            FaultKind::Pause => target.pause(node)?,
+            FaultKind::Latency => target.slow(node, config.latency, config.jitter),
             FaultKind::Partition => {}
         }
     }
     if fault.kind == FaultKind::Partition {
-        cluster.partition(&fault.nodes)?;
+        target.partition(&fault.nodes)?;
     }
     Ok(())
 }
 
-fn end<T: FaultTarget + ?Sized>(cluster: &T, fault: &Fault) -> Result<(), Error> {
+fn end<T: FaultTarget + ?Sized>(target: &T, fault: &Fault) -> Result<(), Error> {
     match fault.kind {
-        FaultKind::Kill => fault.nodes.iter().try_for_each(|&n| cluster.restart(n)),
-        FaultKind::Pause => fault.nodes.iter().try_for_each(|&n| cluster.resume(n)),
+        FaultKind::Kill => fault.nodes.iter().try_for_each(|&n| target.restart(n)),
+        FaultKind::Pause => fault.nodes.iter().try_for_each(|&n| target.resume(n)),
         FaultKind::Partition => {
-            cluster.heal();
+            target.heal();
             Ok(())
         }
         FaultKind::Latency => {
-            cluster.clear_latency();
+            target.clear_latency();
             Ok(())
         }
     }
