@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::probe::redis_command;
+use crate::probe::{self, redis_command};
 use crate::server::{etcd, free_addr, redis, temp_dir, Server, ServerKind, ServerOptions};
 use crate::{Direction, Error, Proxy, ProxyConfig, ProxyHandle};
 
@@ -414,7 +414,13 @@ fn wait_for_link(node: &Node, options: &ServerOptions) -> Result<(), Error> {
     let step = "waiting for the replication link to the primary to be up";
     let started = Instant::now();
     loop {
-        let info = redis_command(node.server_addr, "INFO replication").unwrap_or_default();
+        let left = options.ready_timeout.saturating_sub(started.elapsed());
+        let info = redis_command(
+            node.server_addr,
+            "INFO replication",
+            left.min(probe::TIMEOUT),
+        )
+        .unwrap_or_default();
         if info.contains("master_link_status:up") {
             return Ok(());
         }

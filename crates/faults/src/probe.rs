@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest one question may take; less when the wait it is part of ends sooner.
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How to tell that a server accepts work.
 #[derive(Clone, Debug)]
@@ -30,10 +31,12 @@ impl Probe {
     }
 
     /// `Ok` when ready; otherwise why not, for the error message if it never becomes ready.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// Takes at most `timeout` (at least a second for PostgreSQL, whose tool counts in
+    /// seconds).
+    pub(crate) fn check(&self, timeout: Duration) -> Result<(), String> {
         match self {
             Probe::RedisPing(addr) => {
-                let answer = redis_command(*addr, "PING").map_err(|e| e.to_string())?;
+                let answer = redis_command(*addr, "PING", timeout).map_err(|e| e.to_string())?;
                 if answer.starts_with("+PONG") {
                     Ok(())
                 } else {
@@ -43,7 +46,9 @@ impl Probe {
             Probe::PgIsReady { program, addr } => {
                 let out = Command::new(program)
                     .args(["-h", &addr.ip().to_string(), "-p", &addr.port().to_string()])
-                    .args(["-U", "postgres", "-t", "2"])
+                    .args(["-U", "postgres", "-t"])
+                    // 0 would mean no limit at all.
+                    .arg(timeout.as_secs().clamp(1, 2).to_string())
                     .stdin(Stdio::null())
                     .output()
                     .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
@@ -54,7 +59,7 @@ impl Probe {
                 }
             }
             Probe::EtcdHealth(addr) => {
-                let body = http_get(*addr, "/health").map_err(|e| e.to_string())?;
+                let body = http_get(*addr, "/health", timeout).map_err(|e| e.to_string())?;
                 if body.contains("\"health\":\"true\"") {
                     Ok(())
                 } else {
@@ -65,17 +70,23 @@ impl Probe {
     }
 }
 
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
-    stream.set_read_timeout(Some(TIMEOUT))?;
-    stream.set_write_timeout(Some(TIMEOUT))?;
+fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    // A zero timeout is an error to the socket calls; a millisecond is as good as none.
+    let timeout = timeout.max(Duration::from_millis(1));
+    let stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
     Ok(stream)
 }
 
 /// Sends one inline Redis command and returns the first line of the answer, or a bulk
 /// string's content.
-pub(crate) fn redis_command(addr: SocketAddr, command: &str) -> io::Result<String> {
-    let mut stream = connect(addr)?;
+pub(crate) fn redis_command(
+    addr: SocketAddr,
+    command: &str,
+    timeout: Duration,
+) -> io::Result<String> {
+    let mut stream = connect(addr, timeout)?;
     stream.write_all(command.as_bytes())?;
     stream.write_all(b"\r\n")?;
     let mut answer = Vec::new();
@@ -106,8 +117,8 @@ pub(crate) fn redis_command(addr: SocketAddr, command: &str) -> io::Result<Strin
 }
 
 /// The body of `GET path`, whatever the status.
-pub(crate) fn http_get(addr: SocketAddr, path: &str) -> io::Result<String> {
-    let mut stream = connect(addr)?;
+pub(crate) fn http_get(addr: SocketAddr, path: &str, timeout: Duration) -> io::Result<String> {
+    let mut stream = connect(addr, timeout)?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
-use crate::probe::Probe;
+use crate::probe::{self, Probe};
 use crate::process;
 use crate::Error;
 
@@ -377,7 +377,9 @@ impl Server {
                     .with_log(self.log_tail(20)));
                 }
             }
-            let last = match self.launch.probe.check() {
+            // Each question gets only the time left, so that the wait ends on time.
+            let left = self.ready_timeout.saturating_sub(started.elapsed());
+            let last = match self.launch.probe.check(left.min(probe::TIMEOUT)) {
                 Ok(()) => return Ok(()),
                 Err(why) => why,
             };
