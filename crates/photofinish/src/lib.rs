@@ -5,7 +5,8 @@
 //! against a real system (Redis, PostgreSQL, HTTP, any program) and records the history,
 //! [`lab`] is the race lab behind `photofinish demo`, [`terminal`] renders a report for a
 //! person and [`report`] renders the self-contained HTML page (timeline, counterexample, run
-//! statistics). Everything the `photofinish` command does is a call into these;
+//! statistics), and [`faults`] starts throwaway servers and clusters behind fault proxies and
+//! runs the nemesis. Everything the `photofinish` command does is a call into these;
 //! [`run_and_check`] is `photofinish run`.
 //!
 //! ```
@@ -42,6 +43,7 @@
 pub mod terminal;
 
 pub use photofinish_check as checker;
+pub use photofinish_faults as faults;
 pub use photofinish_history as history;
 pub use photofinish_lab as lab;
 pub use photofinish_report as report;

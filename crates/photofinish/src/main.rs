@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod demo_command;
+mod proxy_command;
 mod run_command;
 mod txn_command;
 
@@ -44,6 +45,10 @@ enum Command {
     /// check), drive each with concurrent clients, check every history and print a table.
     /// Exit code 0 exactly when every race is caught and every fix passes.
     Demo(demo_command::DemoArgs),
+    /// A TCP proxy that adds faults between your service and its database or cache, until
+    /// Ctrl-C: latency and jitter on every round trip, a bandwidth limit. Listens on loopback
+    /// only unless --allow-remote. Exit code 0 when stopped by Ctrl-C, 2 on bad usage.
+    Proxy(proxy_command::ProxyArgs),
     /// List the models and what they check.
     Models,
 }
@@ -250,6 +255,7 @@ fn main() -> ExitCode {
         Command::Report(args) => run_report(args),
         Command::Run(args) => run_command::run(args),
         Command::Demo(args) => demo_command::run(args),
+        Command::Proxy(args) => proxy_command::run(args),
         Command::Models => {
             for m in MODELS {
                 println!(
