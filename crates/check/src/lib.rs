@@ -23,7 +23,10 @@ use photofinish_history::History;
 pub use diagnosis::{Diagnosis, DiagnosisKind};
 pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared};
 pub use models::{check_model, ModelInfo, MODELS};
-pub use report::{Failure, Report, Step, UndecidedPartition, Verdict};
+pub use report::{
+    Coverage, EarlierStates, Failure, Report, Step, UndecidedPartition, Verdict, Witness,
+};
+pub use search::NOTHING_TESTED;
 
 /// How hard to try.
 #[derive(Clone, Debug)]

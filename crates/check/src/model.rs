@@ -57,7 +57,7 @@ use crate::diagnosis::Diagnosis;
 /// assert_eq!(report.verdict, Verdict::Invalid);
 /// ```
 pub trait Model: Send + Sync {
-    type State: Clone + Eq + Hash + Debug + Send + Sync;
+    type State: Clone + Eq + Hash + Debug + Send + Sync + 'static;
     type Op: Clone + Eq + Hash + Debug + Send + Sync;
 
     /// The model's name, as given to `--model`.

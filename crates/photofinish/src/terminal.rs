@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::checker::{Failure, Report, Verdict};
-use crate::history::{Operation, Outcome, Value};
+use crate::checker::{Failure, Report, Verdict, Witness};
+use crate::history::{escape, Operation, Outcome, Value};
 
 /// How many steps of the longest linearization the terminal shows.
 const SHOWN_STEPS: usize = 12;
@@ -27,7 +27,7 @@ fn result_text(op: &Operation) -> String {
 
 /// One operation in a line: who did what with which result, and where it is in the file.
 pub fn describe_op(op: &Operation) -> String {
-    let mut text = format!("process {:<3} {}", op.process, op.f);
+    let mut text = format!("process {:<3} {}", op.process, escape(&op.f));
     if let Some(key) = &op.key {
         let _ = write!(text, " key {key}");
     }
@@ -51,8 +51,34 @@ fn key_label(key: &Option<Value>) -> String {
         .map_or_else(|| "the history".to_string(), |k| format!("key {k}"))
 }
 
-fn render_failure(out: &mut String, failure: &Failure) {
+/// One failing partition: what it means first (the diagnosis), then the few operations that
+/// alone cannot be explained (the witness), then where the search got stuck and the states and
+/// operations around that point.
+fn render_failure(out: &mut String, failure: &Failure, witness: Option<&Witness>) {
     let _ = writeln!(out, "\nNot linearizable: {}", key_label(&failure.key));
+    for diagnosis in &failure.diagnosis {
+        let _ = writeln!(out, "  * {}", diagnosis.message);
+    }
+    if let Some(witness) = witness {
+        let count = witness.operations.len();
+        let _ = writeln!(
+            out,
+            "  {} {count} operation{} alone cannot be explained{}:",
+            if count == 1 { "this" } else { "these" },
+            if count == 1 { "" } else { "s" },
+            if witness.minimal {
+                " (without any one of them, the rest can)"
+            } else {
+                " (shrinking stopped at its budget; maybe not the smallest)"
+            }
+        );
+        for op in witness.operations.iter().take(SHOWN_STEPS) {
+            let _ = writeln!(out, "    {}", describe_op(op));
+        }
+        if count > SHOWN_STEPS {
+            let _ = writeln!(out, "    ... and {} more", count - SHOWN_STEPS);
+        }
+    }
     let _ = writeln!(out, "  {}", failure.reason);
     let Some(stuck) = &failure.stuck else {
         return;
@@ -63,11 +89,21 @@ fn render_failure(out: &mut String, failure: &Failure) {
         .iter()
         .map(Value::to_json_string)
         .collect();
-    let _ = writeln!(
-        out,
-        "  possible states just before it: {}",
-        states.join(", ")
-    );
+    if !states.is_empty() {
+        let _ = writeln!(
+            out,
+            "  states it was tried in (after everything that must come before it): {}",
+            clip(&states.join(", "), 400)
+        );
+    } else if let Some(earlier) = &failure.earlier_states {
+        let states: Vec<String> = earlier.states.iter().map(Value::to_json_string).collect();
+        let _ = writeln!(
+            out,
+            "  no order reached its invocation; states just before line {}: {}",
+            earlier.before_line,
+            clip(&states.join(", "), 400)
+        );
+    }
     if !failure.concurrent.is_empty() {
         let _ = writeln!(out, "  operations open at that moment:");
         for op in failure.concurrent.iter().take(SHOWN_STEPS) {
@@ -215,20 +251,29 @@ fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
-/// Renders a report for a terminal.
+/// Renders a report for a terminal: what was checked and how much it rests on, warnings, each
+/// failure, undecided partitions, then the verdict with its exit code.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    let c = &report.coverage;
     let _ = writeln!(
         out,
-        "checked {} operations in {} partition{} against `{}` in {:.1} ms",
+        "checked {} operations ({} ok, {} failed, {} indeterminate) in {} partition{} against `{}` in {:.1} ms",
         report.operations,
+        c.ok,
+        c.fail,
+        c.info,
         report.partitions,
         if report.partitions == 1 { "" } else { "s" },
         report.model,
         report.elapsed.as_secs_f64() * 1e3
     );
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     for failure in &report.failures {
-        render_failure(&mut out, failure);
+        let witness = report.witness.as_ref().filter(|w| w.key == failure.key);
+        render_failure(&mut out, failure, witness);
     }
     for undecided in &report.undecided {
         let _ = writeln!(
@@ -238,22 +283,40 @@ pub fn render(report: &Report) -> String {
             undecided.reason
         );
     }
-    let verdict = match report.verdict {
-        Verdict::Valid => "VALID: the history is linearizable".to_string(),
-        Verdict::Invalid => format!(
-            "INVALID: {} of {} partitions have no linearization{}",
-            report.failures.len(),
-            report.partitions,
-            if report.decided + report.undecided.len() < report.partitions {
-                " (stopped at the first; --all-partitions decides every one)"
-            } else {
-                ""
-            }
-        ),
-        Verdict::Unknown => "UNKNOWN: not decided within the budget".to_string(),
-    };
-    let _ = writeln!(out, "\n{verdict}");
+    let _ = writeln!(out, "\n{}", verdict_line(report));
     out
+}
+
+/// The last line of a report: the verdict, why, and the exit code it gives.
+pub fn verdict_line(report: &Report) -> String {
+    let text = match report.verdict {
+        Verdict::Valid => "VALID: the history is linearizable".to_string(),
+        Verdict::Invalid => {
+            let all_decided = report.decided + report.undecided.len() >= report.partitions;
+            if report.partitions == 1 {
+                "INVALID: the history has no linearization".to_string()
+            } else if all_decided {
+                format!(
+                    "INVALID: {} of {} partitions have no linearization",
+                    report.failures.len(),
+                    report.partitions
+                )
+            } else {
+                format!(
+                    "INVALID: stopped at the first violation in the file ({} of {} partitions decided; --all-partitions decides every one)",
+                    report.decided, report.partitions
+                )
+            }
+        }
+        Verdict::Unknown => match &report.reason {
+            Some(reason) => format!("UNKNOWN: {reason}"),
+            None => format!(
+                "UNKNOWN: not decided within the budget ({} of {} partitions decided)",
+                report.decided, report.partitions
+            ),
+        },
+    };
+    format!("{text}  [exit {}]", report.verdict.exit_code())
 }
 
 #[cfg(test)]
@@ -284,6 +347,8 @@ mod tests {
         let op = |i: usize| h.operations[i].clone();
         Failure {
             key: None,
+            earlier_states: None,
+            diagnosis: Vec::new(),
             reason: "no order explains the read".to_string(),
             stuck: Some(op(4)),
             prefix: vec![
@@ -341,7 +406,7 @@ mod tests {
     #[test]
     fn the_failure_report_includes_the_timeline() {
         let mut out = String::new();
-        render_failure(&mut out, &failure());
+        render_failure(&mut out, &failure(), None);
         assert!(out.contains("timeline (events"), "{out}");
         assert!(out.contains("stuck  p3"), "{out}");
     }

@@ -157,18 +157,39 @@ fn a_torn_last_line_is_recovered_with_a_warning() {
 fn an_empty_history_proves_nothing() {
     let h = file("empty.jsonl", "");
     let out = check("cas-register", &h, &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("the history is empty"));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("nothing was tested"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
-fn a_history_with_only_failed_operations_is_checked_as_usual() {
+fn a_history_with_only_failed_operations_proves_nothing() {
     let h = file(
         "failed.jsonl",
         "{\"type\":\"invoke\",\"f\":\"cas\",\"value\":[1,2],\"process\":0}\n{\"type\":\"fail\",\"f\":\"cas\",\"value\":[1,2],\"process\":0}\n",
     );
     let out = check("cas-register", &h, &["--init", "0"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[test]
+fn a_history_of_timeouts_only_proves_nothing() {
+    let mut text = String::new();
+    for p in 0..4 {
+        text += &format!("{{\"type\":\"invoke\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
+        text += &format!("{{\"type\":\"info\",\"f\":\"write\",\"value\":{p},\"process\":{p}}}\n");
+    }
+    let h = file("timeouts.jsonl", &text);
+    let out = check("register", &h, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("UNKNOWN") && stdout.contains("nothing was tested"),
+        "{stdout}"
+    );
 }
 
 /// `n` concurrent writes of distinct values, then reads that no order explains: the search must

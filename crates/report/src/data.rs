@@ -75,6 +75,12 @@ struct Ops {
 #[derive(Serialize)]
 struct ReportData<'a> {
     verdict: Verdict,
+    /// Why the verdict is what it is when no partition says so ("nothing was tested").
+    reason: Option<&'a str>,
+    /// Operations that completed ok, failed, and ended indeterminately.
+    coverage: (usize, usize, usize),
+    /// The check's warnings (most operations indeterminate, an assumed initial value).
+    warnings: &'a [String],
     model: &'a str,
     partitions: usize,
     decided: usize,
@@ -98,6 +104,12 @@ struct FailureData<'a> {
     prefix_len: usize,
     /// Model states possible just before the stuck operation (string ids).
     possible: Vec<u32>,
+    /// What the partition shows in the user's terms: pairs of message and the lines it rests on.
+    diagnosis: Vec<(&'a str, &'a [usize])>,
+    /// The few operations that alone cannot be explained (ids), when shrunk for this partition.
+    witness: Vec<usize>,
+    /// Whether removing any one of `witness` makes the rest explainable.
+    witness_minimal: bool,
 }
 
 /// Everything the page shows.
@@ -274,6 +286,7 @@ fn report_data<'a>(
     strings: &mut Strings,
 ) -> ReportData<'a> {
     let partition = |key: &Option<Value>| key.as_ref().and_then(|k| part_index.get(k).copied());
+    let witness_of = |f: &Failure| report.witness.as_ref().filter(|w| w.key == f.key);
     let failure = |f: &'a Failure, strings: &mut Strings| FailureData {
         partition: partition(&f.key),
         reason: &f.reason,
@@ -286,9 +299,25 @@ fn report_data<'a>(
             .collect(),
         prefix_len: f.prefix_len,
         possible: f.possible_states.iter().map(|s| strings.value(s)).collect(),
+        diagnosis: f
+            .diagnosis
+            .iter()
+            .map(|d| (d.message.as_str(), d.lines.as_slice()))
+            .collect(),
+        witness: witness_of(f)
+            .map(|w| w.operations.iter().map(|op| op.id).collect())
+            .unwrap_or_default(),
+        witness_minimal: witness_of(f).is_some_and(|w| w.minimal),
     };
     ReportData {
         verdict: report.verdict,
+        reason: report.reason.as_deref(),
+        coverage: (
+            report.coverage.ok,
+            report.coverage.fail,
+            report.coverage.info,
+        ),
+        warnings: &report.warnings,
         model: &report.model,
         partitions: report.partitions,
         decided: report.decided,

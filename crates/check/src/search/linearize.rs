@@ -17,8 +17,7 @@
 //! - In a partition where the model says states only grow (appends, adds), a state that can no
 //!   longer become what the next read observed is abandoned at once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use std::hash::BuildHasher;
 
@@ -26,6 +25,7 @@ use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use smallvec::SmallVec;
 
+use super::budget::{Budget, Exceeded};
 use super::partition::{PEvent, Partition};
 use crate::model::{Fifo, Model};
 use photofinish_history::Value;
@@ -36,27 +36,50 @@ const NONE: u32 = u32::MAX;
 const DOOMED: u32 = u32::MAX - 1;
 /// The longest stretch of events `Search::window_is_safe` inspects.
 const MAX_WINDOW: u32 = 4096;
-/// How many states at the deepest point are kept to explain a failure.
+/// How many states are kept to explain a failure.
 const MAX_STUCK_STATES: usize = 8;
 
-/// Bounds on one search, shared by all partitions of a check.
+/// Bounds on one partition's search.
 pub(crate) struct Limits<'a> {
-    pub deadline: Option<Instant>,
-    pub max_bytes: usize,
-    /// Set when another partition has failed and the whole check can stop.
-    pub stop: &'a AtomicBool,
+    /// The check's time and memory, shared by every partition.
+    pub budget: &'a Budget,
+    /// What this search may hold by its own estimate (which cannot see what states keep on
+    /// the heap: the budget's reading of resident memory covers that).
+    pub max_search_bytes: usize,
+    /// The lowest index of a partition found not linearizable so far, when the check stops at
+    /// the first failure in the file.
+    pub first_failure: Option<&'a AtomicUsize>,
+    /// This partition's index, in the order of first events.
+    pub index: usize,
+    /// The most configurations this search may explore: a budget of work rather than time,
+    /// so that what it decides does not depend on how loaded the machine is.
+    pub max_configurations: u64,
+}
+
+impl Limits<'_> {
+    /// Whether a partition earlier in the file has failed, so this one need not be decided.
+    pub fn cancelled(&self) -> bool {
+        self.first_failure
+            .is_some_and(|first| first.load(Ordering::Relaxed) < self.index)
+    }
 }
 
 /// Where the search got stuck, in partition-local operation indices.
 pub(crate) struct Stuck<S> {
-    /// The operation whose return could not be reached with any order of the open operations.
+    /// The operation no order could place: one whose return could not be reached with any
+    /// order of the open operations, or a read no reachable state could grow into.
     pub op: u32,
     /// The longest linearization found, in order.
     pub prefix: Vec<u32>,
-    /// Model states possible just before the stuck operation.
+    /// The states in which `op` was tried, after everything that must precede it. Empty if no
+    /// configuration got as far as `op`'s invocation: see `states_before`.
     pub states: Vec<S>,
-    /// Operations open (invoked, not returned) when the search got stuck.
-    pub open: Vec<u32>,
+    /// When `states` is empty: the event position at which the search last had states, and
+    /// those states, none of which could become what `op` saw.
+    pub states_before: Option<(u32, Vec<S>)>,
+    /// The operations concurrent with `op`: invoked before it returned, and returned after it
+    /// was invoked (or never).
+    pub concurrent: Vec<u32>,
 }
 
 pub(crate) enum SearchResult<S> {
@@ -71,6 +94,8 @@ pub(crate) enum Undecided {
     Timeout,
     Memory,
     Cancelled,
+    /// More configurations than `Limits::max_configurations`.
+    Work,
 }
 
 #[derive(Clone)]
@@ -198,6 +223,9 @@ struct Search<'m, M: Model> {
     deepest_states: Vec<u32>,
     /// The observation no state at the deepest point could grow into, if that is what stopped it.
     deepest_blame: Option<u32>,
+    /// Per operation: states in which it was tried (at its return, or placed early while
+    /// open) and could not take effect, or which could no longer grow into what it read.
+    tried: Vec<SmallVec<[u32; 2]>>,
 }
 
 /// Decides whether one partition is linearizable; also says how many configurations it explored.
@@ -208,8 +236,14 @@ pub(crate) fn linearize<M: Model>(
 ) -> (SearchResult<M::State>, u64) {
     let mut search = Search::new(model, part);
     let result = search.run(limits);
-    (result, search.configurations)
+    let configurations = search.configurations;
+    search.release();
+    (result, configurations)
 }
+
+/// Above this many memoised words, a search's tables are freed on a thread of their own:
+/// freeing millions of states takes long enough to overrun a time budget the answer already met.
+const FREE_IN_BACKGROUND_WORDS: usize = 1 << 22;
 
 impl<'m, M: Model> Search<'m, M> {
     fn new(model: &'m M, part: &'m Partition<M::Op>) -> Search<'m, M> {
@@ -315,6 +349,7 @@ impl<'m, M: Model> Search<'m, M> {
             deepest_path: NONE,
             deepest_states: Vec::new(),
             deepest_blame: None,
+            tried: vec![SmallVec::new(); n],
         };
         search.intern(model.init());
         search
@@ -486,13 +521,7 @@ impl<'m, M: Model> Search<'m, M> {
             iterations += 1;
             // Often enough that a search whose steps are slow (big states) still stops on time.
             if iterations.is_multiple_of(64) {
-                let over = self.over_limits(limits).or_else(|| {
-                    iterations
-                        .is_multiple_of(4096)
-                        .then(|| self.over_resident_limit(limits))
-                        .flatten()
-                });
-                if let Some(reason) = over {
+                if let Some(reason) = self.over_limits(limits) {
                     return SearchResult::Undecided(reason);
                 }
             }
@@ -515,6 +544,7 @@ impl<'m, M: Model> Search<'m, M> {
             match candidate {
                 Candidate::Target => {
                     let Some(next) = self.step(state, self.class_of_op[target as usize]) else {
+                        self.note_tried(target, state);
                         continue;
                     };
                     let mut config = self.top_config();
@@ -528,6 +558,7 @@ impl<'m, M: Model> Search<'m, M> {
                 }
                 Candidate::Open(op) => {
                     let Some(next) = self.step(state, self.class_of_op[op as usize]) else {
+                        self.note_tried(op, state);
                         continue;
                     };
                     let mut config = self.top_config();
@@ -617,25 +648,51 @@ impl<'m, M: Model> Search<'m, M> {
     }
 
     fn over_limits(&self, limits: &Limits) -> Option<Undecided> {
-        if limits.stop.load(Ordering::Relaxed) {
+        if limits.cancelled() {
             return Some(Undecided::Cancelled);
         }
-        if limits.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Some(Undecided::Timeout);
+        if self.configurations > limits.max_configurations {
+            return Some(Undecided::Work);
+        }
+        match limits.budget.exceeded() {
+            Some(Exceeded::Time) => return Some(Undecided::Timeout),
+            Some(Exceeded::Memory) => return Some(Undecided::Memory),
+            None => {}
         }
         let bytes = self.memo.bytes()
             + self.path.len() * 8
             + self.transitions.len() * 16
             + self.states.len() * (2 * std::mem::size_of::<M::State>() + 32);
-        (bytes > limits.max_bytes).then_some(Undecided::Memory)
+        (bytes > limits.max_search_bytes).then_some(Undecided::Memory)
     }
 
-    /// The estimate above cannot see what states hold on the heap (a queue of a thousand
-    /// elements), so now and then the process's resident memory is asked as well.
-    fn over_resident_limit(&self, limits: &Limits) -> Option<Undecided> {
-        resident_bytes()
-            .is_some_and(|bytes| bytes > limits.max_bytes)
-            .then_some(Undecided::Memory)
+    /// Frees the search's tables, on a thread of its own when they are big (see
+    /// `FREE_IN_BACKGROUND_WORDS`).
+    fn release(self) {
+        if self.memo.arena.len() < FREE_IN_BACKGROUND_WORDS {
+            return;
+        }
+        let tables = (
+            self.memo,
+            self.states,
+            self.state_ids,
+            self.transitions,
+            self.reach,
+            self.path,
+            self.stack,
+        );
+        // Should no thread be had, the tables are freed here, when the error drops the closure.
+        let _ = std::thread::Builder::new()
+            .name("photofinish-free".into())
+            .spawn(move || drop(tables));
+    }
+
+    /// Remembers that `op` was tried in `state` and could not take effect there.
+    fn note_tried(&mut self, op: u32, state: u32) {
+        let tried = &mut self.tried[op as usize];
+        if tried.len() < MAX_STUCK_STATES && !tried.contains(&state) {
+            tried.push(state);
+        }
     }
 
     /// Explores `config` unless it was explored before or cannot lead anywhere.
@@ -648,6 +705,9 @@ impl<'m, M: Model> Search<'m, M> {
         // The operations open here, found once for the uses below.
         let open: OpenOps = self.open_at(config.pos).collect();
         if let Some(observation) = self.open_observation_out_of_reach(&config, &open) {
+            // The observation is open here, so everything that must precede it is placed:
+            // this is a state it was, in effect, tried in.
+            self.note_tried(observation, config.state);
             self.note_depth(&config, Some(observation));
             return;
         }
@@ -831,27 +891,39 @@ impl<'m, M: Model> Search<'m, M> {
             (None, Some(PEvent::Return(o))) => *o,
             _ => NONE,
         };
-        let mut open: Vec<u32> = self.open_at(self.deepest).map(|(_, o)| o).collect();
-        for members in &self.indeterminate_members {
-            open.extend(
-                members
-                    .iter()
-                    .copied()
-                    .filter(|&o| self.invoke_pos[o as usize] < self.deepest),
-            );
-        }
-        open.retain(|&o| o != op);
-        open.sort_unstable();
+        let states_of = |ids: &[u32]| -> Vec<M::State> {
+            ids.iter()
+                .map(|&s| self.states[s as usize].clone())
+                .collect()
+        };
+        let tried = self.tried.get(op as usize).map_or(&[][..], |t| &t[..]);
+        let states_before = (tried.is_empty() && !self.deepest_states.is_empty())
+            .then(|| (self.deepest, states_of(&self.deepest_states)));
         Stuck {
             op,
             prefix,
-            states: self
-                .deepest_states
-                .iter()
-                .map(|&s| self.states[s as usize].clone())
-                .collect(),
-            open,
+            states: states_of(tried),
+            states_before,
+            concurrent: self.concurrent_with(op),
         }
+    }
+
+    /// The operations whose intervals overlap `op`'s, in order of invocation.
+    fn concurrent_with(&self, op: u32) -> Vec<u32> {
+        let Some(&invoked) = self.invoke_pos.get(op as usize) else {
+            return Vec::new();
+        };
+        let returned = self.return_pos[op as usize];
+        let mut concurrent: Vec<u32> = (0..self.invoke_pos.len() as u32)
+            .filter(|&o| {
+                o != op
+                    && self.invoke_pos[o as usize] < returned
+                    && (self.return_pos[o as usize] == NONE
+                        || self.return_pos[o as usize] > invoked)
+            })
+            .collect();
+        concurrent.sort_by_key(|&o| self.invoke_pos[o as usize]);
+        concurrent
     }
 }
 
@@ -940,14 +1012,6 @@ fn reset_deadlines<M: Model>(
         deadline[o as usize] = latest;
     }
     (deadline, resetters)
-}
-
-/// The process's resident memory, where the system tells it (Linux).
-fn resident_bytes() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// How many operations of indeterminate class `class` `config` has used.

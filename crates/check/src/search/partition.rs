@@ -112,3 +112,46 @@ fn anonymize_unseen<M: Model>(model: &M, part: &mut Partition<M::Op>) {
         part.ops[i].op = op;
     }
 }
+
+impl<Op: Clone> Partition<Op> {
+    /// The same partition with only the operations in `keep` (local indices, ascending), their
+    /// events in the same order.
+    pub(crate) fn subset(&self, keep: &[u32]) -> Partition<Op> {
+        let mut local = vec![u32::MAX; self.ops.len()];
+        for (new, &old) in keep.iter().enumerate() {
+            local[old as usize] = new as u32;
+        }
+        let renumber = |o: u32| local[o as usize];
+        Partition {
+            key: self.key.clone(),
+            ops: keep.iter().map(|&o| self.ops[o as usize].clone()).collect(),
+            events: self
+                .events
+                .iter()
+                .filter_map(|event| match *event {
+                    PEvent::Invoke(o) if renumber(o) != u32::MAX => {
+                        Some(PEvent::Invoke(renumber(o)))
+                    }
+                    PEvent::Return(o) if renumber(o) != u32::MAX => {
+                        Some(PEvent::Return(renumber(o)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The same partition with `op` invoked before everything else: concurrent with every
+    /// other operation, so that real time no longer constrains where it takes effect.
+    pub(crate) fn invoked_first(mut self, op: u32) -> Partition<Op> {
+        if let Some(at) = self.events.iter().position(|e| *e == PEvent::Invoke(op)) {
+            self.events[..=at].rotate_right(1);
+        }
+        self
+    }
+
+    /// Where operation `op`'s return is among the events; `None` if it never returns.
+    pub(crate) fn return_position(&self, op: u32) -> Option<usize> {
+        self.events.iter().position(|e| *e == PEvent::Return(op))
+    }
+}

@@ -663,6 +663,16 @@
     if (failure.stuck !== null) state.highlight.set(failure.stuck, { role: 'stuck' });
 
     $('cx-key').textContent = failure.partition === null ? '' : '· key ' + keyText(failure.partition);
+    $('cx-diagnosis').replaceChildren(
+      ...failure.diagnosis.map(([message, lines]) =>
+        el('li', '', message + (lines.length ? '  (lines ' + lines.join(', ') + ')' : ''))),
+    );
+    $('cx-witness-title').hidden = failure.witness.length === 0;
+    $('cx-witness-title').textContent =
+      (failure.witness.length === 1 ? 'This operation' : 'These ' + failure.witness.length + ' operations') +
+      ' alone cannot be explained' +
+      (failure.witness_minimal ? ' (without any one of them, the rest can)' : ' (shrinking stopped at its budget)');
+    $('cx-witness').replaceChildren(...failure.witness.map((id) => opItem(id, 'witness')));
     $('cx-reason').textContent = failure.reason;
     const stuck = $('cx-stuck');
     stuck.replaceChildren();
@@ -767,6 +777,9 @@
         'INVALID: not linearizable against ' + REPORT.model + ' · ' + FAILURES.length + ' of ' +
         REPORT.partitions + ' partition' + (REPORT.partitions === 1 ? '' : 's') + ' with no linearization';
       verdict.classList.add('invalid');
+    } else if (REPORT.reason) {
+      verdict.textContent = 'UNKNOWN: ' + REPORT.reason + ' (against ' + REPORT.model + ')';
+      verdict.classList.add('unknown');
     } else {
       verdict.textContent =
         'UNKNOWN: not decided within the budget against ' + REPORT.model + ' · ' + REPORT.decided +
@@ -781,6 +794,8 @@
     if (DATA.keys.length) parts.push(DATA.keys.length + ' keys');
     if (DATA.nemesis.length) parts.push(DATA.nemesis.length + ' nemesis events');
     if (REPORT) {
+      const [ok, failed, info] = REPORT.coverage;
+      parts.push(ok + ' ok, ' + failed + ' failed, ' + info + ' indeterminate');
       parts.push('checked in ' + REPORT.elapsed_ms.toFixed(1) + ' ms (' + REPORT.configurations + ' configurations)');
     }
     if (DATA.t0 !== undefined) parts.push('t0 = ' + DATA.t0 + ' ns');
@@ -788,6 +803,7 @@
     const warnings = $('warnings');
     for (const w of DATA.warnings) warnings.append(el('li', '', w));
     if (REPORT) {
+      for (const w of REPORT.warnings) warnings.append(el('li', '', w));
       for (const [part, reason] of REPORT.undecided) {
         warnings.append(el('li', '', 'undecided' + (part === null ? '' : ' (key ' + keyText(part) + ')') + ': ' + reason));
       }
