@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, Verdict};
-use photofinish_history::Format;
+use photofinish_check::{check_model, CheckOptions, Report, Verdict, MODELS};
+use photofinish_history::{escape_and_clip, Format, Value};
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
 
@@ -68,8 +68,12 @@ pub struct DemoRow {
     pub p99_us: f64,
     /// Whether the verdict is the expected one: a racy strategy caught, a fix passed.
     pub held: bool,
-    /// What the checker found, for a history it found not linearizable.
+    /// What the checker found, for a history it found not linearizable: the diagnosis's first
+    /// finding in the user's terms, or the size of the witness when there is no diagnosis.
     pub finding: Option<String>,
+    /// Why the verdict is unknown when the check says (such as "nothing was tested: no
+    /// operation completed ok").
+    pub reason: Option<String>,
     pub history: PathBuf,
 }
 
@@ -188,12 +192,24 @@ async fn run_scenario(
     );
     config.ops = Some(options.ops);
     config.seed = options.seed;
+    let model = strategy.workload().model();
+    config.header.init = MODELS
+        .iter()
+        .find(|m| m.name == model)
+        .and_then(|m| Value::from_json_str(m.default_init).ok())
+        .filter(|init| !init.is_null());
+    config.header.target = Some(format!(
+        "photofinish lab: {} by {} on {} replica{}",
+        strategy.scenario(),
+        strategy.name(),
+        scenario.replicas,
+        if scenario.replicas == 1 { "" } else { "s" }
+    ));
     let summary = run(Arc::new(target), &config, CancellationToken::new())
         .await
         .map_err(|e| e.to_string())?;
     drop(lab);
 
-    let model = strategy.workload().model();
     let check_options = CheckOptions {
         timeout: Some(options.check_timeout),
         ..CheckOptions::default()
@@ -202,7 +218,8 @@ async fn run_scenario(
     let report = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
-        check_model(model, None, None, &recorded, &check_options).map_err(|e| e.to_string())
+        let init = recorded.header.as_ref().and_then(|h| h.init.as_ref());
+        check_model(model, init, None, &recorded, &check_options).map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| format!("the check stopped: {e}"))??;
@@ -223,10 +240,42 @@ async fn run_scenario(
         p50_us: summary.latency.p50_us,
         p99_us: summary.latency.p99_us,
         held,
-        finding: report.failures.first().map(|f| f.reason.clone()),
+        finding: finding(&report),
+        reason: report.reason.clone(),
         history,
     })
 }
+
+/// What the checker found, in a line: the diagnosis's first finding, or else the witness's
+/// size, or else the first failure's reason; `None` when the history was not found invalid.
+fn finding(report: &Report) -> Option<String> {
+    if report.verdict != Verdict::Invalid {
+        return None;
+    }
+    if let Some(first) = report.diagnosis.first() {
+        return Some(first.message.clone());
+    }
+    if let Some(witness) = &report.witness {
+        let lines: Vec<String> = witness
+            .operations
+            .iter()
+            .take(8)
+            .map(|op| op.invoke_line.to_string())
+            .collect();
+        let count = witness.operations.len();
+        return Some(format!(
+            "{count} operation{} alone cannot be explained (invoked on line{} {}{})",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "" } else { "s" },
+            lines.join(", "),
+            if count > 8 { ", ..." } else { "" }
+        ));
+    }
+    report.failures.first().map(|f| f.reason.clone())
+}
+
+/// How long a finding may run in the table before it is cut.
+const FINDING_CHARS: usize = 240;
 
 fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
@@ -273,18 +322,27 @@ impl fmt::Display for DemoReport {
         let findings: Vec<_> = self
             .rows
             .iter()
-            .filter_map(|row| row.finding.as_ref().map(|finding| (row, finding)))
+            .filter_map(|row| {
+                let finding = match (&row.finding, &row.reason) {
+                    (Some(finding), _) => finding.clone(),
+                    (None, Some(reason)) => format!("UNKNOWN: {reason}"),
+                    (None, None) => return None,
+                };
+                Some((row, finding))
+            })
             .collect();
         if !findings.is_empty() {
             writeln!(f, "\nwhat the checker found:")?;
             for (row, finding) in findings {
                 writeln!(
                     f,
-                    "  {}/{} on {} replica{}: {finding}",
+                    "  {}/{} on {} replica{}: {}\n    history: {}",
                     row.scenario,
                     row.strategy,
                     row.replicas,
-                    if row.replicas == 1 { "" } else { "s" }
+                    if row.replicas == 1 { "" } else { "s" },
+                    escape_and_clip(&finding, FINDING_CHARS),
+                    escape_and_clip(&row.history.display().to_string(), FINDING_CHARS)
                 )?;
             }
         }
@@ -310,6 +368,10 @@ impl fmt::Display for DemoReport {
                 self.elapsed.as_secs_f64()
             )?;
         }
-        write!(f, "histories in {}", self.dir.display())
+        write!(
+            f,
+            "histories in {}; each names its model: photofinish check FILE, photofinish report FILE -o PAGE.html",
+            self.dir.display()
+        )
     }
 }
