@@ -185,12 +185,7 @@ fn check_builtin(
             history,
             options,
         ),
-        "counter" => {
-            let init = init.as_i64().ok_or_else(|| {
-                bad_init(format!("counter needs an integer --init, found {init}"))
-            })?;
-            check(&Counter { init }, history, options)
-        }
+        "counter" => check(&Counter::for_history(init, history)?, history, options),
         "set" => check(&Set::new(init).map_err(bad_init)?, history, options),
         "queue" => check(&Queue::new(init).map_err(bad_init)?, history, options),
         "mutex" => check(
