@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::CheckOptions;
 use photofinish::faults::ServerKind;
+use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
@@ -13,7 +14,7 @@ use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
 use photofinish::runner::{NemesisPlan, RunConfig, Target, Workload, WorkloadKind};
 use photofinish::{run_and_check, terminal};
 
-use crate::faults_args::{RedisClusterFlags, SpawnFlags};
+use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
 use crate::{usage_error, warn, write_html};
 
 #[derive(clap::Args)]
@@ -61,6 +62,25 @@ enum TargetArgs {
         run: RunFlags,
         #[command(flatten)]
         spawn: SpawnFlags,
+    },
+    /// etcd (v3 API, through its JSON gateway). Workloads: register (put, range), cas-register
+    /// (txn on the value), create-once (txn on create_revision = 0), counter (txn
+    /// compare-and-swap loop).
+    Etcd {
+        /// Client URLs, comma-separated: http://127.0.0.1:2379,... (worker i uses the i mod
+        /// n-th).
+        #[arg(long, default_value = "http://127.0.0.1:2379", value_delimiter = ',')]
+        endpoints: Vec<String>,
+        /// How reads are served: linearizable, or serializable (from the member's own state,
+        /// possibly stale).
+        #[arg(long, default_value = "linearizable")]
+        read: String,
+        #[command(flatten)]
+        run: RunFlags,
+        #[command(flatten)]
+        spawn: SpawnFlags,
+        #[command(flatten)]
+        cluster: EtcdClusterFlags,
     },
     /// Your own HTTP service, described by a workload file (TOML): the workload, the base URL
     /// (or several replicas), and one request template per operation with the statuses that
@@ -188,6 +208,27 @@ pub fn run(args: RunArgs) -> ExitCode {
                 };
                 let isolation: Isolation = isolation.parse()?;
                 PostgresTarget::new(&url, kind, variant, isolation, workload.keys)
+            })
+        }
+        TargetArgs::Etcd {
+            endpoints,
+            read,
+            run,
+            spawn,
+            cluster,
+        } => {
+            let read: EtcdRead = match read.parse() {
+                Ok(read) => read,
+                Err(message) => return usage_error(message),
+            };
+            let servers = match spawn.start(ServerKind::Etcd, cluster.nodes()) {
+                Ok(servers) => servers,
+                Err(code) => return code,
+            };
+            let endpoints = servers.as_ref().map_or(endpoints, |s| s.urls());
+            let nemesis = servers.as_ref().and_then(|s| s.plan());
+            with_workload(run, nemesis, |workload| {
+                EtcdTarget::new(&endpoints, workload.kind, read)
             })
         }
         TargetArgs::Http { file, run } => {
