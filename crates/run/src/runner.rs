@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::{Journal, JournalHandle};
+use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
 use crate::workload::{drains, Workload, MAX_DRAIN};
 use crate::{Client, Completion, Invocation, Target};
@@ -36,6 +37,9 @@ pub struct RunConfig {
     pub fsync: bool,
     /// Draw a progress bar on standard error (only when it is a terminal).
     pub progress: bool,
+    /// Faults to perform beside the clients, seeded with `seed`; each fault's start and end is
+    /// written into the history and the summary says how operations fared in and out of them.
+    pub nemesis: Option<NemesisPlan>,
 }
 
 impl RunConfig {
@@ -51,6 +55,7 @@ impl RunConfig {
             history: history.into(),
             fsync: false,
             progress: false,
+            nemesis: None,
         }
     }
 }
@@ -67,6 +72,8 @@ pub enum RunError {
     Setup(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot start the nemesis: {0}")]
+    Nemesis(String),
 }
 
 /// Runs the workload against `target` until the budget is spent or `stop` is cancelled, and
@@ -82,6 +89,16 @@ pub async fn run<T: Target>(
     };
     target.setup().await.map_err(RunError::Setup)?;
     let journal = Journal::open(&config.history, config.fsync).map_err(history_error)?;
+    // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
+    let halt = stop.child_token();
+    let started = Instant::now();
+    let nemesis = match &config.nemesis {
+        Some(plan) => Some(
+            Running::start(plan, config.seed, journal.handle(), started, halt.clone())
+                .map_err(RunError::Nemesis)?,
+        ),
+        None => None,
+    };
     let shared = Arc::new(Shared {
         journal: journal.handle(),
         budget: Budget {
@@ -92,9 +109,10 @@ pub async fn run<T: Target>(
         counts: Counts::default(),
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
-        stop: stop.clone(),
+        stop: halt.clone(),
+        started,
+        spans: nemesis.is_some(),
     });
-    let started = Instant::now();
     let progress = config.progress.then(|| progress_bar(config));
     let ticker = progress.clone().map(|bar| {
         let shared = Arc::clone(&shared);
@@ -125,7 +143,16 @@ pub async fn run<T: Target>(
             tally.merge(worker_tally);
         }
     }
-    if !stop.is_cancelled() && !shared.journal.failed() {
+    // The fault in force ends (a killed server is back) before the final reads.
+    let faults = match nemesis {
+        Some(running) => Some(
+            tokio::task::spawn_blocking(move || running.finish())
+                .await
+                .unwrap_or_else(|_| (Vec::new(), Some("the nemesis panicked".to_string()))),
+        ),
+        None => None,
+    };
+    if !halt.is_cancelled() && !shared.journal.failed() {
         let final_reads = config.workload.final_reads();
         if !final_reads.is_empty() {
             tally
@@ -165,6 +192,9 @@ pub async fn run<T: Target>(
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
+        faults: faults.map(|(faults, error)| {
+            FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
+        }),
     })
 }
 
@@ -200,6 +230,9 @@ struct Shared {
     next_process: AtomicI64,
     op_timeout: Duration,
     stop: CancellationToken,
+    started: Instant,
+    /// Whether to keep every operation's span, for the fault summary.
+    spans: bool,
 }
 
 struct Budget {
@@ -276,6 +309,7 @@ impl Counts {
 struct Tally {
     latencies: Vec<u64>,
     errors: BTreeMap<String, u64>,
+    spans: Vec<Span>,
 }
 
 impl Tally {
@@ -292,6 +326,7 @@ impl Tally {
 
     fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
+        self.spans.extend(other.spans);
         for (message, count) in other.errors {
             *self.errors.entry(message).or_default() += count;
         }
@@ -395,6 +430,18 @@ async fn perform<C: Client>(
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
     tally.record(latency, &completion);
+    if shared.spans {
+        let start = started.duration_since(shared.started).as_nanos() as u64;
+        tally.spans.push(Span {
+            start,
+            end: start + latency.as_nanos() as u64,
+            outcome: match completion {
+                Completion::Ok(_) => SpanOutcome::Ok,
+                Completion::Fail(_) => SpanOutcome::Fail,
+                Completion::Info(_) => SpanOutcome::Info,
+            },
+        });
+    }
     completion
 }
 
