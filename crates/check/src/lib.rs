@@ -10,6 +10,7 @@
 //! Built-in models are chosen by name with [`check_model`]; a model of your own implements
 //! [`Model`] and goes to [`check`].
 
+mod decimal;
 pub mod diagnosis;
 mod model;
 pub mod models;

@@ -155,9 +155,7 @@ fn diagnose_with(name: &str, init: &Value, events: &[Event]) -> Result<Outcome, 
             &history,
         ),
         "counter" => diagnose_partitions(
-            &Counter {
-                init: init.as_i64().expect("an integer init"),
-            },
+            &Counter::for_history(init, &history).map_err(|e| e.to_string())?,
             name,
             events,
             &history,

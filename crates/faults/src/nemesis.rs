@@ -284,9 +284,9 @@ pub struct Nemesis {
 }
 
 impl Nemesis {
-    /// Starts faulting `target`. Fails at once if `target` cannot perform one of the kinds of
+    /// Starts faulting `target` (a `Arc<dyn FaultTarget>` too). Fails at once if `target` cannot perform one of the kinds of
     /// fault asked for (a [`Links`](crate::Links) has no server to kill).
-    pub fn start<T: FaultTarget>(
+    pub fn start<T: FaultTarget + ?Sized>(
         target: Arc<T>,
         config: NemesisConfig,
         sink: impl NemesisSink,

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod demo_command;
+mod faults_args;
 mod proxy_command;
 mod run_command;
 mod txn_command;

@@ -5,14 +5,17 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::{CheckOptions, MODELS};
+use photofinish::faults::ServerKind;
 use photofinish::history::Value;
+use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
-use photofinish::runner::{RunConfig, Summary, Target, Workload, WorkloadKind};
+use photofinish::runner::{NemesisPlan, RunConfig, Summary, Target, Workload, WorkloadKind};
 use photofinish::{run_and_check, terminal};
 
+use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
 use crate::{usage_error, warn, write_html};
 
 #[derive(clap::Args)]
@@ -38,14 +41,18 @@ enum TargetArgs {
         lock_ttl: Duration,
         #[command(flatten)]
         run: RunFlags,
+        #[command(flatten)]
+        spawn: SpawnFlags,
+        #[command(flatten)]
+        cluster: RedisClusterFlags,
     },
     /// A real PostgreSQL server. Variants: counter update-add | select-update (racy at read
     /// committed) | for-update | serializable (retries); create-once check-then-insert (racy,
     /// no unique constraint) | unique-insert; cas-register conditional-update; register update.
     Postgres {
         /// A connection string: 'host=127.0.0.1 port=5432 user=postgres dbname=postgres'.
-        #[arg(long)]
-        url: String,
+        #[arg(long, required_unless_present = "spawn")]
+        url: Option<String>,
         /// How the client implements the workload (see above).
         #[arg(long)]
         variant: Option<String>,
@@ -54,6 +61,27 @@ enum TargetArgs {
         isolation: String,
         #[command(flatten)]
         run: RunFlags,
+        #[command(flatten)]
+        spawn: SpawnFlags,
+    },
+    /// etcd (v3 API, through its JSON gateway). Workloads: register (put, range), cas-register
+    /// (txn on the value), create-once (txn on create_revision = 0), counter (txn
+    /// compare-and-swap loop).
+    Etcd {
+        /// Client URLs, comma-separated: http://127.0.0.1:2379,... (worker i uses the i mod
+        /// n-th).
+        #[arg(long, default_value = "http://127.0.0.1:2379", value_delimiter = ',')]
+        endpoints: Vec<String>,
+        /// How reads are served: linearizable, or serializable (from the member's own state,
+        /// possibly stale).
+        #[arg(long, default_value = "linearizable")]
+        read: String,
+        #[command(flatten)]
+        run: RunFlags,
+        #[command(flatten)]
+        spawn: SpawnFlags,
+        #[command(flatten)]
+        cluster: EtcdClusterFlags,
     },
     /// Your own HTTP service, described by a workload file (TOML): the workload, the base URL
     /// (or several replicas), and one request template per operation with the statuses that
@@ -134,28 +162,76 @@ pub fn run(args: RunArgs) -> ExitCode {
             variant,
             lock_ttl,
             run,
-        } => with_workload(run, |workload| {
-            let kind = workload.kind;
-            let variant = match variant {
-                Some(name) => RedisVariant::parse(kind, &name)?,
-                None => RedisVariant::default_for(kind),
+            spawn,
+            cluster,
+        } => {
+            let servers = match spawn.start(ServerKind::Redis, cluster.nodes()) {
+                Ok(servers) => servers,
+                Err(code) => return code,
             };
-            Ok(RedisTarget::new(&url, kind, variant)?.with_lock_ttl(lock_ttl))
-        }),
+            let readers = match cluster.readers(servers.as_ref()) {
+                Ok(readers) => readers,
+                Err(code) => return code,
+            };
+            let url = servers.as_ref().map_or(url, |s| s.primary_url());
+            let nemesis = servers.as_ref().and_then(|s| s.plan());
+            with_workload(run, nemesis, |workload| {
+                let kind = workload.kind;
+                let variant = match variant {
+                    Some(name) => RedisVariant::parse(kind, &name)?,
+                    None => RedisVariant::default_for(kind),
+                };
+                RedisTarget::new(&url, kind, variant)?
+                    .with_lock_ttl(lock_ttl)
+                    .with_readers(&readers)
+            })
+        }
         TargetArgs::Postgres {
             url,
             variant,
             isolation,
             run,
-        } => with_workload(run, |workload| {
-            let kind = workload.kind;
-            let variant = match variant {
-                Some(name) => PostgresVariant::parse(kind, &name)?,
-                None => PostgresVariant::default_for(kind)?,
+            spawn,
+        } => {
+            let servers = match spawn.start(ServerKind::Postgres, 1) {
+                Ok(servers) => servers,
+                Err(code) => return code,
             };
-            let isolation: Isolation = isolation.parse()?;
-            PostgresTarget::new(&url, kind, variant, isolation, workload.keys)
-        }),
+            let url = servers
+                .as_ref()
+                .map_or(url.unwrap_or_default(), |s| s.primary_url());
+            let nemesis = servers.as_ref().and_then(|s| s.plan());
+            with_workload(run, nemesis, |workload| {
+                let kind = workload.kind;
+                let variant = match variant {
+                    Some(name) => PostgresVariant::parse(kind, &name)?,
+                    None => PostgresVariant::default_for(kind)?,
+                };
+                let isolation: Isolation = isolation.parse()?;
+                PostgresTarget::new(&url, kind, variant, isolation, workload.keys)
+            })
+        }
+        TargetArgs::Etcd {
+            endpoints,
+            read,
+            run,
+            spawn,
+            cluster,
+        } => {
+            let read: EtcdRead = match read.parse() {
+                Ok(read) => read,
+                Err(message) => return usage_error(message),
+            };
+            let servers = match spawn.start(ServerKind::Etcd, cluster.nodes()) {
+                Ok(servers) => servers,
+                Err(code) => return code,
+            };
+            let endpoints = servers.as_ref().map_or(endpoints, |s| s.urls());
+            let nemesis = servers.as_ref().and_then(|s| s.plan());
+            with_workload(run, nemesis, |workload| {
+                EtcdTarget::new(&endpoints, workload.kind, read)
+            })
+        }
         TargetArgs::Http { file, run } => {
             if run.workload.is_some() || run.keys.is_some() {
                 return usage_error(format!(
@@ -169,7 +245,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             };
             let workload = spec.workload(run.clients.max(1));
             match HttpTarget::new(spec) {
-                Ok(target) => run_target(target, workload, run),
+                Ok(target) => run_target(target, workload, run, None),
                 Err(e) => usage_error(format!("{}: {e}", file.display())),
             }
         }
@@ -177,7 +253,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             let Some((program, rest)) = command.split_first() else {
                 return usage_error("exec needs a program after `--`".into());
             };
-            with_workload(run, |workload| {
+            with_workload(run, None, |workload| {
                 Ok(ExecTarget::new(program, rest.to_vec(), workload.clone()))
             })
         }
@@ -187,6 +263,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// Parses the workload, builds the target for it, runs and checks.
 fn with_workload<T: Target>(
     flags: RunFlags,
+    nemesis: Option<NemesisPlan>,
     target: impl FnOnce(&Workload) -> Result<T, String>,
 ) -> ExitCode {
     let Some(name) = &flags.workload else {
@@ -202,12 +279,17 @@ fn with_workload<T: Target>(
     }
     let workload = Workload::new(kind, keys, flags.clients);
     match target(&workload) {
-        Ok(target) => run_target(target, workload, flags),
+        Ok(target) => run_target(target, workload, flags, nemesis),
         Err(message) => usage_error(message),
     }
 }
 
-fn run_target<T: Target>(target: T, workload: Workload, flags: RunFlags) -> ExitCode {
+fn run_target<T: Target>(
+    target: T,
+    workload: Workload,
+    flags: RunFlags,
+    nemesis: Option<NemesisPlan>,
+) -> ExitCode {
     if flags.clients == 0 {
         return usage_error("--clients must be at least 1".into());
     }
@@ -250,6 +332,7 @@ fn run_target<T: Target>(target: T, workload: Workload, flags: RunFlags) -> Exit
     config.progress = !flags.quiet && !flags.json;
     // The run's setup brings the system to the model's initial state: record it as known.
     config.header.init = default_init(config.workload.kind.model());
+    config.nemesis = nemesis;
     let options = CheckOptions {
         timeout: flags.check_timeout,
         ..CheckOptions::default()

@@ -12,6 +12,9 @@ const SHOWN_STEPS: usize = 12;
 /// operations: enough to see the race, few enough to stay narrower than a terminal.
 const TIMELINE_STEPS: usize = 3;
 const TIMELINE_OPEN: usize = 5;
+/// Longest value or state a report line shows, in characters (the HTML report and `--json`
+/// have them whole).
+const VALUE_CHARS: usize = 100;
 /// Longest operation text in a timeline row, in characters.
 const TIMELINE_TEXT: usize = 26;
 
@@ -32,9 +35,9 @@ pub fn describe_op(op: &Operation) -> String {
         let _ = write!(text, " key {key}");
     }
     if !op.value.is_null() {
-        let _ = write!(text, " {}", op.value);
+        let _ = write!(text, " {}", clip_counted(&op.value.to_string()));
     }
-    let _ = write!(text, " -> {}", result_text(op));
+    let _ = write!(text, " -> {}", clip_counted(&result_text(op)));
     match op.complete_line {
         Some(end) => {
             let _ = write!(text, "   [lines {}-{}]", op.invoke_line, end);
@@ -134,7 +137,7 @@ fn render_failure(out: &mut String, failure: &Failure, witness: Option<&Witness>
             "    {:>6}. {}   => state {}",
             step.index,
             describe_op(&step.op),
-            step.state
+            clip_counted(&step.state.to_string())
         );
     }
     out.push_str(&timeline(failure));
@@ -240,6 +243,16 @@ fn short_op(op: &Operation) -> String {
     };
     let _ = write!(text, " -> {result}");
     text
+}
+
+/// A value cut to [`VALUE_CHARS`], saying how long it was.
+fn clip_counted(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= VALUE_CHARS {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(VALUE_CHARS).collect();
+    format!("{kept}... ({count} characters)")
 }
 
 fn clip(text: &str, max: usize) -> String {

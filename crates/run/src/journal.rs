@@ -173,6 +173,13 @@ impl JournalHandle {
         self.append(&event)
     }
 
+    /// Records an event of the nemesis (`"process":"nemesis"`, such as a `start-partition`);
+    /// returns its sequence number. Its time is taken under the same lock as the clients', so
+    /// the file says which operations overlap a fault.
+    pub fn nemesis(&self, event: &Event) -> u64 {
+        self.append(event)
+    }
+
     fn append(&self, event: &Event) -> u64 {
         let mut line = serde_json::to_vec(event).expect("events always serialize");
         // Reopen the object to add the time, which must be taken under the lock.

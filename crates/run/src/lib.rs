@@ -8,14 +8,18 @@
 mod client;
 mod journal;
 mod names;
+pub mod nemesis;
 mod op;
 mod runner;
+pub mod spawn;
 mod summary;
 pub mod targets;
 pub mod workload;
 
 pub use client::{Client, Target};
+pub use nemesis::{FaultSummary, NemesisPlan};
 pub use op::{Completion, Invocation};
+pub use photofinish_faults as faults;
 pub use runner::{run, run_blocking, RunConfig, RunError};
 pub use summary::{format_micros, Latency, Summary};
 pub use tokio_util::sync::CancellationToken;

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::journal::{Journal, JournalHandle};
+use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
 use crate::workload::{drains, Workload, MAX_DRAIN};
 use crate::{Client, Completion, Invocation, Target};
@@ -41,6 +42,9 @@ pub struct RunConfig {
     /// (see [`RunConfig::recorded_with`]); the fields set here win, and `other` entries are
     /// added (the model's initial value, say, which only the caller knows).
     pub header: RecordedWith,
+    /// Faults to perform beside the clients, seeded with `seed`; each fault's start and end is
+    /// written into the history and the summary says how operations fared in and out of them.
+    pub nemesis: Option<NemesisPlan>,
 }
 
 impl RunConfig {
@@ -57,6 +61,7 @@ impl RunConfig {
             fsync: false,
             progress: false,
             header: RecordedWith::default(),
+            nemesis: None,
         }
     }
 
@@ -121,6 +126,8 @@ pub enum RunError {
     Setup(String),
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot start the nemesis: {0}")]
+    Nemesis(String),
 }
 
 /// Runs the workload against `target` until the budget is spent or `stop` is cancelled, and
@@ -137,6 +144,16 @@ pub async fn run<T: Target>(
     let header = config.recorded_with(&target.describe());
     target.setup().await.map_err(RunError::Setup)?;
     let journal = Journal::open(&config.history, config.fsync, &header).map_err(history_error)?;
+    // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
+    let halt = stop.child_token();
+    let started = Instant::now();
+    let nemesis = match &config.nemesis {
+        Some(plan) => Some(
+            Running::start(plan, config.seed, journal.handle(), started, halt.clone())
+                .map_err(RunError::Nemesis)?,
+        ),
+        None => None,
+    };
     let shared = Arc::new(Shared {
         journal: journal.handle(),
         budget: Budget {
@@ -147,9 +164,10 @@ pub async fn run<T: Target>(
         counts: Counts::default(),
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
-        stop: stop.clone(),
+        stop: halt.clone(),
+        started,
+        spans: nemesis.is_some(),
     });
-    let started = Instant::now();
     let progress = config.progress.then(|| progress_bar(config));
     let ticker = progress.clone().map(|bar| {
         let shared = Arc::clone(&shared);
@@ -180,7 +198,16 @@ pub async fn run<T: Target>(
             tally.merge(worker_tally);
         }
     }
-    if !stop.is_cancelled() && !shared.journal.failed() {
+    // The fault in force ends (a killed server is back) before the final reads.
+    let faults = match nemesis {
+        Some(running) => Some(
+            tokio::task::spawn_blocking(move || running.finish())
+                .await
+                .unwrap_or_else(|_| (Vec::new(), Some("the nemesis panicked".to_string()))),
+        ),
+        None => None,
+    };
+    if !halt.is_cancelled() && !shared.journal.failed() {
         let final_reads = config.workload.final_reads();
         if !final_reads.is_empty() {
             tally
@@ -220,6 +247,9 @@ pub async fn run<T: Target>(
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
+        faults: faults.map(|(faults, error)| {
+            FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
+        }),
     })
 }
 
@@ -255,6 +285,9 @@ struct Shared {
     next_process: AtomicI64,
     op_timeout: Duration,
     stop: CancellationToken,
+    started: Instant,
+    /// Whether to keep every operation's span, for the fault summary.
+    spans: bool,
 }
 
 struct Budget {
@@ -331,6 +364,7 @@ impl Counts {
 struct Tally {
     latencies: Vec<u64>,
     errors: BTreeMap<String, u64>,
+    spans: Vec<Span>,
 }
 
 impl Tally {
@@ -347,6 +381,7 @@ impl Tally {
 
     fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
+        self.spans.extend(other.spans);
         for (message, count) in other.errors {
             *self.errors.entry(message).or_default() += count;
         }
@@ -450,6 +485,18 @@ async fn perform<C: Client>(
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
     tally.record(latency, &completion);
+    if shared.spans {
+        let start = started.duration_since(shared.started).as_nanos() as u64;
+        tally.spans.push(Span {
+            start,
+            end: start + latency.as_nanos() as u64,
+            outcome: match completion {
+                Completion::Ok(_) => SpanOutcome::Ok,
+                Completion::Fail(_) => SpanOutcome::Fail,
+                Completion::Info(_) => SpanOutcome::Info,
+            },
+        });
+    }
     completion
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::nemesis::FaultSummary;
+
 /// The figures of one run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
@@ -28,6 +30,10 @@ pub struct Summary {
     pub errors: BTreeMap<String, u64>,
     /// Whether Ctrl-C (or the caller) stopped the run early.
     pub interrupted: bool,
+    /// With a nemesis: the faults, how operations fared inside and outside them, and why the
+    /// nemesis stopped the run if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultSummary>,
 }
 
 /// Latency percentiles of completed operations, in microseconds.
@@ -120,6 +126,9 @@ impl fmt::Display for Summary {
             if errors.len() > 8 {
                 writeln!(f, "  ... and {} other messages", errors.len() - 8)?;
             }
+        }
+        if let Some(faults) = &self.faults {
+            write!(f, "{faults}")?;
         }
         Ok(())
     }

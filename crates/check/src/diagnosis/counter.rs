@@ -11,10 +11,10 @@ use std::cmp::Reverse;
 
 use photofinish_history::{Operation, Outcome, Value};
 
-use super::decimal::{format_units, Decimal};
 use super::{
     count, finish, line, lines, may_apply, ok_at, precedes, Diagnosis, DiagnosisKind, Finding,
 };
+use crate::decimal::{format_units, Decimal};
 
 /// The findings of a counter that started at `init` (an integer or a decimal).
 pub(crate) fn diagnose(init: &Value, ops: &[&Operation]) -> Vec<Diagnosis> {
@@ -379,7 +379,7 @@ mod tests {
     use crate::models::Counter as CounterModel;
 
     fn diagnose_text(init: i64, text: &str) -> Vec<Diagnosis> {
-        diagnose(&CounterModel { init }, text)
+        diagnose(&CounterModel::new(init), text)
     }
 
     fn add(process: i64, amount: &str) -> String {
@@ -490,6 +490,13 @@ mod tests {
                 "{exact}"
             );
         }
+        assert_eq!(
+            messages(&diagnose_text(0, &(adds.clone() + &read(1, "34.65")))),
+            [
+                "read 34.65 on line 202, but 100 adds completed before it began (total 35): at \
+              least 0.35 lost"
+            ]
+        );
         assert_eq!(
             messages(&diagnose_text(0, &(adds + &read(1, "34.3")))),
             [

@@ -39,7 +39,7 @@
 //! {"type":"ok","f":"read","value":1,"process":0}
 //! "#, "lost-update", None).unwrap();
 //! let ops: Vec<_> = history.operations.iter().collect();
-//! let diagnosis = Counter { init: 0 }.diagnose(&ops);
+//! let diagnosis = Counter::new(0).diagnose(&ops);
 //! assert_eq!(diagnosis[0].kind, DiagnosisKind::LostUpdate);
 //! assert_eq!(
 //!     diagnosis[0].message,
@@ -50,7 +50,6 @@
 
 mod counter;
 mod create_once;
-mod decimal;
 mod kv;
 mod mutex;
 mod queue;

@@ -32,7 +32,10 @@ pub(crate) fn diagnose(model: &Register, ops: &[&Operation]) -> Vec<Diagnosis> {
             Err(_) => return Vec::new(),
         }
     }
-    finish(findings(&model.init, &parsed, None))
+    // A Jepsen independent history, split by key: name the key.
+    let key = ops.first().and_then(|op| op.key.as_ref());
+    let key = key.filter(|k| ops.iter().all(|op| op.key.as_ref() == Some(*k)));
+    finish(findings(&model.init, &parsed, key))
 }
 
 /// A register operation with the recorded operation it came from.

@@ -2,6 +2,7 @@
 
 mod counter;
 mod create_once;
+mod independent;
 mod kv;
 mod multi_register;
 mod mutex;
@@ -11,6 +12,7 @@ mod set;
 
 pub use counter::{Counter, CounterOp};
 pub use create_once::{CreateOnce, CreateOp};
+pub use independent::split_independent;
 pub use kv::{Kv, KvOp};
 pub use multi_register::{Micro, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
@@ -21,13 +23,16 @@ pub use set::{Set, SetOp};
 use photofinish_history::{History, Value};
 
 use crate::model::NilReads;
-use crate::{check, CheckError, CheckOptions, Report};
+use crate::{check, CheckError, CheckOptions, Report, Verdict};
 
 /// A built-in model's name, what it checks, and its initial value when `--init` is not given.
 pub struct ModelInfo {
     pub name: &'static str,
     pub summary: &'static str,
     pub default_init: &'static str,
+    /// What assuming `default_init` means, said to the user when a check that was not given
+    /// `--init` finds the history invalid: the system may simply have started elsewhere.
+    pub assumed: &'static str,
 }
 
 /// Every built-in model.
@@ -36,53 +41,65 @@ pub const MODELS: &[ModelInfo] = &[
         name: "register",
         summary: "one register: read, write",
         default_init: "null",
+        assumed: "the initial value null",
     },
     ModelInfo {
         name: "cas-register",
         summary: "one register: read, write, cas [expected, new]",
         default_init: "null",
+        assumed: "the initial value null",
     },
     ModelInfo {
         name: "kv",
         summary: "independent keys, each a register: read/get, write/put, append, cas",
         default_init: "null",
+        assumed: "every key starts as null",
     },
     ModelInfo {
         name: "multi-register",
         summary: "transactions (txn) of [read k v] / [write k v] over several registers",
         default_init: "{}",
+        assumed: "every key starts as null",
     },
     ModelInfo {
         name: "counter",
         summary: "add n, read: catches lost increments",
         default_init: "0",
+        assumed: "the initial value 0",
     },
     ModelInfo {
         name: "set",
         summary: "add x, read the whole set",
         default_init: "[]",
+        assumed: "the set starts empty",
     },
     ModelInfo {
         name: "queue",
         summary: "FIFO: enqueue x, dequeue",
         default_init: "[]",
+        assumed: "the queue starts empty",
     },
     ModelInfo {
         name: "mutex",
         summary: "acquire, release: catches two holders at once",
         default_init: "false",
+        assumed: "the lock starts free",
     },
     ModelInfo {
         name: "create-once",
         summary: "create per key, answering created or exists: catches duplicate creation",
         default_init: "false",
+        assumed: "no key exists at the start",
     },
 ];
 
 /// Checks `history` against the built-in model called `name`.
 ///
-/// `init` is the initial value (the model's default when `None`). `nil_reads` says how a read
-/// that returned `nil` is understood; `None` infers it from the history (see [`NilReads::infer`]).
+/// `init` is the initial value (the model's default when `None`; an invalid verdict then warns
+/// that the default was assumed). `nil_reads` says how a read that returned `nil` is understood;
+/// `None` infers it from the history (see [`NilReads::infer`]). A Jepsen independent history,
+/// whose every value is a `[key value]` tuple, is checked key by key (see
+/// [`split_independent`]).
 ///
 /// ```
 /// use photofinish_check::{check_model, CheckOptions, Verdict};
@@ -98,6 +115,10 @@ pub const MODELS: &[ModelInfo] = &[
 /// "#, "lost-update", None).unwrap();
 /// let report = check_model("counter", None, None, &history, &CheckOptions::default()).unwrap();
 /// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(
+///     report.warnings,
+///     ["assumed the initial value 0 (the model's default); pass --init if the system started elsewhere"]
+/// );
 /// ```
 pub fn check_model(
     name: &str,
@@ -110,7 +131,10 @@ pub fn check_model(
         .iter()
         .find(|m| m.name == name)
         .ok_or_else(|| CheckError::UnknownModel(name.to_string()))?;
+    let split = split_independent(name, history);
+    let history = split.as_ref().unwrap_or(history);
     let default_init;
+    let given_init = init;
     let init = match init {
         Some(v) => v,
         None => {
@@ -118,6 +142,27 @@ pub fn check_model(
             &default_init
         }
     };
+    let mut report = check_builtin(name, init, nil_reads, history, options)?;
+    if given_init.is_none() && report.verdict == Verdict::Invalid {
+        let assumed = match split {
+            Some(_) => format!("every key starts as {}", info.default_init),
+            None => info.assumed.to_string(),
+        };
+        report.warnings.push(format!(
+            "assumed {assumed} (the model's default); pass --init if the system started elsewhere"
+        ));
+    }
+    Ok(report)
+}
+
+/// Checks `history` against built-in model `name` starting from `init`.
+fn check_builtin(
+    name: &str,
+    init: &Value,
+    nil_reads: Option<NilReads>,
+    history: &History,
+    options: &CheckOptions,
+) -> Result<Report, CheckError> {
     let bad_init = |message: String| CheckError::BadInit(message);
     let nil_reads_for =
         |keyed| nil_reads.unwrap_or_else(|| NilReads::infer(init, &history.operations, keyed));
@@ -140,12 +185,7 @@ pub fn check_model(
             history,
             options,
         ),
-        "counter" => {
-            let init = init.as_i64().ok_or_else(|| {
-                bad_init(format!("counter needs an integer --init, found {init}"))
-            })?;
-            check(&Counter { init }, history, options)
-        }
+        "counter" => check(&Counter::for_history(init, history)?, history, options),
         "set" => check(&Set::new(init).map_err(bad_init)?, history, options),
         "queue" => check(&Queue::new(init).map_err(bad_init)?, history, options),
         "mutex" => check(

@@ -26,7 +26,7 @@ const PREFIX_STEPS: usize = 200;
 
 /// The longest the search for a minimal witness may take, within what the check's own budget
 /// leaves: it makes a failure easier to read, never changes the verdict.
-const WITNESS_BUDGET: Duration = Duration::from_secs(2);
+const WITNESS_BUDGET: Duration = Duration::from_secs(5);
 
 /// The reason given ([`Report::reason`]) when a history proves nothing: it was empty, or no
 /// client operation completed ok.

@@ -32,6 +32,11 @@ use crate::report::Witness;
 /// time, so that the witness is the same on a loaded machine as on an idle one.
 const TEST_CONFIGURATIONS: u64 = 20_000;
 
+/// The most configurations the whole shrinking may explore. Like [`TEST_CONFIGURATIONS`], a
+/// budget of work, so the witness of a history is the same on every run: the time budget the
+/// caller gives only guards against a slow machine.
+const TOTAL_CONFIGURATIONS: u64 = 400_000;
+
 /// What one test of a candidate found.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Test {
@@ -58,8 +63,9 @@ pub(crate) fn shrink<M: Model>(
     // branches), so each test gets a small budget of its own. A test that runs out of it
     // lets no operation go, and the witness is not called minimal.
     let undecided = Cell::new(false);
+    let spent = Cell::new(0u64);
     let test = |sub: &Partition<M::Op>| -> Result<Test, Exhausted> {
-        if budget.exceeded().is_some() {
+        if budget.exceeded().is_some() || spent.get() >= TOTAL_CONFIGURATIONS {
             return Err(Exhausted);
         }
         let limits = Limits {
@@ -69,7 +75,8 @@ pub(crate) fn shrink<M: Model>(
             index: 0,
             max_configurations: TEST_CONFIGURATIONS,
         };
-        let (result, _configs) = linearize(model, sub, &limits);
+        let (result, configurations) = linearize(model, sub, &limits);
+        spent.set(spent.get() + configurations);
         Ok(match result {
             SearchResult::NotLinearizable(_) => Test::NotLinearizable,
             SearchResult::Linearizable => Test::Linearizable,

@@ -206,9 +206,7 @@ fn with_model(model: &str, init: &Value, history: &History, how: Naive) -> Resul
             how,
         ),
         "counter" => run(
-            &Counter {
-                init: init.as_i64().expect("an integer init"),
-            },
+            &Counter::for_history(init, history).map_err(|e| e.to_string())?,
             history,
             how,
         ),

@@ -1,5 +1,6 @@
 //! The systems photofinish can drive.
 
+pub mod etcd;
 pub mod exec;
 pub mod http;
 pub mod postgres;

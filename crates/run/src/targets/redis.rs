@@ -140,6 +140,8 @@ impl FromStr for RedisVariant {
 pub struct RedisTarget {
     client: redis::Client,
     addr: String,
+    /// Where reads go instead of `client`: replicas, one per worker in turn.
+    readers: Vec<(String, redis::Client)>,
     kind: WorkloadKind,
     variant: RedisVariant,
     lock_ttl: Duration,
@@ -172,6 +174,7 @@ impl RedisTarget {
         Ok(RedisTarget {
             client,
             addr: url_or_addr.to_string(),
+            readers: Vec::new(),
             kind,
             variant,
             lock_ttl: DEFAULT_LOCK_TTL,
@@ -185,30 +188,52 @@ impl RedisTarget {
         self
     }
 
+    /// Sends reads to these servers (replicas, say), worker `i` to the `i % n`th; writes and
+    /// the reads inside a read-modify-write still go to the main address. Reads from a replica
+    /// that lags are stale: a register run shows it.
+    pub fn with_readers(mut self, urls: &[String]) -> Result<RedisTarget, String> {
+        for url in urls {
+            let client = redis::Client::open(url.as_str())
+                .map_err(|e| format!("bad redis address {url}: {e}"))?;
+            self.readers.push((url.clone(), client));
+        }
+        Ok(self)
+    }
+
     /// The glob matching every key this workload uses, and nothing another workload uses.
     fn key_pattern(&self) -> String {
         format!("photofinish:{}:*", self.kind.model())
     }
 
     async fn open(&self) -> Result<MultiplexedConnection, String> {
-        // The runner bounds every operation with its own timeout and records a timed-out one as
-        // indeterminate; the driver's shorter default would turn slow answers into errors.
-        let config = AsyncConnectionConfig::new()
-            .set_response_timeout(None)
-            .set_connection_timeout(None);
-        self.client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
-            .map_err(|e| e.to_string())
+        open(&self.client).await
     }
+}
+
+async fn open(client: &redis::Client) -> Result<MultiplexedConnection, String> {
+    // The runner bounds every operation with its own timeout and records a timed-out one as
+    // indeterminate; the driver's shorter default would turn slow answers into errors.
+    let config = AsyncConnectionConfig::new()
+        .set_response_timeout(None)
+        .set_connection_timeout(None);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 impl Target for RedisTarget {
     type Client = RedisClient;
 
     fn describe(&self) -> String {
+        let reads = if self.readers.is_empty() {
+            String::new()
+        } else {
+            let urls: Vec<&str> = self.readers.iter().map(|(url, _)| url.as_str()).collect();
+            format!(", reads from {}", urls.join(" "))
+        };
         format!(
-            "redis {} ({} by {})",
+            "redis {} ({} by {}{reads})",
             self.addr,
             self.kind,
             self.variant.commands()
@@ -245,9 +270,14 @@ impl Target for RedisTarget {
 
     async fn connect(&self, worker: usize) -> Result<RedisClient, String> {
         let con = self.open().await?;
+        let read_con = match self.readers.get(worker % self.readers.len().max(1)) {
+            Some((_, reader)) => Some(open(reader).await?),
+            None => None,
+        };
         let n = self.connections.fetch_add(1, Ordering::Relaxed);
         Ok(RedisClient {
             con,
+            read_con,
             prefix: format!("photofinish:{}:", self.kind.model()),
             kind: self.kind,
             variant: self.variant,
@@ -286,6 +316,8 @@ static SCRIPTS: std::sync::LazyLock<Scripts> = std::sync::LazyLock::new(|| Scrip
 /// One worker's connection.
 pub struct RedisClient {
     con: MultiplexedConnection,
+    /// A replica's connection, for reads, when the target reads from replicas.
+    read_con: Option<MultiplexedConnection>,
     prefix: String,
     /// Set reads and register reads share `read` and the `plain` variant.
     kind: WorkloadKind,
@@ -344,12 +376,19 @@ impl RedisClient {
         cmd.query_async(&mut self.con).await.map_err(judge)
     }
 
+    /// A read operation's command: to the replica when there is one.
+    async fn query_read<T: FromRedisValue>(&mut self, cmd: &Cmd) -> Result<T, Completion> {
+        let con = self.read_con.as_mut().unwrap_or(&mut self.con);
+        cmd.query_async(con).await.map_err(judge)
+    }
+
     async fn perform(&mut self, op: &Invocation) -> OpResult {
         let key = self.key(&op.key);
         let echo = op.value.clone();
         match (self.variant, op.f.as_str()) {
             (RedisVariant::Plain, "read") if self.kind == WorkloadKind::Set => {
-                let mut members: Vec<String> = self.query(redis::cmd("SMEMBERS").arg(&key)).await?;
+                let mut members: Vec<String> =
+                    self.query_read(redis::cmd("SMEMBERS").arg(&key)).await?;
                 members.sort_by_key(|m| m.parse::<i64>().unwrap_or(i64::MAX));
                 members
                     .iter()
@@ -358,7 +397,7 @@ impl RedisClient {
                     .map(Value::List)
             }
             (RedisVariant::Plain | RedisVariant::LuaCas, "read") => {
-                let text: Option<String> = self.query(redis::cmd("GET").arg(&key)).await?;
+                let text: Option<String> = self.query_read(redis::cmd("GET").arg(&key)).await?;
                 text.map_or(Ok(Value::Null), |t| decode(&t))
             }
             (RedisVariant::Plain | RedisVariant::LuaCas, "write") => {
@@ -403,7 +442,7 @@ impl RedisClient {
                 text.map_or(Ok(Value::Null), |t| decode(&t))
             }
             (RedisVariant::GetSet | RedisVariant::Incr, "read") => {
-                decode_int(self.query(redis::cmd("GET").arg(&key)).await?)
+                decode_int(self.query_read(redis::cmd("GET").arg(&key)).await?)
             }
             (RedisVariant::Incr, "add") => {
                 let n = int_arg(&op.value)?;

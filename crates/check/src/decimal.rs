@@ -1,12 +1,39 @@
-//! Exact decimals for counter amounts, so that 100 adds of 0.35 total exactly 35.
+//! Exact decimals for counter amounts, so that 100 adds of 0.35 total exactly 35: the counter
+//! model and its diagnosis both count in integer units of 10^-scale.
 //!
 //! A float is taken as the decimal its shortest round-trip text spells (`0.35`, not the binary
 //! fraction nearest it), which is what the client meant and what a JSON history says.
 
-use photofinish_history::Value;
+use std::fmt::{self, Display};
 
-/// The most decimal places an amount may have; beyond, the diagnosis says nothing.
-const MAX_SCALE: u32 = 18;
+use photofinish_history::{Float, Value};
+
+/// The most decimal places an amount may have.
+pub(crate) const MAX_SCALE: u32 = 18;
+
+/// Why a value is not a decimal a counter can add exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotDecimal {
+    /// Not a number at all (a string, a list), or not a finite one (NaN, an infinity).
+    NotANumber,
+    /// More than [`MAX_SCALE`] decimal places.
+    TooPrecise,
+    /// Too large to count in 128 bits.
+    TooLarge,
+}
+
+impl Display for NotDecimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotDecimal::NotANumber => f.write_str("must be an integer or a decimal number"),
+            NotDecimal::TooPrecise => write!(
+                f,
+                "has more than {MAX_SCALE} decimal places, too many to count exactly"
+            ),
+            NotDecimal::TooLarge => f.write_str("is too large to count exactly"),
+        }
+    }
+}
 
 /// A decimal number: `mantissa` × 10^-`scale`. 0.35 is (35, 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,18 +47,34 @@ impl Decimal {
     /// `None` for anything else, infinities, NaN and numbers with too many places.
     pub fn parse(value: &Value) -> Option<Decimal> {
         match value {
-            Value::Int(i) => Some(Decimal {
+            Value::Str(s) => Decimal::parse_text(s.trim()),
+            number => Decimal::of_number(number).ok(),
+        }
+    }
+
+    /// A number as a history writes it: an integer, or a float by its shortest round-trip text.
+    pub fn of_number(value: &Value) -> Result<Decimal, NotDecimal> {
+        match value {
+            Value::Int(i) => Ok(Decimal {
                 mantissa: i128::from(*i),
                 scale: 0,
             }),
-            Value::Float(f) => Decimal::parse_text(&format!("{}", f.0)),
-            Value::Str(s) => Decimal::parse_text(s.trim()),
-            _ => None,
+            Value::BigInt(big) => Ok(Decimal {
+                mantissa: big.to_i128().ok_or(NotDecimal::TooLarge)?,
+                scale: 0,
+            }),
+            Value::Float(Float(f)) if f.is_finite() => Decimal::read_text(&format!("{f}")),
+            _ => Err(NotDecimal::NotANumber),
         }
     }
 
     /// `-12.340` is (-1234, 2). Plain decimal notation only: a sign, digits, a point, digits.
     pub fn parse_text(text: &str) -> Option<Decimal> {
+        Decimal::read_text(text).ok()
+    }
+
+    /// [`Decimal::parse_text`], saying why not.
+    fn read_text(text: &str) -> Result<Decimal, NotDecimal> {
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -39,20 +82,21 @@ impl Decimal {
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
-            return None;
+            return Err(NotDecimal::NotANumber);
         }
         let fraction = fraction.trim_end_matches('0');
-        let scale = u32::try_from(fraction.len()).ok()?;
-        if scale > MAX_SCALE {
-            return None;
+        if fraction.len() > MAX_SCALE as usize {
+            return Err(NotDecimal::TooPrecise);
         }
+        let scale = fraction.len() as u32;
         let mut mantissa: i128 = 0;
         for b in whole.bytes().chain(fraction.bytes()) {
             mantissa = mantissa
-                .checked_mul(10)?
-                .checked_add(i128::from(b - b'0'))?;
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(i128::from(b - b'0')))
+                .ok_or(NotDecimal::TooLarge)?;
         }
-        Some(Decimal {
+        Ok(Decimal {
             mantissa: if negative { -mantissa } else { mantissa },
             scale,
         })
