@@ -13,6 +13,7 @@ use photofinish_check::Verdict;
 use photofinish_run::faults::{FaultKind, NemesisConfig, ServerKind};
 use photofinish_run::spawn::{SpawnSpec, Spawned};
 use photofinish_run::targets::etcd::{EtcdRead, EtcdTarget};
+use photofinish_run::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish_run::targets::redis::{RedisTarget, RedisVariant};
 use photofinish_run::{run_blocking, CancellationToken, RunConfig, Summary, Target, Workload};
 use photofinish_run::{WorkloadKind, WorkloadKind::*};
@@ -165,6 +166,40 @@ fn redis_with_an_fsynced_log_keeps_every_increment_when_killed() {
     assert_gone(left);
 }
 
+/// A lock in Redis without persistence is forgotten when the server restarts: a second client
+/// acquires it while the first still holds it, and the first's release then finds it gone.
+/// With an fsynced log the lock survives the restart, and no two clients ever hold it.
+#[test]
+fn redis_locks_get_two_holders_when_killed_without_persistence_and_not_with_an_fsynced_log() {
+    let cases: [(&[&str], Verdict); 2] = [
+        (&[], Verdict::Invalid),
+        (&["appendonly yes", "appendfsync always"], Verdict::Valid),
+    ];
+    for (settings, verdict) in cases {
+        let scratch = Scratch::new("faults-redis-mutex");
+        let spawned = spawn_redis(1, settings);
+        let left = traces(&spawned);
+        let run = faulted_run(
+            &spawned,
+            redis_target(&spawned, Mutex, RedisVariant::SetNxOwned),
+            Workload::new(Mutex, 1, 4),
+            &[FaultKind::Kill],
+            Duration::from_secs(3),
+            &scratch.path.join("history.jsonl"),
+        );
+        drop(spawned);
+        assert_faulted(&run, verdict, FaultKind::Kill);
+        if verdict == Verdict::Invalid {
+            assert!(
+                diagnosis(&run).contains("double-holder"),
+                "{}",
+                diagnosis(&run)
+            );
+        }
+        assert_gone(left);
+    }
+}
+
 #[test]
 fn redis_reads_from_a_cut_off_replica_are_stale_and_from_the_primary_are_not() {
     for read_from_replica in [true, false] {
@@ -190,6 +225,49 @@ fn redis_reads_from_a_cut_off_replica_are_stale_and_from_the_primary_are_not() {
             Verdict::Valid
         };
         assert_faulted(&run, verdict, FaultKind::Partition);
+        assert_gone(left);
+    }
+}
+
+/// PostgreSQL with `synchronous_commit=off` acknowledges a commit before its log record is on
+/// disk; a kill of every server process loses the last moments of acknowledged adds, and the
+/// reads after the restart miss them. With the default (`on`) none is lost.
+#[test]
+fn postgres_loses_acknowledged_adds_when_killed_only_without_synchronous_commit() {
+    let cases = [
+        ("synchronous_commit=off", Verdict::Invalid),
+        ("synchronous_commit=on", Verdict::Valid),
+    ];
+    for (setting, verdict) in cases {
+        let scratch = Scratch::new("faults-postgres-kill");
+        let spec = SpawnSpec {
+            nodes: 1,
+            settings: vec![setting.to_string()],
+            ..SpawnSpec::new(ServerKind::Postgres)
+        };
+        let spawned = Spawned::start(&spec, CancellationToken::new()).expect("postgres starts");
+        let left = traces(&spawned);
+        let target = PostgresTarget::new(
+            &spawned.primary_url(),
+            Set,
+            PostgresVariant::Insert,
+            Isolation::ReadCommitted,
+            1,
+        )
+        .unwrap();
+        let run = faulted_run(
+            &spawned,
+            target,
+            Workload::new(Set, 1, 4),
+            &[FaultKind::Kill],
+            Duration::from_secs(3),
+            &scratch.path.join("history.jsonl"),
+        );
+        drop(spawned);
+        assert_faulted(&run, verdict, FaultKind::Kill);
+        if verdict == Verdict::Invalid {
+            assert!(diagnosis(&run).contains("lost"), "{}", diagnosis(&run));
+        }
         assert_gone(left);
     }
 }

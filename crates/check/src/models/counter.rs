@@ -114,7 +114,8 @@ impl Counter {
             .map_err(|why| format!("{what} {why}, found {}", shown(value)))?;
         decimal.units_at(self.scale).ok_or_else(|| {
             format!(
-                "{what} {value} has more decimal places than the {} the counter was made for",
+                "{what} {value} has more decimal places than the counter counts ({}): make it \
+                 with Counter::for_history",
                 self.scale
             )
         })
@@ -332,6 +333,19 @@ mod tests {
             Value::from("123.456789012345678901")
         );
         assert_eq!(Counter::new(7).describe(&7), Value::Int(7));
+    }
+
+    #[test]
+    fn a_counter_made_for_fewer_places_says_so() {
+        let h = history(&ok(0, "add", "0.35", "0.35"));
+        assert_eq!(
+            Counter::new(0).prepare(&h.operations[0]),
+            Err(
+                "add's argument 0.35 has more decimal places than the counter counts (0): make \
+                 it with Counter::for_history"
+                    .to_string()
+            )
+        );
     }
 
     #[test]

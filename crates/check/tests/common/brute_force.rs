@@ -13,7 +13,7 @@
 //! - Real time: A precedes B iff A completed `ok` and A's completion event comes before B's
 //!   invocation event.
 //!
-//! A partition (the key returned by `prepare`) is linearizable iff some sequence of all its `ok`
+//! A partition (the key returned by `prepare`, else the operation's `key` field) is linearizable iff some sequence of all its `ok`
 //! operations plus any subset of its indeterminate operations respects real time and is accepted
 //! by `model.step` from `model.init()`. A history is valid iff every partition is.
 //!
@@ -124,7 +124,8 @@ fn partitions<M: Model>(model: &M, history: &History) -> Result<Vec<Partition<M:
         let prepared = model.prepare(operation)?;
         let (key, op) = match prepared {
             Prepared::Skip => continue,
-            Prepared::Op { key, op } => (key, op),
+            // An unkeyed model checks each `key` field's object on its own.
+            Prepared::Op { key, op } => (key.or_else(|| operation.key.clone()), op),
         };
         let ok_at = match operation.outcome {
             Outcome::Fail => continue,

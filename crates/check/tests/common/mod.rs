@@ -12,7 +12,7 @@ use photofinish_check::models::{
     Counter, CreateOnce, Kv, MultiRegister, Mutex, Queue, Register, Set,
 };
 use photofinish_check::{check_model, CheckOptions, Model, NilReads, Verdict};
-use photofinish_history::{Event, EventKind, History, Process, Value};
+use photofinish_history::{Event, EventKind, History, Outcome, Process, Value};
 use proptest::test_runner::{Config, RngSeed};
 
 pub use brute_force::brute_force;
@@ -181,6 +181,8 @@ fn with_model(model: &str, init: &Value, history: &History, how: Naive) -> Resul
             Naive::Permutations => brute_force::by_permutations(model, history),
         }
     }
+    let unwrapped = unwrap_independent(model, history);
+    let history = &unwrapped;
     let ops = &history.operations;
     match model {
         "register" | "cas-register" => run(
@@ -228,6 +230,46 @@ fn with_model(model: &str, init: &Value, history: &History, how: Naive) -> Resul
         ),
         other => panic!("no reference for model {other}"),
     }
+}
+
+/// The reference's own reading of Jepsen independent histories, as the crate documents it
+/// (`split_independent`): under a model other than `kv`, `create-once` and `multi-register`, a
+/// history in which every operation's value is a `[key value]` tuple, every `ok` result that is
+/// not `null` a tuple of the same key, and no operation has a `key` field, is the histories of
+/// its keys, unless every operation is a `cas` of a `cas-register` (whose pairs are
+/// `[expected new]`). Returns the history with the tuples unwrapped into `key`, value and
+/// result; any other history as it is.
+pub fn unwrap_independent(model: &str, history: &History) -> History {
+    let tuple_key = |v: &Value| match v {
+        Value::List(items) if items.len() == 2 => Some(items[0].clone()),
+        _ => None,
+    };
+    let splittable_model = !matches!(model, "kv" | "create-once" | "multi-register");
+    let all_tuples = !history.operations.is_empty()
+        && history.operations.iter().all(|op| {
+            let key = tuple_key(&op.value);
+            op.key.is_none()
+                && key.is_some()
+                && (op.outcome != Outcome::Ok
+                    || op.result == Value::Null
+                    || tuple_key(&op.result) == key)
+        });
+    let cas_pairs_only =
+        model == "cas-register" && history.operations.iter().all(|op| op.f == "cas");
+    let independent = splittable_model && all_tuples && !cas_pairs_only;
+    let mut unwrapped = history.clone();
+    if independent {
+        for op in &mut unwrapped.operations {
+            let inner = |v: &Value| match v {
+                Value::List(items) if items.len() == 2 => items[1].clone(),
+                other => other.clone(),
+            };
+            op.key = tuple_key(&op.value);
+            op.value = inner(&op.value);
+            op.result = inner(&op.result);
+        }
+    }
+    unwrapped
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use photofinish_history::Value;
+use photofinish_history::{Float, Value};
 
 use super::Tape;
 
@@ -75,6 +75,7 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
         Box::new(KvList::default()),
         Box::new(MultiW::default()),
         Box::new(CounterW::default()),
+        Box::new(DecimalCounterW::default()),
         Box::new(SetW::default()),
         Box::new(QueueW::default()),
         Box::new(MutexW::default()),
@@ -82,10 +83,28 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
     ]
 }
 
+/// Workloads of Jepsen independent histories: an inner workload run on several keys, every
+/// value a `[key value]` tuple. Their histories are valid or not key by key, so the reference
+/// unwraps them ([`super::unwrap_independent`]) before checking.
+pub fn independent_workloads() -> Vec<Box<dyn Workload>> {
+    vec![
+        Box::new(Independent::new("register-independent", || {
+            Box::new(RegisterW::new(false))
+        })),
+        Box::new(Independent::new("cas-register-independent", || {
+            Box::new(RegisterW::new(true))
+        })),
+        Box::new(Independent::new("counter-independent", || {
+            Box::new(CounterW::default())
+        })),
+    ]
+}
+
 /// The workload called `label`.
 pub fn workload(label: &str) -> Box<dyn Workload> {
     all_workloads()
         .into_iter()
+        .chain(independent_workloads())
         .find(|w| w.label() == label)
         .unwrap_or_else(|| panic!("no workload {label}"))
 }
@@ -511,6 +530,160 @@ impl Workload for CounterW {
             ("read", _) => tape.pick(&ints(0..6)),
             _ => op.value.clone(),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `counter` from 0 with decimal amounts, as float accumulators write them: adds of 0.1, 0.25
+/// and 0.35, `incr` (1), the odd `add -0.1`; reads return the exact total as a float. The
+/// object counts in cents, so it never drifts.
+#[derive(Default)]
+pub struct DecimalCounterW {
+    cents: i64,
+}
+
+/// `cents` / 100 as a float: the float whose shortest text is that decimal.
+fn from_cents(cents: i64) -> Value {
+    let sign = if cents < 0 { "-" } else { "" };
+    let text = format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100);
+    Value::Float(Float(text.parse().expect("a decimal")))
+}
+
+/// A float amount in cents.
+fn to_cents(value: &Value) -> Option<i64> {
+    match value {
+        Value::Float(Float(f)) => Some((f * 100.0).round() as i64),
+        Value::Int(i) => Some(i * 100),
+        _ => None,
+    }
+}
+
+impl Workload for DecimalCounterW {
+    fn label(&self) -> &'static str {
+        "counter-decimal"
+    }
+    fn model(&self) -> &'static str {
+        "counter"
+    }
+    fn init(&self) -> Value {
+        Value::Int(0)
+    }
+    fn reset(&mut self) {
+        self.cents = 0;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(10) {
+            0..=3 => OpSpec::new("read", Value::Null),
+            4..=7 => OpSpec::new("add", from_cents(tape.pick(&[10, 25, 35]))),
+            8 => OpSpec::new("incr", Value::Null),
+            _ => OpSpec::new("add", from_cents(-10)),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(from_cents(self.cents)),
+            _ => {
+                self.cents += to_cents(&op.value).unwrap_or(100);
+                Ok(op.value.clone())
+            }
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        match (op.f.as_str(), to_cents(current)) {
+            ("read", Some(cents)) if tape.below(2) == 0 => {
+                from_cents(cents + tape.pick(&[-35, -10, 10, 25]))
+            }
+            ("read", _) => from_cents(5 * tape.below(40) as i64),
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// An inner workload run on keys 0 and 1, as Jepsen's `independent` runs one: every value (and
+/// every result) a `[key value]` tuple.
+pub struct Independent {
+    label: &'static str,
+    keys: Vec<Box<dyn Workload>>,
+}
+
+impl Independent {
+    pub fn new(label: &'static str, make: fn() -> Box<dyn Workload>) -> Independent {
+        Independent {
+            label,
+            keys: vec![make(), make()],
+        }
+    }
+}
+
+/// The key and inner value of a tuple.
+fn untuple(value: &Value) -> (usize, Value) {
+    match value.as_list() {
+        Some([Value::Int(key), inner]) => (*key as usize, inner.clone()),
+        _ => panic!("not a tuple: {value}"),
+    }
+}
+
+fn tuple(key: usize, inner: Value) -> Value {
+    Value::List(vec![Value::Int(key as i64), inner])
+}
+
+impl Independent {
+    /// The operation on its key's object, and the key.
+    fn inner(&self, op: &OpSpec) -> (usize, OpSpec) {
+        let (key, value) = untuple(&op.value);
+        let spec = OpSpec {
+            f: op.f.clone(),
+            key: None,
+            value,
+        };
+        (key, spec)
+    }
+}
+
+impl Workload for Independent {
+    fn label(&self) -> &'static str {
+        self.label
+    }
+    fn model(&self) -> &'static str {
+        self.keys[0].model()
+    }
+    fn init(&self) -> Value {
+        self.keys[0].init()
+    }
+    fn reset(&mut self) {
+        for key in &mut self.keys {
+            key.reset();
+        }
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        let key = tape.below(self.keys.len());
+        let spec = self.keys[key].generate(tape);
+        OpSpec {
+            f: spec.f,
+            key: None,
+            value: tuple(key, spec.value),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, tape: &mut Tape) -> Result<Value, ()> {
+        let (key, spec) = self.inner(op);
+        self.keys[key]
+            .apply(&spec, tape)
+            .map(|result| tuple(key, result))
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        let (key, spec) = self.inner(op);
+        let current = match current.as_list() {
+            Some([_, inner]) => inner.clone(),
+            _ => Value::Null,
+        };
+        tuple(key, self.keys[key].random_result(&spec, &current, tape))
+    }
+    fn observes(&self, op: &OpSpec) -> bool {
+        let (key, spec) = self.inner(op);
+        self.keys[key].observes(&spec)
     }
 }
 

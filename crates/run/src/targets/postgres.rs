@@ -1,6 +1,6 @@
-//! PostgreSQL as the system under test: a counter, a register and create-once mapped onto SQL
-//! the ways applications write them, some right and some with the read-modify-write races that
-//! a weaker isolation level lets through.
+//! PostgreSQL as the system under test: a counter, a register, create-once and a set mapped
+//! onto SQL the ways applications write them, some right and some with the read-modify-write
+//! races that a weaker isolation level lets through.
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,10 +34,14 @@ pub enum PostgresVariant {
     Update,
     /// cas-register: as `update`, with cas as `UPDATE ... WHERE v = expected`.
     ConditionalUpdate,
+    /// set: an add is an INSERT of a row (key, element), a read SELECTs the key's elements. Each
+    /// add commits on its own: what it tests is durability, such as acknowledged adds lost
+    /// when a server with `synchronous_commit=off` is killed.
+    Insert,
 }
 
 impl PostgresVariant {
-    const ALL: [PostgresVariant; 8] = [
+    const ALL: [PostgresVariant; 9] = [
         PostgresVariant::UpdateAdd,
         PostgresVariant::SelectUpdate,
         PostgresVariant::ForUpdate,
@@ -46,6 +50,7 @@ impl PostgresVariant {
         PostgresVariant::UniqueInsert,
         PostgresVariant::Update,
         PostgresVariant::ConditionalUpdate,
+        PostgresVariant::Insert,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +63,7 @@ impl PostgresVariant {
             PostgresVariant::UniqueInsert => "unique-insert",
             PostgresVariant::Update => "update",
             PostgresVariant::ConditionalUpdate => "conditional-update",
+            PostgresVariant::Insert => "insert",
         }
     }
 
@@ -77,7 +83,8 @@ impl PostgresVariant {
             ],
             WorkloadKind::Register => &[PostgresVariant::Update],
             WorkloadKind::CasRegister => &[PostgresVariant::ConditionalUpdate],
-            WorkloadKind::Set | WorkloadKind::Queue | WorkloadKind::Mutex => &[],
+            WorkloadKind::Set => &[PostgresVariant::Insert],
+            WorkloadKind::Queue | WorkloadKind::Mutex => &[],
         }
     }
 
@@ -232,6 +239,7 @@ impl PostgresTarget {
         match self.kind {
             WorkloadKind::Counter => "photofinish_counter",
             WorkloadKind::CreateOnce => "photofinish_created",
+            WorkloadKind::Set => "photofinish_set",
             _ => "photofinish_register",
         }
     }
@@ -275,6 +283,10 @@ impl PostgresTarget {
                     }
                 ))
                 .await?,
+            },
+            WorkloadKind::Set => Sql::Set {
+                read: prepare(format!("SELECT e FROM {table} WHERE k = $1 ORDER BY e")).await?,
+                add: prepare(format!("INSERT INTO {table} (k, e) VALUES ($1, $2)")).await?,
             },
             _ => Sql::Register {
                 read: prepare(format!("SELECT v FROM {table} WHERE k = $1")).await?,
@@ -325,6 +337,9 @@ impl Target for PostgresTarget {
                     " NOT NULL"
                 }
             ),
+            WorkloadKind::Set => {
+                format!("CREATE TABLE {table} (k bigint, e bigint, PRIMARY KEY (k, e));")
+            }
             _ => format!(
                 "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint);
                  INSERT INTO {table} SELECT k, NULL FROM generate_series(0, {last}) AS k;"
@@ -372,6 +387,10 @@ enum Sql {
         read: Statement,
         write: Statement,
         cas: Statement,
+    },
+    Set {
+        read: Statement,
+        add: Statement,
     },
 }
 
@@ -465,6 +484,22 @@ impl PostgresClient {
                     }
                     _ => read_modify_write(client, variant, select, set, k, n).await?,
                 };
+                one_row(rows, echo)
+            }
+            (Sql::Set { read, .. }, "read") => {
+                let rows = client.query(read, &[&k]).await.map_err(judge)?;
+                rows.iter()
+                    .map(|row| {
+                        row.try_get::<_, i64>(0)
+                            .map(Value::Int)
+                            .map_err(|e| Completion::Fail(e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::List)
+            }
+            (Sql::Set { add, .. }, "add") => {
+                let e = int_of("an added element", &op.value)?;
+                let rows = client.execute(add, &[&k, &e]).await.map_err(judge)?;
                 one_row(rows, echo)
             }
             (Sql::Register { write, .. }, "write") => {

@@ -277,6 +277,7 @@ impl Target for RedisTarget {
         let n = self.connections.fetch_add(1, Ordering::Relaxed);
         Ok(RedisClient {
             con,
+            client: self.client.clone(),
             read_con,
             prefix: format!("photofinish:{}:", self.kind.model()),
             kind: self.kind,
@@ -316,6 +317,8 @@ static SCRIPTS: std::sync::LazyLock<Scripts> = std::sync::LazyLock::new(|| Scrip
 /// One worker's connection.
 pub struct RedisClient {
     con: MultiplexedConnection,
+    /// Where `con` came from, for a lock client to reconnect as the same owner.
+    client: redis::Client,
     /// A replica's connection, for reads, when the target reads from replicas.
     read_con: Option<MultiplexedConnection>,
     prefix: String,
@@ -380,6 +383,29 @@ impl RedisClient {
     async fn query_read<T: FromRedisValue>(&mut self, cmd: &Cmd) -> Result<T, Completion> {
         let con = self.read_con.as_mut().unwrap_or(&mut self.con);
         cmd.query_async(con).await.map_err(judge)
+    }
+
+    /// Makes sure a lock command goes out on a live connection. A holder that sends its release
+    /// on a connection the server has dropped (it was killed and restarted) learns nothing: the
+    /// release ends unknown though it never reached the server, and the checker must then allow
+    /// that it happened, which hides a lock lost in the restart. So a lock client first checks
+    /// its connection with a PING; when the PING fails, nothing was sent, and the client
+    /// reconnects, keeping its owner token, until the server answers. The runner's operation
+    /// timeout bounds the wait (the operation is then unknown, as it would have been). A release
+    /// that then finds the lock gone fails for sure: the lock was lost while still held.
+    async fn live_connection(&mut self) {
+        if self.query::<String>(&redis::cmd("PING")).await.is_ok() {
+            return;
+        }
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            if let Ok(con) = open(&self.client).await {
+                self.con = con;
+                return;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(200));
+        }
     }
 
     async fn perform(&mut self, op: &Invocation) -> OpResult {
@@ -459,6 +485,7 @@ impl RedisClient {
                 Ok(echo)
             }
             (RedisVariant::SetNxPx | RedisVariant::SetNxOwned, "acquire") => {
+                self.live_connection().await;
                 let mut set = redis::cmd("SET");
                 set.arg(&key).arg(&self.token).arg("NX");
                 if self.variant == RedisVariant::SetNxPx {
@@ -471,10 +498,12 @@ impl RedisClient {
                 }
             }
             (RedisVariant::SetNxPx, "release") => {
+                self.live_connection().await;
                 self.query::<i64>(redis::cmd("DEL").arg(&key)).await?;
                 Ok(echo)
             }
             (RedisVariant::SetNxOwned, "release") => {
+                self.live_connection().await;
                 let deleted: i64 = SCRIPTS
                     .release
                     .key(&key)
