@@ -10,7 +10,7 @@ use photofinish::faults::{wait_for_ctrl_c, FaultKind, NemesisConfig, ServerKind}
 use photofinish::runner::spawn::{SpawnSpec, Spawned};
 use photofinish::runner::{CancellationToken, NemesisPlan};
 
-use crate::usage_error;
+use crate::{options, usage_error};
 
 /// Servers photofinish starts, and faults on them.
 #[derive(clap::Args)]
@@ -27,11 +27,11 @@ pub struct SpawnFlags {
     /// latency, comma-separated. Each start and end goes into the history. Needs --spawn.
     #[arg(long, value_name = "FAULTS", requires = "spawn")]
     nemesis: Option<String>,
-    /// Quiet time before each fault.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    /// Quiet time before each fault (more than 0, at most 365 days).
+    #[arg(long, default_value = "2s", value_parser = options::wait)]
     nemesis_interval: Duration,
-    /// How long each fault lasts.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    /// How long each fault lasts (more than 0, at most 365 days).
+    #[arg(long, default_value = "2s", value_parser = options::wait)]
     nemesis_duration: Duration,
 }
 
@@ -96,11 +96,6 @@ impl SpawnFlags {
             ),
             None => None,
         };
-        if self.nemesis_interval.is_zero() || self.nemesis_duration.is_zero() {
-            return Err(usage_error(
-                "--nemesis-interval and --nemesis-duration must be longer than 0".into(),
-            ));
-        }
         let spec = SpawnSpec {
             nodes,
             settings: self.server_args.clone(),

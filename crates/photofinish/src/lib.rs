@@ -6,7 +6,8 @@
 //! [`lab`] is the race lab behind `photofinish demo`, [`terminal`] renders a report for a
 //! person and [`report`] renders the self-contained HTML page (timeline, counterexample, run
 //! statistics), and [`faults`] starts throwaway servers and clusters behind fault proxies and
-//! runs the nemesis. Everything the `photofinish` command does is a call into these;
+//! runs the nemesis; [`output`] keeps reports from overwriting what they were made from.
+//! Everything the `photofinish` command does is a call into these;
 //! [`run_and_check`] is `photofinish run`.
 //!
 //! ```
@@ -40,6 +41,7 @@
 //! std::fs::write(&out, page).unwrap();
 //! ```
 
+pub mod output;
 pub mod terminal;
 
 pub use photofinish_check as checker;
