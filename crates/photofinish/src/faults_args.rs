@@ -9,6 +9,7 @@ use std::time::Duration;
 use photofinish::faults::{wait_for_ctrl_c, FaultKind, NemesisConfig, ServerKind};
 use photofinish::runner::spawn::{SpawnSpec, Spawned};
 use photofinish::runner::{CancellationToken, NemesisPlan};
+use photofinish::terminal::sanitize;
 
 use crate::{options, usage_error};
 
@@ -107,11 +108,11 @@ impl SpawnFlags {
             if nodes == 1 { "" } else { "s" }
         );
         let spawned = Spawned::start(&spec, interrupt()).map_err(|message| {
-            eprintln!("photofinish: {message}");
+            eprintln!("photofinish: {}", sanitize(&message));
             ExitCode::from(2)
         })?;
         for server in spawned.describe() {
-            eprintln!("photofinish: started {server}");
+            eprintln!("photofinish: started {}", sanitize(&server.to_string()));
         }
         let plan = faults.map(|faults| {
             let mut config = NemesisConfig::new(faults);

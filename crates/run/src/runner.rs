@@ -82,7 +82,7 @@ impl RunConfig {
     /// let header = config.recorded_with("redis 127.0.0.1:6379");
     /// assert_eq!(header.model.as_deref(), Some("counter"));
     /// assert_eq!(header.seed, Some(7));
-    /// assert_eq!(header.other["options"].to_json_string(), r#"{"clients":4,"fsync":false,"keys":2,"op_timeout_s":5,"ops":1000}"#);
+    /// assert_eq!(header.other["options"].to_json_string(), r#"{"clients":4,"fsync":false,"keys":2,"op_timeout_s":5.0,"ops":1000}"#);
     /// ```
     pub fn recorded_with(&self, target: &str) -> RecordedWith {
         let mut header = self.header.clone();
@@ -155,6 +155,7 @@ pub async fn run<T: Target>(
     let header = config.recorded_with(&target.describe());
     // Opened before the setup, so that a system that never becomes ready still leaves the
     // history saying what was attempted.
+    let fresh = std::fs::metadata(&config.history).map_or(true, |m| m.len() == 0);
     let journal = Journal::open(&config.history, config.fsync, &header).map_err(history_error)?;
     let setup = tokio::select! {
         setup = tokio::time::timeout(config.setup_timeout, target.setup()) => setup,
@@ -170,6 +171,11 @@ pub async fn run<T: Target>(
     };
     if let Some(error) = unready {
         journal.close().map_err(history_error)?;
+        // A setup that failed outright recorded nothing worth keeping: the same file can be
+        // used again once the system is fixed. One that never answered keeps its header.
+        if fresh && matches!(error, RunError::Setup(_)) {
+            let _ = std::fs::remove_file(&config.history);
+        }
         return Err(error);
     }
     // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
