@@ -547,6 +547,28 @@ impl HttpTarget {
 
     /// Reads response bodies of at most `bytes` bytes; a longer one makes its operation
     /// indeterminate.
+    ///
+    /// ```
+    /// use photofinish_run::targets::http::{HttpSpec, HttpTarget};
+    ///
+    /// let spec = HttpSpec::from_toml(
+    ///     r#"
+    /// base_url = "http://127.0.0.1:8080"
+    /// workload = "register"
+    /// [ops.write]
+    /// method = "PUT"
+    /// path = "/r/{key}"
+    /// body = '{"value": {value}}'
+    /// [ops.read]
+    /// path = "/r/{key}"
+    /// value = "/value"
+    /// "#,
+    ///     "register.toml",
+    /// )
+    /// .unwrap();
+    /// let target = HttpTarget::new(spec).unwrap().with_max_body_bytes(64 << 10);
+    /// assert_eq!(target.max_body_bytes(), 65536);
+    /// ```
     pub fn with_max_body_bytes(mut self, bytes: usize) -> HttpTarget {
         self.max_body_bytes = bytes.max(1);
         self
