@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use photofinish::checker::Verdict;
 use photofinish::history::escape_and_clip;
+use photofinish::terminal::sanitize;
 use photofinish_lab::{demo_blocking, DemoOptions, DemoRow};
 
-use crate::usage_error;
+use crate::{options, usage_error};
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -16,11 +17,11 @@ pub struct DemoArgs {
     /// directory). Each can be checked again, or shown with `photofinish report`.
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// Concurrent clients per scenario.
-    #[arg(long, short, default_value_t = 20)]
+    /// Concurrent clients per scenario (2 to 1000).
+    #[arg(long, short, default_value_t = 20, value_parser = options::demo_clients)]
     clients: usize,
-    /// Operations per scenario.
-    #[arg(long, short = 'n', default_value_t = 1000)]
+    /// Operations per scenario (1 to 1000000).
+    #[arg(long, short = 'n', default_value_t = 1000, value_parser = options::demo_ops)]
     ops: u64,
     /// Seed for the operations each client issues.
     #[arg(long, default_value_t = 0)]
@@ -28,9 +29,6 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: DemoArgs) -> ExitCode {
-    if args.clients < 2 {
-        return usage_error("a race needs at least 2 --clients".into());
-    }
     let options = DemoOptions {
         dir: args.dir,
         clients: args.clients,
@@ -46,19 +44,20 @@ pub fn run(args: DemoArgs) -> ExitCode {
                 }
                 (Verdict::Unknown, None) => "unknown".to_string(),
             };
-            eprintln!(
-                "photofinish: {} by {} on {} replica{}: {verdict}",
+            let line = format!(
+                "{} by {} on {} replica{}: {verdict}",
                 row.scenario,
                 row.strategy,
                 row.replicas,
                 if row.replicas == 1 { "" } else { "s" },
-            )
+            );
+            eprintln!("photofinish: {}", sanitize(&line))
         })),
         ..DemoOptions::default()
     };
     match demo_blocking(&options) {
         Ok(report) => {
-            println!("{report}");
+            println!("{}", sanitize(&report.to_string()));
             ExitCode::from(report.exit_code() as u8)
         }
         Err(e) => usage_error(format!("demo: {e}")),

@@ -9,8 +9,9 @@ use std::time::Duration;
 use photofinish::faults::{wait_for_ctrl_c, FaultKind, NemesisConfig, ServerKind};
 use photofinish::runner::spawn::{SpawnSpec, Spawned};
 use photofinish::runner::{CancellationToken, NemesisPlan};
+use photofinish::terminal::sanitize;
 
-use crate::usage_error;
+use crate::{options, usage_error};
 
 /// Servers photofinish starts, and faults on them.
 #[derive(clap::Args)]
@@ -27,11 +28,11 @@ pub struct SpawnFlags {
     /// latency, comma-separated. Each start and end goes into the history. Needs --spawn.
     #[arg(long, value_name = "FAULTS", requires = "spawn")]
     nemesis: Option<String>,
-    /// Quiet time before each fault.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    /// Quiet time before each fault (more than 0, at most 365 days).
+    #[arg(long, default_value = "2s", value_parser = options::wait)]
     nemesis_interval: Duration,
-    /// How long each fault lasts.
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    /// How long each fault lasts (more than 0, at most 365 days).
+    #[arg(long, default_value = "2s", value_parser = options::wait)]
     nemesis_duration: Duration,
 }
 
@@ -96,11 +97,6 @@ impl SpawnFlags {
             ),
             None => None,
         };
-        if self.nemesis_interval.is_zero() || self.nemesis_duration.is_zero() {
-            return Err(usage_error(
-                "--nemesis-interval and --nemesis-duration must be longer than 0".into(),
-            ));
-        }
         let spec = SpawnSpec {
             nodes,
             settings: self.server_args.clone(),
@@ -112,11 +108,11 @@ impl SpawnFlags {
             if nodes == 1 { "" } else { "s" }
         );
         let spawned = Spawned::start(&spec, interrupt()).map_err(|message| {
-            eprintln!("photofinish: {message}");
+            eprintln!("photofinish: {}", sanitize(&message));
             ExitCode::from(2)
         })?;
         for server in spawned.describe() {
-            eprintln!("photofinish: started {server}");
+            eprintln!("photofinish: started {}", sanitize(&server.to_string()));
         }
         let plan = faults.map(|faults| {
             let mut config = NemesisConfig::new(faults);

@@ -6,7 +6,8 @@
 //! [`lab`] is the race lab behind `photofinish demo`, [`terminal`] renders a report for a
 //! person and [`report`] renders the self-contained HTML page (timeline, counterexample, run
 //! statistics), and [`faults`] starts throwaway servers and clusters behind fault proxies and
-//! runs the nemesis. Everything the `photofinish` command does is a call into these;
+//! runs the nemesis; [`output`] keeps reports from overwriting what they were made from.
+//! Everything the `photofinish` command does is a call into these;
 //! [`run_and_check`] is `photofinish run`.
 //!
 //! ```
@@ -40,6 +41,7 @@
 //! std::fs::write(&out, page).unwrap();
 //! ```
 
+pub mod output;
 pub mod terminal;
 
 pub use photofinish_check as checker;
@@ -181,11 +183,11 @@ impl ModelChoice {
     /// "#;
     /// let history = read_str(text, "h.jsonl", None).unwrap();
     /// let choice = ModelChoice::choose(None, None, history.header.as_ref()).unwrap();
-    /// assert_eq!((choice.model.as_str(), choice.init), ("counter", Some(Value::Int(5))));
+    /// assert_eq!((choice.model.as_str(), choice.init.clone()), ("counter", Some(Value::Int(5))));
     /// assert_eq!(choice.note().unwrap(), "model counter, init 5, from the history's header");
     /// // A model given by the caller wins, and the header's init is not for another model.
     /// let choice = ModelChoice::choose(Some("set"), None, history.header.as_ref()).unwrap();
-    /// assert_eq!((choice.init, choice.note()), (None, None));
+    /// assert_eq!((choice.init.clone(), choice.note()), (None, None));
     /// assert!(ModelChoice::choose(None, None, None).is_none());
     /// ```
     pub fn choose(

@@ -8,12 +8,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod demo_command;
 mod faults_args;
+mod options;
 mod proxy_command;
 mod run_command;
 mod txn_command;
 
 use photofinish::checker::{NilReads, Report, MODELS};
 use photofinish::history::{Format, History, Value};
+use photofinish::output::{check_distinct, check_output, mark_html, marked_json};
 use photofinish::{
     check_history, origin_of, read_input, report, terminal, CheckRequest, ModelChoice,
 };
@@ -95,21 +97,31 @@ struct CheckArgs {
     options: CheckFlags,
     #[command(flatten)]
     txn: txn_command::TxnFlags,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
+    /// Print the report as JSON; with --json=FILE, write it to FILE (and print the report as
+    /// text).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    json: Option<PathBuf>,
     /// Also write the HTML report (as `photofinish report` does) to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write --html and --json files over an existing file that is not a report photofinish
+    /// wrote, or through a symbolic link (never over the history itself).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
 struct ReportArgs {
     /// The history file, or - for standard input.
     file: PathBuf,
-    /// Where to write the page.
+    /// Where to write the page. An existing file is overwritten only when it is a report
+    /// photofinish wrote (or with --force), and never when it is the history.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+    /// Write over an existing file that is not a report photofinish wrote, or through a
+    /// symbolic link (never over the history itself).
+    #[arg(long)]
+    force: bool,
     /// Check against this model and show the verdict and counterexample (default: the model the
     /// history's header names; no check when it names none).
     #[arg(long, short)]
@@ -128,11 +140,11 @@ struct CheckFlags {
     /// The file format (default: detected from the content).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
-    /// Give up after this many seconds and answer "unknown".
-    #[arg(long)]
+    /// Give up after this many seconds (more than 0, at most 365 days) and answer "unknown".
+    #[arg(long, value_parser = options::seconds)]
     timeout: Option<f64>,
     /// Give up before the search uses this many MiB and answer "unknown".
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 4096, value_parser = options::memory_mib)]
     max_memory: usize,
     /// Decide every partition instead of stopping at the first violation.
     #[arg(long)]
@@ -142,8 +154,10 @@ struct CheckFlags {
     nil_reads: Option<NilReadsArg>,
 }
 
+/// Prints `message` (made safe for the terminal: it may quote a history or a target) and
+/// gives exit code 2.
 pub(crate) fn usage_error(message: String) -> ExitCode {
-    eprintln!("photofinish: {message}");
+    eprintln!("photofinish: {}", terminal::sanitize(&message));
     ExitCode::from(2)
 }
 
@@ -156,14 +170,42 @@ fn parse_init(args: &CheckFlags) -> Result<Option<Value>, ExitCode> {
         .map_err(|e| usage_error(format!("--init is not a JSON literal: {e}")))
 }
 
-/// The `--timeout`, or the usage error to exit with.
+/// The `--timeout` (its range was checked when the command line was parsed).
 fn parse_timeout(args: &CheckFlags) -> Result<Option<Duration>, ExitCode> {
-    match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => Err(usage_error(format!(
-            "--timeout must be a positive number of seconds, got {t}"
-        ))),
-        t => Ok(t.map(Duration::from_secs_f64)),
+    Ok(args.timeout.map(Duration::from_secs_f64))
+}
+
+/// The file `--json=FILE` names; `None` for `--json` alone (standard output) or no `--json`.
+pub(crate) fn json_file(json: &Option<PathBuf>) -> Option<&Path> {
+    json.as_deref().filter(|path| *path != Path::new("-"))
+}
+
+/// Refuses, before anything runs, outputs that would overwrite `inputs`, each other, or a file
+/// photofinish did not write (unless `force`).
+pub(crate) fn guard_outputs(
+    inputs: &[&Path],
+    outputs: &[Option<&Path>],
+    force: bool,
+) -> Result<(), ExitCode> {
+    let outputs: Vec<&Path> = outputs.iter().flatten().copied().collect();
+    check_distinct(&outputs).map_err(|e| usage_error(e.to_string()))?;
+    for output in outputs {
+        check_output(output, inputs, force).map_err(|e| usage_error(e.to_string()))?;
     }
+    Ok(())
+}
+
+/// Writes `value` as a JSON report marked as ours: to standard output for `-`, else to the
+/// file.
+pub(crate) fn emit_json<T: serde::Serialize>(to: &Path, value: &T) -> Result<(), ExitCode> {
+    let json =
+        marked_json(value).map_err(|e| usage_error(format!("cannot write the report: {e}")))?;
+    if to == Path::new("-") {
+        println!("{json}");
+        return Ok(());
+    }
+    std::fs::write(to, json + "\n")
+        .map_err(|e| usage_error(format!("cannot write {}: {e}", to.display())))
 }
 
 /// The check that `choice` and the flags ask for, or the usage error to exit with.
@@ -206,7 +248,10 @@ fn choose_model(
 
 pub(crate) fn warn(history: &History) {
     for warning in &history.warnings {
-        eprintln!("photofinish: warning: {warning}");
+        eprintln!(
+            "photofinish: warning: {}",
+            terminal::sanitize(&warning.to_string())
+        );
     }
 }
 
@@ -221,11 +266,16 @@ pub(crate) fn write_html(
         Some(name) if file != Path::new("-") => name.to_string_lossy().into_owned(),
         _ => origin_of(file),
     };
-    std::fs::write(output, report::render_html(history, checked, &title))
+    let page = mark_html(report::render_html(history, checked, &title));
+    std::fs::write(output, page)
         .map_err(|e| usage_error(format!("cannot write {}: {e}", output.display())))
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    let outputs = [args.html.as_deref(), json_file(&args.json)];
+    if let Err(code) = guard_outputs(&[&args.file], &outputs, args.force) {
+        return code;
+    }
     // A transactional model named on the command line reads its file as a stream of its own.
     if let Some(model) = args.model.as_deref() {
         if txn_command::handles(model) && args.file != Path::new("-") {
@@ -260,18 +310,21 @@ fn run_check(args: CheckArgs) -> ExitCode {
             return code;
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(format!("cannot write the report: {e}")),
+    if let Some(json) = &args.json {
+        if let Err(code) = emit_json(json, &report) {
+            return code;
         }
-    } else {
+    }
+    if json_file(&args.json).is_some() || args.json.is_none() {
         print!("{}", terminal::render(&report));
     }
     ExitCode::from(report.verdict.exit_code() as u8)
 }
 
 fn run_report(args: ReportArgs) -> ExitCode {
+    if let Err(code) = guard_outputs(&[&args.file], &[Some(&args.output)], args.force) {
+        return code;
+    }
     let (init, history) = match (parse_init(&args.options), parse_timeout(&args.options)) {
         (Err(code), _) | (_, Err(code)) => return code,
         (Ok(init), Ok(_)) => match read_input(&args.file, args.options.format.map(Format::from)) {
@@ -305,7 +358,10 @@ fn run_report(args: ReportArgs) -> ExitCode {
     if let Err(code) = write_html(&args.output, &args.file, &history, checked.as_ref()) {
         return code;
     }
-    println!("wrote {}", args.output.display());
+    println!(
+        "wrote {}",
+        terminal::sanitize(&args.output.display().to_string())
+    );
     match &checked {
         Some(report) => {
             println!("{}", terminal::verdict_line(report));

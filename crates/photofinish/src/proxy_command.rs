@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use photofinish::faults::{wait_for_ctrl_c, Proxy, ProxyConfig};
 
-use crate::usage_error;
+use crate::{options, usage_error};
 
 #[derive(clap::Args)]
 pub struct ProxyArgs {
@@ -18,11 +18,12 @@ pub struct ProxyArgs {
     /// Where to forward every connection, host:port.
     #[arg(long, value_name = "ADDR")]
     upstream: String,
-    /// Added to every round trip, such as 20ms.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    /// Added to every round trip, such as 20ms (at most a day).
+    #[arg(long, value_parser = options::delay, default_value = "0s")]
     latency: Duration,
-    /// Each round trip's added delay varies by up to this much either way, such as 5ms.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    /// Each round trip's added delay varies by up to this much either way, such as 5ms (at
+    /// most a day).
+    #[arg(long, value_parser = options::delay, default_value = "0s")]
     jitter: Duration,
     /// At most this many bytes per second in each direction of each connection.
     #[arg(long, value_name = "BYTES")]

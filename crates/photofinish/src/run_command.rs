@@ -1,22 +1,25 @@
 //! `photofinish run`: drive a workload against a real system, then check what was recorded.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::{CheckOptions, MODELS};
 use photofinish::faults::ServerKind;
-use photofinish::history::Value;
+use photofinish::history::{escape_and_clip, Value};
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
-use photofinish::runner::{NemesisPlan, RunConfig, Summary, Target, Workload, WorkloadKind};
-use photofinish::{run_and_check, terminal};
+use photofinish::runner::{
+    NemesisPlan, RunConfig, RunError, Summary, Target, Workload, WorkloadKind,
+};
+use photofinish::{run_and_check, terminal, Error};
 
 use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
-use crate::{usage_error, warn, write_html};
+use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, write_html};
 
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -37,7 +40,7 @@ enum TargetArgs {
         #[arg(long)]
         variant: Option<String>,
         /// Expiry of set-nx-px locks.
-        #[arg(long, default_value = "100ms", value_parser = humantime::parse_duration)]
+        #[arg(long, default_value = "100ms", value_parser = options::wait)]
         lock_ttl: Duration,
         #[command(flatten)]
         run: RunFlags,
@@ -91,6 +94,10 @@ enum TargetArgs {
         file: PathBuf,
         #[command(flatten)]
         run: RunFlags,
+        /// The most bytes of a response body read (64 B to 1 GiB; 512KiB, 1MiB...). A longer
+        /// body makes its operation indeterminate (info), and none of it is recorded.
+        #[arg(long, default_value = "1MiB", value_parser = options::answer_bytes)]
+        max_answer_bytes: usize,
     },
     /// Any program speaking photofinish's JSON Lines protocol, one instance per client:
     /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
@@ -100,6 +107,11 @@ enum TargetArgs {
     Exec {
         #[command(flatten)]
         run: RunFlags,
+        /// The longest answer line read from the program (64 B to 1 GiB; 512KiB, 1MiB...). A
+        /// longer line makes its operation indeterminate (info); the program is stopped and
+        /// the next process gets a new one.
+        #[arg(long, default_value = "1MiB", value_parser = options::answer_bytes)]
+        max_answer_bytes: usize,
         /// The program and its arguments, after `--`. No shell is involved.
         #[arg(last = true, required = true, value_name = "PROGRAM")]
         command: Vec<String>,
@@ -113,28 +125,33 @@ struct RunFlags {
     /// http, the workload file says).
     #[arg(long, short)]
     workload: Option<String>,
-    /// Independent keys (objects) the operations spread over; each is checked on its own (for
-    /// http, the workload file says).
-    #[arg(long)]
+    /// Independent keys (objects) the operations spread over, 1 to 100000; each is checked on
+    /// its own (for http, the workload file says).
+    #[arg(long, value_parser = options::keys)]
     keys: Option<usize>,
-    /// Concurrent clients, each a process in the history.
-    #[arg(long, short, default_value_t = 10)]
+    /// Concurrent clients, each a process in the history (1 to 10000).
+    #[arg(long, short, default_value_t = 10, value_parser = options::clients)]
     clients: usize,
     /// Stop after this many operations (default 1000, or unlimited with --duration).
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_parser = options::ops)]
     ops: Option<u64>,
-    /// Stop after this long, e.g. 30s or 2m.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    /// Stop after this long, e.g. 30s or 2m (at most 365 days).
+    #[arg(long, value_parser = options::wait)]
     duration: Option<Duration>,
-    /// At most this many operations per second, over all clients.
-    #[arg(long)]
+    /// At most this many operations per second, over all clients (0.001 to 1e9).
+    #[arg(long, value_parser = options::rate)]
     rate: Option<f64>,
     /// Seed for the operations each client issues (default: from the clock, and printed).
     #[arg(long)]
     seed: Option<u64>,
     /// An operation unanswered after this long is recorded as indeterminate (info).
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = options::wait)]
     op_timeout: Duration,
+    /// The longest wait for the system outside operations: its setup (for exec, the program's
+    /// answer to setup), the final reads, the end of the faults. A system that is not ready
+    /// in time ends the run with exit 3, naming the step; the history so far is kept.
+    #[arg(long, default_value = "30s", value_parser = options::wait)]
+    setup_timeout: Duration,
     /// The history file to write (default: runs/<workload>-<time>.jsonl). It must not exist yet.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -145,17 +162,57 @@ struct RunFlags {
     #[arg(long)]
     quiet: bool,
     /// Give the checker at most this long, then answer "unknown" (exit 3).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = options::wait)]
     check_timeout: Option<Duration>,
-    /// Also write the HTML report to this file.
+    /// Also write the HTML report to this file (refused before the run when it is the
+    /// history, or an existing file that is not a report photofinish wrote).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Print the summary and the report as one JSON object.
+    /// Print the summary and the report as one JSON object; with --json=FILE, write it to FILE
+    /// (and print the summary and report as text).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = "-")]
+    json: Option<PathBuf>,
+    /// Write --html and --json files over an existing file that is not a report photofinish
+    /// wrote, or through a symbolic link (never over the history).
     #[arg(long)]
-    json: bool,
+    force: bool,
+}
+
+impl TargetArgs {
+    fn flags(&self) -> &RunFlags {
+        match self {
+            TargetArgs::Redis { run, .. }
+            | TargetArgs::Postgres { run, .. }
+            | TargetArgs::Etcd { run, .. }
+            | TargetArgs::Http { run, .. }
+            | TargetArgs::Exec { run, .. } => run,
+        }
+    }
+}
+
+/// What is refused before anything starts: a history file that already holds one, and
+/// reports that would overwrite the history, each other, or a file photofinish did not write.
+fn preflight(flags: &RunFlags) -> Result<(), ExitCode> {
+    if let Some(history) = &flags.output {
+        if std::fs::metadata(history).is_ok_and(|m| m.len() > 0) {
+            return Err(usage_error(format!(
+                "{} already holds a history; give another file with --output",
+                history.display()
+            )));
+        }
+    }
+    let history: Vec<&Path> = flags.output.as_deref().into_iter().collect();
+    guard_outputs(
+        &history,
+        &[flags.html.as_deref(), json_file(&flags.json)],
+        flags.force,
+    )
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
+    if let Err(code) = preflight(args.target.flags()) {
+        return code;
+    }
     match args.target {
         TargetArgs::Redis {
             url,
@@ -232,7 +289,11 @@ pub fn run(args: RunArgs) -> ExitCode {
                 EtcdTarget::new(&endpoints, workload.kind, read)
             })
         }
-        TargetArgs::Http { file, run } => {
+        TargetArgs::Http {
+            file,
+            run,
+            max_answer_bytes,
+        } => {
             if run.workload.is_some() || run.keys.is_some() {
                 return usage_error(format!(
                     "the workload and its keys come from {}; drop --workload and --keys",
@@ -245,16 +306,26 @@ pub fn run(args: RunArgs) -> ExitCode {
             };
             let workload = spec.workload(run.clients.max(1));
             match HttpTarget::new(spec) {
-                Ok(target) => run_target(target, workload, run, None),
+                Ok(target) => run_target(
+                    target.with_max_body_bytes(max_answer_bytes),
+                    workload,
+                    run,
+                    None,
+                ),
                 Err(e) => usage_error(format!("{}: {e}", file.display())),
             }
         }
-        TargetArgs::Exec { run, command } => {
+        TargetArgs::Exec {
+            run,
+            max_answer_bytes,
+            command,
+        } => {
             let Some((program, rest)) = command.split_first() else {
                 return usage_error("exec needs a program after `--`".into());
             };
             with_workload(run, None, |workload| {
-                Ok(ExecTarget::new(program, rest.to_vec(), workload.clone()))
+                Ok(ExecTarget::new(program, rest.to_vec(), workload.clone())
+                    .with_max_answer_bytes(max_answer_bytes))
             })
         }
     }
@@ -274,9 +345,6 @@ fn with_workload<T: Target>(
         Err(message) => return usage_error(message),
     };
     let keys = flags.keys.unwrap_or(1);
-    if keys == 0 {
-        return usage_error("--keys must be at least 1".into());
-    }
     let workload = Workload::new(kind, keys, flags.clients);
     match target(&workload) {
         Ok(target) => run_target(target, workload, flags, nemesis),
@@ -290,9 +358,6 @@ fn run_target<T: Target>(
     flags: RunFlags,
     nemesis: Option<NemesisPlan>,
 ) -> ExitCode {
-    if flags.clients == 0 {
-        return usage_error("--clients must be at least 1".into());
-    }
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -312,11 +377,6 @@ fn run_target<T: Target>(
             history.display()
         ));
     }
-    if let Some(rate) = flags.rate {
-        if !(rate.is_finite() && rate > 0.0) {
-            return usage_error(format!("--rate must be a positive number, got {rate}"));
-        }
-    }
     let seed = flags.seed.unwrap_or(started.as_nanos() as u64 % 1_000_000);
     let mut config = RunConfig::new(workload, &history);
     config.ops = flags.ops.or(if flags.duration.is_some() {
@@ -328,8 +388,9 @@ fn run_target<T: Target>(
     config.rate = flags.rate;
     config.seed = seed;
     config.op_timeout = flags.op_timeout;
+    config.setup_timeout = flags.setup_timeout;
     config.fsync = flags.fsync;
-    config.progress = !flags.quiet && !flags.json;
+    config.progress = !flags.quiet && flags.json.is_none();
     // The run's setup brings the system to the model's initial state: record it as known.
     config.header.init = default_init(config.workload.kind.model());
     config.nemesis = nemesis;
@@ -337,16 +398,21 @@ fn run_target<T: Target>(
         timeout: flags.check_timeout,
         ..CheckOptions::default()
     };
-    if !flags.json {
+    let to_stdout = flags.json.as_deref() == Some(Path::new("-"));
+    if !to_stdout {
         eprintln!(
-            "photofinish: {} by {} clients, seed {seed}, history {}",
-            target.describe(),
-            config.workload.clients,
-            history.display()
+            "photofinish: {}",
+            terminal::sanitize(&format!(
+                "{} by {} clients, seed {seed}, history {}",
+                target.describe(),
+                config.workload.clients,
+                history.display()
+            ))
         );
     }
     let checked = match run_and_check(target, &config, options) {
         Ok(checked) => checked,
+        Err(Error::Run(error @ RunError::Unready { .. })) => return unready(&error, &history),
         Err(e) => return usage_error(e.to_string()),
     };
     warn(&checked.history);
@@ -355,27 +421,69 @@ fn run_target<T: Target>(
             return code;
         }
     }
-    if flags.json {
+    if let Some(json) = &flags.json {
         let both = serde_json::json!({
             "seed": seed,
             "history": history,
             "summary": checked.summary,
             "report": checked.report,
         });
-        println!("{both:#}");
-    } else {
-        println!("{}", checked.summary);
+        if let Err(code) = emit_json(json, &both) {
+            return code;
+        }
+    }
+    if !to_stdout {
+        println!(
+            "{}",
+            terminal::sanitize(&shown(&checked.summary).to_string())
+        );
         if let Some(reason) = &checked.report.reason {
             println!("{}\n", nothing_tested_banner(reason, &checked.summary));
         }
         print!("{}", terminal::render(&checked.report));
-        println!("history: {}", history.display());
+        let history = terminal::sanitize(&history.display().to_string());
+        println!("history: {history}");
         println!(
-            "rerun the same operations with --seed {seed}; recheck with: photofinish check {}",
-            history.display()
+            "rerun the same operations with --seed {seed}; recheck with: photofinish check {history}"
         );
     }
     ExitCode::from(checked.report.verdict.exit_code() as u8)
+}
+
+/// The longest error message the summary shows, in characters.
+const ERROR_CHARS: usize = 300;
+
+/// The summary as the terminal shows it: each error message escaped and clipped (messages
+/// that are the same once clipped are counted together).
+fn shown(summary: &Summary) -> Summary {
+    let mut errors = BTreeMap::new();
+    for (message, count) in &summary.errors {
+        *errors
+            .entry(escape_and_clip(message, ERROR_CHARS))
+            .or_default() += count;
+    }
+    Summary {
+        target: escape_and_clip(&summary.target, ERROR_CHARS),
+        errors,
+        ..summary.clone()
+    }
+}
+
+/// A system that never became ready: the step and the wait, where the history is, exit 3.
+fn unready(error: &RunError, history: &Path) -> ExitCode {
+    eprintln!("photofinish: {}", terminal::sanitize(&error.to_string()));
+    let kept = if history.exists() {
+        format!("the history so far is in {}", history.display())
+    } else {
+        "no history was written".to_string()
+    };
+    println!(
+        "{}",
+        terminal::sanitize(&format!(
+            "UNKNOWN: the system never became ready, so nothing was tested; {kept}  [exit 3]"
+        ))
+    );
+    ExitCode::from(3)
 }
 
 /// The model's own initial value, which the run's setup brings the system to.

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::checker::{Failure, Report, Verdict, Witness};
-use crate::history::{escape, Operation, Outcome, Value};
+use crate::history::{escape, escape_and_clip, Operation, Outcome, Value};
 
 /// How many steps of the longest linearization the terminal shows.
 const SHOWN_STEPS: usize = 12;
@@ -264,8 +264,32 @@ fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
+/// The longest line [`sanitize`] lets through, in characters: far longer than any line of a
+/// report, short enough that a huge value from a history cannot flood the terminal.
+pub const LINE_CHARS: usize = 2000;
+
+/// `text` made safe for a terminal: every control character but the line breaks escaped (so
+/// that nothing from a history or a target can move the cursor, clear the screen or set the
+/// window title), and each line cut at [`LINE_CHARS`] characters, saying how long it was.
+/// Everything the command prints from a history or a target goes through this.
+///
+/// ```
+/// let shown = photofinish::terminal::sanitize("error: \u{1b}[2Jcleared\nnext line\n");
+/// assert_eq!(shown, "error: \\u{1b}[2Jcleared\nnext line\n");
+/// ```
+pub fn sanitize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(&escape_and_clip(line, LINE_CHARS));
+    }
+    out
+}
+
 /// Renders a report for a terminal: what was checked and how much it rests on, warnings, each
-/// failure, undecided partitions, then the verdict with its exit code.
+/// failure, undecided partitions, then the verdict with its exit code; [`sanitize`]d.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let c = &report.coverage;
@@ -297,7 +321,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     let _ = writeln!(out, "\n{}", verdict_line(report));
-    out
+    sanitize(&out)
 }
 
 /// The last line of a report: the verdict, why, and the exit code it gives.
@@ -329,7 +353,7 @@ pub fn verdict_line(report: &Report) -> String {
             ),
         },
     };
-    format!("{text}  [exit {}]", report.verdict.exit_code())
+    sanitize(&format!("{text}  [exit {}]", report.verdict.exit_code()))
 }
 
 #[cfg(test)]

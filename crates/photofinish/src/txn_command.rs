@@ -13,7 +13,10 @@ use photofinish::txn::{
     check_path, html, terminal, ConsistencyModel, Report, TxnError, TxnOptions, Workload,
 };
 
-use crate::{usage_error, CheckArgs};
+use photofinish::output::mark_html;
+use photofinish::terminal::sanitize;
+
+use crate::{emit_json, json_file, usage_error, CheckArgs};
 
 /// The transactional models, with what each checks.
 pub(crate) const TXN_MODELS: &[(&str, &str)] = &[
@@ -142,14 +145,8 @@ fn check(args: &CheckArgs, model: &str, history: Option<&History>) -> Result<Rep
                     )
                 })?;
             }
-            options.timeout = match args.options.timeout {
-                Some(t) if !(t.is_finite() && t > 0.0) => {
-                    return Err(format!(
-                        "--timeout must be a positive number of seconds, got {t}"
-                    ))
-                }
-                t => t.map(Duration::from_secs_f64),
-            };
+            // The range was checked when the command line was parsed.
+            options.timeout = args.options.timeout.map(Duration::from_secs_f64);
             options.max_memory = Some(args.options.max_memory.saturating_mul(1 << 20));
             match history {
                 Some(history) => {
@@ -229,17 +226,18 @@ fn run(args: &CheckArgs, model: &str, history: Option<&History>) -> ExitCode {
             || args.file.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        if let Err(e) = std::fs::write(out, html::render_html(&report, &title)) {
+        let page = mark_html(html::render_html(&report, &title));
+        if let Err(e) = std::fs::write(out, page) {
             return usage_error(format!("cannot write {}: {e}", out.display()));
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(format!("cannot write the report: {e}")),
+    if let Some(json) = &args.json {
+        if let Err(code) = emit_json(json, &report) {
+            return code;
         }
-    } else {
-        print!("{}", terminal::render(&report));
+    }
+    if json_file(&args.json).is_some() || args.json.is_none() {
+        print!("{}", sanitize(&terminal::render(&report)));
     }
     ExitCode::from(report.verdict.exit_code() as u8)
 }

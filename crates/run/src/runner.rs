@@ -31,6 +31,11 @@ pub struct RunConfig {
     pub seed: u64,
     /// An operation still unanswered after this long is recorded as indeterminate (`info`).
     pub op_timeout: Duration,
+    /// The longest wait for the system outside its operations: the target's setup (connecting,
+    /// resetting, an exec program's first answer), the end of the faults, and all the final
+    /// reads together. A setup that takes longer ends the run with [`RunError::Unready`]; final
+    /// reads still unanswered are recorded as indeterminate.
+    pub setup_timeout: Duration,
     /// The JSON Lines file the history is appended to.
     pub history: PathBuf,
     /// Force every batch of events to disk, not only to the operating system.
@@ -48,7 +53,8 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// 1000 operations, no rate limit, seed 0, a 5 s operation timeout, no progress bar.
+    /// 1000 operations, no rate limit, seed 0, a 5 s operation timeout, a 30 s setup timeout,
+    /// no progress bar.
     pub fn new(workload: Workload, history: impl Into<PathBuf>) -> RunConfig {
         RunConfig {
             workload,
@@ -57,6 +63,7 @@ impl RunConfig {
             rate: None,
             seed: 0,
             op_timeout: Duration::from_secs(5),
+            setup_timeout: Duration::from_secs(30),
             history: history.into(),
             fsync: false,
             progress: false,
@@ -75,7 +82,7 @@ impl RunConfig {
     /// let header = config.recorded_with("redis 127.0.0.1:6379");
     /// assert_eq!(header.model.as_deref(), Some("counter"));
     /// assert_eq!(header.seed, Some(7));
-    /// assert_eq!(header.other["options"].to_json_string(), r#"{"clients":4,"fsync":false,"keys":2,"op_timeout_s":5,"ops":1000}"#);
+    /// assert_eq!(header.other["options"].to_json_string(), r#"{"clients":4,"fsync":false,"keys":2,"op_timeout_s":5.0,"ops":1000}"#);
     /// ```
     pub fn recorded_with(&self, target: &str) -> RecordedWith {
         let mut header = self.header.clone();
@@ -124,6 +131,10 @@ pub enum RunError {
     },
     #[error("cannot prepare the target: {0}")]
     Setup(String),
+    /// The system did not answer a step (`exec: setup`) within the setup timeout; the history
+    /// file holds what was recorded before (its header).
+    #[error("{step} got no answer within {}", seconds(*waited))]
+    Unready { step: String, waited: Duration },
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
     #[error("cannot start the nemesis: {0}")]
@@ -142,8 +153,31 @@ pub async fn run<T: Target>(
         source,
     };
     let header = config.recorded_with(&target.describe());
-    target.setup().await.map_err(RunError::Setup)?;
+    // Opened before the setup, so that a system that never becomes ready still leaves the
+    // history saying what was attempted.
+    let fresh = std::fs::metadata(&config.history).map_or(true, |m| m.len() == 0);
     let journal = Journal::open(&config.history, config.fsync, &header).map_err(history_error)?;
+    let setup = tokio::select! {
+        setup = tokio::time::timeout(config.setup_timeout, target.setup()) => setup,
+        () = stop.cancelled() => Ok(Err("interrupted before the system was ready".to_string())),
+    };
+    let unready = match setup {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(RunError::Setup(message)),
+        Err(_) => Some(RunError::Unready {
+            step: format!("{}: setup", kind_of(&target.describe())),
+            waited: config.setup_timeout,
+        }),
+    };
+    if let Some(error) = unready {
+        journal.close().map_err(history_error)?;
+        // A setup that failed outright recorded nothing worth keeping: the same file can be
+        // used again once the system is fixed. One that never answered keeps its header.
+        if fresh && matches!(error, RunError::Setup(_)) {
+            let _ = std::fs::remove_file(&config.history);
+        }
+        return Err(error);
+    }
     // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
     let halt = stop.child_token();
     let started = Instant::now();
@@ -200,18 +234,53 @@ pub async fn run<T: Target>(
     }
     // The fault in force ends (a killed server is back) before the final reads.
     let faults = match nemesis {
-        Some(running) => Some(
-            tokio::task::spawn_blocking(move || running.finish())
-                .await
-                .unwrap_or_else(|_| (Vec::new(), Some("the nemesis panicked".to_string()))),
-        ),
+        Some(running) => {
+            let finishing = tokio::task::spawn_blocking(move || running.finish());
+            Some(
+                match tokio::time::timeout(config.setup_timeout, finishing).await {
+                    Ok(Ok(finished)) => finished,
+                    Ok(Err(_)) => (Vec::new(), Some("the nemesis panicked".to_string())),
+                    Err(_) => (
+                        Vec::new(),
+                        Some(format!(
+                            "nemesis: ending the faults got no answer within {}",
+                            seconds(config.setup_timeout)
+                        )),
+                    ),
+                },
+            )
+        }
         None => None,
     };
     if !halt.is_cancelled() && !shared.journal.failed() {
         let final_reads = config.workload.final_reads();
         if !final_reads.is_empty() {
-            tally
-                .merge(read_finally(&*target, &shared, config.workload.clients, final_reads).await);
+            // All the final reads together get the setup timeout; any still unanswered then
+            // is recorded as indeterminate.
+            let deadline = Stop {
+                token: halt.child_token(),
+                reason: format!(
+                    "final read: no answer within {}",
+                    seconds(config.setup_timeout)
+                ),
+            };
+            let timer = {
+                let token = deadline.token.clone();
+                let wait = config.setup_timeout;
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    token.cancel();
+                })
+            };
+            let reads = read_finally(
+                &*target,
+                &shared,
+                config.workload.clients,
+                final_reads,
+                &deadline,
+            );
+            tally.merge(reads.await);
+            timer.abort();
         }
     }
     if let Some(ticker) = ticker {
@@ -260,7 +329,7 @@ pub fn run_blocking<T: Target>(target: T, config: &RunConfig) -> Result<Summary,
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    runtime.block_on(async {
+    let summary = runtime.block_on(async {
         let stop = CancellationToken::new();
         let on_interrupt = stop.clone();
         let interrupt = tokio::spawn(async move {
@@ -271,7 +340,27 @@ pub fn run_blocking<T: Target>(target: T, config: &RunConfig) -> Result<Summary,
         let summary = run(Arc::new(target), config, stop).await;
         interrupt.abort();
         summary
-    })
+    });
+    // A step that overran its bound (the end of the faults, say) may still be blocked in a
+    // thread of the runtime: the run does not wait for it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    summary
+}
+
+/// The kind of target, for naming a step: the first word of its description (`exec`, `redis`).
+fn kind_of(description: &str) -> &str {
+    description.split_whitespace().next().unwrap_or("target")
+}
+
+/// A duration for a person: `30 s`, `0.5 s`.
+fn seconds(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
+}
+
+/// What ends operations in flight early, and what they are recorded with then.
+struct Stop {
+    token: CancellationToken,
+    reason: String,
 }
 
 /// State the workers share.
@@ -438,7 +527,7 @@ async fn work<T: Target>(
             tokio::time::sleep(pause).await;
         }
         let op = generator.next_op();
-        let completion = perform(&shared, connected, process, &op, &mut tally).await;
+        let completion = perform(&shared, connected, process, &op, &mut tally, None).await;
         generator.observe(&op, &completion);
         if completion.is_info() {
             client = None;
@@ -447,7 +536,7 @@ async fn work<T: Target>(
     }
     if let (Some(connected), false) = (client.as_mut(), shared.stop.is_cancelled()) {
         if let Some(op) = generator.finish() {
-            perform(&shared, connected, process, &op, &mut tally).await;
+            perform(&shared, connected, process, &op, &mut tally, None).await;
         }
     }
     tally
@@ -464,21 +553,27 @@ async fn connect_failed(shared: &Shared, tally: &mut Tally, error: &str, backoff
 }
 
 /// Performs one operation and records it: the invocation before the request leaves, the
-/// completion after the answer, waiting until the completion is written.
+/// completion after the answer, waiting until the completion is written. The run's stop (or
+/// `deadline`, which ends with it) ends the operation early as indeterminate.
 async fn perform<C: Client>(
     shared: &Shared,
     client: &mut C,
     process: i64,
     op: &Invocation,
     tally: &mut Tally,
+    deadline: Option<&Stop>,
 ) -> Completion {
     shared.journal.invoke(process, op);
     let started = Instant::now();
+    let stop = deadline.map_or(&shared.stop, |d| &d.token);
     let completion = tokio::select! {
         answer = tokio::time::timeout(shared.op_timeout, client.invoke(op)) => {
             answer.unwrap_or_else(|_| Completion::Info("timed out".to_string()))
         }
-        () = shared.stop.cancelled() => Completion::Info("interrupted".to_string()),
+        () = stop.cancelled() => Completion::Info(match deadline {
+            Some(deadline) if !shared.stop.is_cancelled() => deadline.reason.clone(),
+            _ => "interrupted".to_string(),
+        }),
     };
     let latency = started.elapsed();
     let seq = shared.journal.complete(process, op, &completion);
@@ -500,69 +595,92 @@ async fn perform<C: Client>(
     completion
 }
 
-/// The final reads, by a fresh process with a connection of its own.
+/// The final reads, by a fresh process with a connection of its own, until `deadline`.
 async fn read_finally<T: Target>(
     target: &T,
     shared: &Shared,
     worker: usize,
     reads: Vec<Invocation>,
+    deadline: &Stop,
 ) -> Tally {
-    let mut tally = Tally::default();
-    let mut process = shared.next_process.fetch_add(1, Ordering::Relaxed);
-    let mut client = None;
+    let mut reader = FinalReader {
+        target,
+        shared,
+        worker,
+        deadline,
+        client: None,
+        process: shared.next_process.fetch_add(1, Ordering::Relaxed),
+        tally: Tally::default(),
+    };
     for op in reads {
         let repeats = if drains(&op) { MAX_DRAIN } else { 1 };
         for _ in 0..repeats {
-            match read_once(
-                target,
-                shared,
-                worker,
-                &op,
-                &mut client,
-                &mut process,
-                &mut tally,
-            )
-            .await
-            {
+            match reader.read_once(&op).await {
                 // Drained: the queue answered empty.
                 Some(Completion::Ok(Value::Null)) | None => break,
                 Some(_) => {}
             }
         }
     }
-    tally
+    reader.tally
 }
 
-/// One final operation, retried on a new connection (and as a new process) when it ends
-/// indeterminately; `None` if it never got an answer.
-async fn read_once<T: Target>(
-    target: &T,
-    shared: &Shared,
+/// The process that performs the final reads.
+struct FinalReader<'a, T: Target> {
+    target: &'a T,
+    shared: &'a Shared,
     worker: usize,
-    op: &Invocation,
-    client: &mut Option<T::Client>,
-    process: &mut i64,
-    tally: &mut Tally,
-) -> Option<Completion> {
-    for _attempt in 0..3 {
-        if client.is_none() {
-            match tokio::time::timeout(shared.op_timeout, target.connect(worker)).await {
-                Ok(Ok(opened)) => *client = Some(opened),
-                Ok(Err(error)) => tally.error(&format!("final read: connect: {error}")),
-                Err(_) => tally.error("final read: connect timed out"),
+    deadline: &'a Stop,
+    client: Option<T::Client>,
+    process: i64,
+    tally: Tally,
+}
+
+impl<T: Target> FinalReader<'_, T> {
+    /// One final operation, retried on a new connection (and as a new process) when it ends
+    /// indeterminately; `None` if it never got an answer.
+    async fn read_once(&mut self, op: &Invocation) -> Option<Completion> {
+        let (shared, deadline) = (self.shared, self.deadline);
+        for _attempt in 0..3 {
+            if deadline.token.is_cancelled() {
+                return None;
             }
+            if self.client.is_none() {
+                let connect =
+                    tokio::time::timeout(shared.op_timeout, self.target.connect(self.worker));
+                let attempt = tokio::select! {
+                    attempt = connect => attempt,
+                    () = deadline.token.cancelled() => {
+                        self.tally.error(&deadline.reason);
+                        return None;
+                    }
+                };
+                match attempt {
+                    Ok(Ok(opened)) => self.client = Some(opened),
+                    Ok(Err(error)) => self.tally.error(&format!("final read: connect: {error}")),
+                    Err(_) => self.tally.error("final read: connect timed out"),
+                }
+            }
+            let Some(connected) = self.client.as_mut() else {
+                continue;
+            };
+            let completion = perform(
+                shared,
+                connected,
+                self.process,
+                op,
+                &mut self.tally,
+                Some(deadline),
+            )
+            .await;
+            if !completion.is_info() {
+                return Some(completion);
+            }
+            self.client = None;
+            self.process = shared.next_process.fetch_add(1, Ordering::Relaxed);
         }
-        let Some(connected) = client.as_mut() else {
-            continue;
-        };
-        let completion = perform(shared, connected, *process, op, tally).await;
-        if !completion.is_info() {
-            return Some(completion);
-        }
-        *client = None;
-        *process = shared.next_process.fetch_add(1, Ordering::Relaxed);
+        None
     }
-    None
 }
 
 /// The progress bar, sized in operations when the run has an operation budget, else in seconds.

@@ -14,14 +14,19 @@
 //! answers `ok` once the system is in its initial state (or `fail` to abort the run). A program
 //! that exits, or answers something else, makes its operation indeterminate; the next process
 //! gets a new instance of the program.
+//!
+//! Nothing a program writes is held without a bound: an answer line longer than the target's
+//! limit ([`DEFAULT_MAX_ANSWER_BYTES`] unless set) makes its operation indeterminate without
+//! being read further, the error texts recorded are clipped, and what the program writes on
+//! standard error reaches the terminal line by line with control characters escaped.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use photofinish_history::Value;
+use photofinish_history::{escape_and_clip, Value};
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
 use crate::workload::Workload;
 use crate::{Client, Completion, Invocation, Target};
@@ -33,7 +38,22 @@ pub struct ExecTarget {
     program: PathBuf,
     args: Vec<String>,
     workload: Workload,
+    max_answer_bytes: usize,
 }
+
+/// The longest answer line read from a program unless [`ExecTarget::with_max_answer_bytes`]
+/// says otherwise: 1 MiB.
+pub const DEFAULT_MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// The longest line of a program's standard error passed on whole; longer lines are cut.
+const STDERR_LINE_BYTES: usize = 64 << 10;
+
+/// The most characters of a program's error text (of a `fail` or `info` answer) recorded; the
+/// rest is replaced by its length.
+const ERROR_CHARS: usize = 1000;
+
+/// The most characters of an answer quoted in the error when it cannot be understood.
+const QUOTED_CHARS: usize = 200;
 
 impl ExecTarget {
     pub fn new(program: impl Into<PathBuf>, args: Vec<String>, workload: Workload) -> ExecTarget {
@@ -41,7 +61,28 @@ impl ExecTarget {
             program: program.into(),
             args,
             workload,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         }
+    }
+
+    /// Reads answer lines of at most `bytes` bytes (without the newline); a longer one makes
+    /// its operation indeterminate, and the program is replaced.
+    ///
+    /// ```
+    /// use photofinish_run::targets::exec::ExecTarget;
+    /// use photofinish_run::{Workload, WorkloadKind};
+    ///
+    /// let workload = Workload::new(WorkloadKind::Counter, 1, 4);
+    /// let target = ExecTarget::new("./client", vec![], workload).with_max_answer_bytes(64 << 10);
+    /// assert_eq!(target.max_answer_bytes(), 65536);
+    /// ```
+    pub fn with_max_answer_bytes(mut self, bytes: usize) -> ExecTarget {
+        self.max_answer_bytes = bytes.max(1);
+        self
+    }
+
+    pub fn max_answer_bytes(&self) -> usize {
+        self.max_answer_bytes
     }
 
     fn spawn(&self, worker: Option<usize>) -> Result<ExecClient, String> {
@@ -50,7 +91,7 @@ impl ExecTarget {
             .args(&self.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         if let Some(worker) = worker {
             command.env("PHOTOFINISH_WORKER", worker.to_string());
@@ -66,11 +107,112 @@ impl ExecTarget {
             .stdout
             .take()
             .ok_or("the program's stdout is not a pipe")?;
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(pass_on_stderr(stderr));
+        }
         Ok(ExecClient {
             _child: child,
             stdin,
-            answers: BufReader::new(stdout).lines(),
+            answers: BufReader::new(stdout),
+            max_answer_bytes: self.max_answer_bytes,
         })
+    }
+}
+
+/// Copies a program's standard error to ours, a line at a time, with control characters
+/// escaped and long lines cut, until the program closes it.
+async fn pass_on_stderr(stderr: ChildStderr) {
+    let mut lines = BufReader::new(stderr);
+    loop {
+        let line = match read_line_bounded(&mut lines, STDERR_LINE_BYTES).await {
+            Ok(Line::Whole(line)) => line,
+            Ok(Line::TooLong(start)) => {
+                if skip_line(&mut lines).await.is_err() {
+                    return;
+                }
+                start
+            }
+            Ok(Line::End) | Err(_) => return,
+        };
+        let text = String::from_utf8_lossy(&line);
+        eprintln!(
+            "{}",
+            escape_and_clip(text.trim_end_matches('\r'), ERROR_CHARS)
+        );
+    }
+}
+
+/// A line read with a bound on its length.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// The line, without its newline (the last line of the stream may lack one).
+    Whole(Vec<u8>),
+    /// The line is longer than the bound: its first bytes, the rest unread.
+    TooLong(Vec<u8>),
+    /// The stream ended.
+    End,
+}
+
+/// Reads one line of at most `max` bytes, never holding more than `max` of it.
+async fn read_line_bounded<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+) -> std::io::Result<Line> {
+    let mut line = Vec::new();
+    loop {
+        let buffer = reader.fill_buf().await?;
+        if buffer.is_empty() {
+            return Ok(if line.is_empty() {
+                Line::End
+            } else {
+                Line::Whole(line)
+            });
+        }
+        let newline = buffer.iter().position(|&b| b == b'\n');
+        let take = newline.unwrap_or(buffer.len());
+        if line.len() + take > max {
+            let room = max - line.len();
+            line.extend_from_slice(&buffer[..room]);
+            reader.consume(room);
+            return Ok(Line::TooLong(line));
+        }
+        line.extend_from_slice(&buffer[..take]);
+        match newline {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(Line::Whole(line));
+            }
+            None => reader.consume(take),
+        }
+    }
+}
+
+/// Reads and drops the rest of a line.
+async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf().await?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+            }
+        }
+    }
+}
+
+/// `text` cut to `max` characters, saying how long it was; control characters are kept (the
+/// history records them, escaped as JSON; the terminal escapes them when it shows them).
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}... ({} bytes)", &text[..end], text.len()),
     }
 }
 
@@ -105,7 +247,8 @@ impl Target for ExecTarget {
 pub struct ExecClient {
     _child: Child,
     stdin: ChildStdin,
-    answers: Lines<BufReader<ChildStdout>>,
+    answers: BufReader<ChildStdout>,
+    max_answer_bytes: usize,
 }
 
 /// An answer line as the protocol defines it.
@@ -131,9 +274,22 @@ impl ExecClient {
         if let Err(e) = self.stdin.flush().await {
             return Completion::Info(format!("client program: write: {e}"));
         }
-        match self.answers.next_line().await {
-            Ok(Some(answer)) => parse_answer(&answer),
-            Ok(None) => Completion::Info("client program exited".to_string()),
+        match read_line_bounded(&mut self.answers, self.max_answer_bytes).await {
+            Ok(Line::Whole(answer)) => match std::str::from_utf8(&answer) {
+                Ok(answer) => parse_answer(answer),
+                Err(_) => Completion::Info(format!(
+                    "client program: the answer is not UTF-8: {}",
+                    clip(&String::from_utf8_lossy(&answer), QUOTED_CHARS)
+                )),
+            },
+            // Read no further: the client is dropped (and the program with it) after an
+            // indeterminate answer.
+            Ok(Line::TooLong(start)) => Completion::Info(format!(
+                "client program: answer longer than {} bytes, not read further: {}",
+                self.max_answer_bytes,
+                clip(&String::from_utf8_lossy(&start), QUOTED_CHARS)
+            )),
+            Ok(Line::End) => Completion::Info("client program exited".to_string()),
             Err(e) => Completion::Info(format!("client program: read: {e}")),
         }
     }
@@ -142,20 +298,26 @@ impl ExecClient {
 fn parse_answer(line: &str) -> Completion {
     let answer: Answer = match serde_json::from_str(line) {
         Ok(answer) => answer,
-        Err(e) => return Completion::Info(format!("client program: bad answer ({e}): {line}")),
+        Err(e) => {
+            return Completion::Info(format!(
+                "client program: bad answer ({e}): {}",
+                clip(line, QUOTED_CHARS)
+            ))
+        }
     };
     let error = || {
         answer
             .error
-            .clone()
-            .unwrap_or_else(|| "no reason given".into())
+            .as_deref()
+            .map_or_else(|| "no reason given".into(), |e| clip(e, ERROR_CHARS))
     };
     match answer.kind.as_str() {
         "ok" => Completion::Ok(answer.value),
         "fail" => Completion::Fail(error()),
         "info" => Completion::Info(error()),
         other => Completion::Info(format!(
-            "client program: answer type `{other}`, expected ok, fail or info"
+            "client program: answer type `{}`, expected ok, fail or info",
+            clip(other, QUOTED_CHARS)
         )),
     }
 }
@@ -183,5 +345,53 @@ mod tests {
         );
         assert!(parse_answer(r#"{"type":"maybe"}"#).is_info());
         assert!(parse_answer("not json").is_info());
+    }
+
+    #[test]
+    fn long_errors_and_garbage_are_recorded_clipped() {
+        let long = format!(r#"{{"type":"fail","error":"{}"}}"#, "E".repeat(5000));
+        let Completion::Fail(error) = parse_answer(&long) else {
+            panic!("a fail answer")
+        };
+        assert_eq!(
+            error,
+            format!("{}... (5000 bytes)", "E".repeat(ERROR_CHARS))
+        );
+        let Completion::Info(error) = parse_answer(&"G".repeat(10_000)) else {
+            panic!("garbage is info")
+        };
+        assert!(error.ends_with("... (10000 bytes)"), "{error}");
+        assert!(error.len() < 400, "{error}");
+    }
+
+    async fn lines_of(input: &[u8], max: usize) -> Vec<Line> {
+        let mut reader = BufReader::with_capacity(4, input);
+        let mut lines = Vec::new();
+        loop {
+            let line = read_line_bounded(&mut reader, max).await.unwrap();
+            if line == Line::End {
+                return lines;
+            }
+            if matches!(line, Line::TooLong(_)) {
+                skip_line(&mut reader).await.unwrap();
+            }
+            lines.push(line);
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_read_with_a_bound() {
+        let whole = |s: &str| Line::Whole(s.as_bytes().to_vec());
+        assert_eq!(
+            lines_of(b"ab\n\ncdefgh\nij", 5).await,
+            vec![
+                whole("ab"),
+                whole(""),
+                Line::TooLong(b"cdefg".to_vec()),
+                whole("ij")
+            ]
+        );
+        assert_eq!(lines_of(b"abcde\n", 5).await, vec![whole("abcde")]);
+        assert_eq!(lines_of(b"", 5).await, vec![]);
     }
 }

@@ -6,6 +6,10 @@
 //! and column, so that a typo never turns into a run of thousands of failed requests.
 //! Placeholders are substituted by encoding, never by pasting text: into paths URL-encoded,
 //! into bodies as JSON, so a value can never change the shape of the request.
+//!
+//! A response body is read only up to a bound ([`DEFAULT_MAX_BODY_BYTES`] unless
+//! [`HttpTarget::with_max_body_bytes`] says otherwise): a longer one, announced or streamed,
+//! makes the operation indeterminate, and none of it is recorded.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -521,7 +525,15 @@ fn line_and_column(text: &str, mut offset: usize) -> (usize, usize) {
 /// An HTTP service driven through a workload file.
 pub struct HttpTarget {
     spec: Arc<HttpSpec>,
+    max_body_bytes: usize,
 }
+
+/// The most bytes of a response body read unless [`HttpTarget::with_max_body_bytes`] says
+/// otherwise: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The most characters of an error text from the HTTP client recorded.
+const ERROR_CHARS: usize = 300;
 
 impl HttpTarget {
     /// Validates `spec` (a spec built in code has not been through [`HttpSpec::from_toml`]).
@@ -529,7 +541,41 @@ impl HttpTarget {
         spec.validate()?;
         Ok(HttpTarget {
             spec: Arc::new(spec),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         })
+    }
+
+    /// Reads response bodies of at most `bytes` bytes; a longer one makes its operation
+    /// indeterminate.
+    ///
+    /// ```
+    /// use photofinish_run::targets::http::{HttpSpec, HttpTarget};
+    ///
+    /// let spec = HttpSpec::from_toml(
+    ///     r#"
+    /// base_url = "http://127.0.0.1:8080"
+    /// workload = "register"
+    /// [ops.write]
+    /// method = "PUT"
+    /// path = "/r/{key}"
+    /// body = '{"value": {value}}'
+    /// [ops.read]
+    /// path = "/r/{key}"
+    /// value = "/value"
+    /// "#,
+    ///     "register.toml",
+    /// )
+    /// .unwrap();
+    /// let target = HttpTarget::new(spec).unwrap().with_max_body_bytes(64 << 10);
+    /// assert_eq!(target.max_body_bytes(), 65536);
+    /// ```
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> HttpTarget {
+        self.max_body_bytes = bytes.max(1);
+        self
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
     }
 
     pub fn spec(&self) -> &HttpSpec {
@@ -596,6 +642,7 @@ impl Target for HttpTarget {
             http: HttpTarget::http_client()?,
             base_url: urls[worker % urls.len()].clone(),
             worker,
+            max_body_bytes: self.max_body_bytes,
         })
     }
 }
@@ -606,6 +653,46 @@ pub struct HttpClient {
     http: reqwest::Client,
     base_url: String,
     worker: usize,
+    max_body_bytes: usize,
+}
+
+/// Why a body was not read whole.
+enum BodyError {
+    TooLong,
+    Read(String),
+}
+
+/// Reads `response`'s body, at most `max` bytes of it: a longer body (by its Content-Length,
+/// or as it streams) is not read further.
+async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Err(BodyError::TooLong);
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > max {
+                    return Err(BodyError::TooLong);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(error) => return Err(BodyError::Read(clipped(&error.without_url()))),
+        }
+    }
+}
+
+/// An error's text cut to [`ERROR_CHARS`], saying how long it was.
+fn clipped(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    match text.char_indices().nth(ERROR_CHARS) {
+        None => text,
+        Some((end, _)) => format!("{}... ({} bytes)", &text[..end], text.len()),
+    }
 }
 
 impl Client for HttpClient {
@@ -627,11 +714,17 @@ impl Client for HttpClient {
             Ok(response) => response,
             // Refused before a byte of the request left: certainly no effect.
             Err(error) if error.is_connect() => {
-                return Completion::Fail(format!("cannot connect: {}", error.without_url()))
+                return Completion::Fail(format!(
+                    "cannot connect: {}",
+                    clipped(&error.without_url())
+                ))
             }
             Err(error) if error.is_timeout() => return Completion::Info("timed out".to_string()),
             Err(error) => {
-                return Completion::Info(format!("request failed: {}", error.without_url()))
+                return Completion::Info(format!(
+                    "request failed: {}",
+                    clipped(&error.without_url())
+                ))
             }
         };
         let status = response.status().as_u16();
@@ -641,10 +734,14 @@ impl Client for HttpClient {
             Answer::Known(result) => Completion::Ok(result),
             Answer::Happened => match &request.value {
                 None => Completion::Ok(Value::Null),
-                Some(pointer) => match response.bytes().await {
+                Some(pointer) => match read_body(response, self.max_body_bytes).await {
                     Ok(body) => result_at(&body, pointer),
-                    Err(error) => {
-                        Completion::Info(format!("reading the body: {}", error.without_url()))
+                    Err(BodyError::TooLong) => Completion::Info(format!(
+                        "the response body is longer than {} bytes (not read further)",
+                        self.max_body_bytes
+                    )),
+                    Err(BodyError::Read(error)) => {
+                        Completion::Info(format!("reading the body: {error}"))
                     }
                 },
             },
@@ -666,7 +763,9 @@ fn result_at(body: &[u8], pointer: &Pointer) -> Completion {
         .map(serde_json::from_value)
     {
         Some(Ok(value)) => Completion::Ok(value),
-        Some(Err(error)) => Completion::Info(format!("the result at {}: {error}", pointer.0)),
+        Some(Err(error)) => {
+            Completion::Info(format!("the result at {}: {}", pointer.0, clipped(&error)))
+        }
         None => Completion::Info(format!("the response has nothing at {}", pointer.0)),
     }
 }
