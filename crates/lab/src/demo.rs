@@ -1,18 +1,20 @@
 //! The demo: every scenario run against a fresh lab through the HTTP target, its history
-//! checked with the workload's model, and a table of whether each racy strategy was caught and
-//! each fix passed.
+//! checked with the workload's model, and a table, scenario by scenario, of whether each racy
+//! strategy was caught and each fix passed, with what each costs in latency.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, Verdict};
+use photofinish_check::{check_model, CheckOptions, Report, Verdict};
 use photofinish_history::Format;
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
+use serde::Serialize;
 
-use crate::scenarios::{default_scenarios, Scenario};
+use crate::drive::{drive, Drive, Figures};
+use crate::scenarios::{default_scenarios, describe, Driver, Scenario};
 use crate::server::Lab;
 use crate::store::StoreConfig;
 use crate::strategies::Expectation;
@@ -27,7 +29,8 @@ pub struct DemoOptions {
     /// `None`. It is kept either way, so that every verdict can be checked again.
     pub dir: Option<PathBuf>,
     pub clients: usize,
-    /// Operations per scenario, not counting the final reads.
+    /// Operations per scenario, not counting the final reads; create-once runs take a quarter
+    /// (see [`Strategy::ops`](crate::Strategy::ops)).
     pub ops: u64,
     pub seed: u64,
     pub scenarios: Vec<Scenario>,
@@ -52,10 +55,11 @@ impl Default for DemoOptions {
     }
 }
 
-/// One scenario's outcome.
-#[derive(Clone, Debug)]
+/// One scenario's outcome: a row of the demo's table and of `compare`'s matrix.
+#[derive(Clone, Debug, Serialize)]
 pub struct DemoRow {
     pub scenario: &'static str,
+    /// The option: the strategy the requests were handled with.
     pub strategy: &'static str,
     pub replicas: usize,
     pub expected: Expectation,
@@ -66,11 +70,19 @@ pub struct DemoRow {
     pub throughput: f64,
     pub p50_us: f64,
     pub p99_us: f64,
+    /// Latency added against the first row of the same scenario and replica count (the
+    /// original code): negative when this option is faster.
+    pub added_p50_us: f64,
+    pub added_p99_us: f64,
     /// Whether the verdict is the expected one: a racy strategy caught, a fix passed.
     pub held: bool,
-    /// What the checker found, for a history it found not linearizable.
+    /// What the checker found, in one line, for a verdict other than valid: the diagnosis's
+    /// first line, else why the history has no linearization or why nothing was decided.
     pub finding: Option<String>,
     pub history: PathBuf,
+    /// The checker's whole report, for an HTML report of the run.
+    #[serde(skip)]
+    pub report: Report,
 }
 
 /// Every scenario's row, in the order they ran.
@@ -115,14 +127,21 @@ pub enum DemoError {
 pub async fn demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
     let dir = history_dir(options.dir.as_deref())?;
-    let mut rows = Vec::with_capacity(options.scenarios.len());
+    let mut rows: Vec<DemoRow> = Vec::with_capacity(options.scenarios.len());
     for scenario in &options.scenarios {
-        let row = run_scenario(scenario, options, &dir)
+        let mut row = run_scenario(scenario, options, &dir)
             .await
             .map_err(|message| DemoError::Scenario {
                 scenario: format!("{} with {} replicas", scenario.strategy, scenario.replicas),
                 message,
             })?;
+        if let Some(first) = rows
+            .iter()
+            .find(|r| r.scenario == row.scenario && r.replicas == row.replicas)
+        {
+            row.added_p50_us = row.p50_us - first.p50_us;
+            row.added_p99_us = row.p99_us - first.p99_us;
+        }
         if let Some(progress) = &options.progress {
             progress(&row);
         }
@@ -173,7 +192,7 @@ async fn run_scenario(
         .await
         .map_err(|e| format!("cannot start the lab: {e}"))?;
     let keys = strategy.keys();
-    let target = HttpTarget::new(strategy.spec(lab.urls(), keys)?)?;
+    let target = Arc::new(HttpTarget::new(strategy.spec(lab.urls(), keys)?)?);
     let history = dir.join(scenario.file_name());
     // The runner appends, and an earlier demo's history in the same place would be checked too.
     match std::fs::remove_file(&history) {
@@ -182,18 +201,32 @@ async fn run_scenario(
         }
         _ => {}
     }
-    let mut config = RunConfig::new(
-        Workload::new(strategy.workload(), keys, options.clients),
-        &history,
-    );
-    config.ops = Some(options.ops);
-    config.seed = options.seed;
-    let summary = run(Arc::new(target), &config, CancellationToken::new())
-        .await
-        .map_err(|e| e.to_string())?;
+    let ops = strategy.ops(options.ops);
+    let driver = strategy.driver();
+    let figures = match driver {
+        Driver::Runner(kind) => {
+            let mut config = RunConfig::new(Workload::new(kind, keys, options.clients), &history);
+            config.ops = Some(ops);
+            config.seed = options.seed;
+            let summary = run(target, &config, CancellationToken::new())
+                .await
+                .map_err(|e| e.to_string())?;
+            Figures::from(&summary)
+        }
+        Driver::Lab(workload) => {
+            let plan = Drive {
+                workload,
+                keys,
+                clients: options.clients,
+                ops,
+                seed: options.seed,
+                op_timeout: Duration::from_secs(5),
+            };
+            drive(target, &plan, &history).await?
+        }
+    };
     drop(lab);
 
-    let model = strategy.workload().model();
     let check_options = CheckOptions {
         timeout: Some(options.check_timeout),
         ..CheckOptions::default()
@@ -202,7 +235,8 @@ async fn run_scenario(
     let report = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
-        check_model(model, None, None, &recorded, &check_options).map_err(|e| e.to_string())
+        check_model(driver.model(), None, None, &recorded, &check_options)
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| format!("the check stopped: {e}"))??;
@@ -218,14 +252,32 @@ async fn run_scenario(
         replicas: scenario.replicas,
         expected,
         verdict: report.verdict,
-        ops: summary.operations,
-        throughput: summary.throughput,
-        p50_us: summary.latency.p50_us,
-        p99_us: summary.latency.p99_us,
+        ops: figures.operations,
+        throughput: figures.throughput,
+        p50_us: figures.latency.p50_us,
+        p99_us: figures.latency.p99_us,
+        added_p50_us: 0.0,
+        added_p99_us: 0.0,
         held,
-        finding: report.failures.first().map(|f| f.reason.clone()),
+        finding: finding(&report),
         history,
+        report,
     })
+}
+
+/// The report's finding in one line, for a verdict other than valid.
+fn finding(report: &Report) -> Option<String> {
+    if report.verdict == Verdict::Valid {
+        return None;
+    }
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
+    report
+        .diagnosis
+        .first()
+        .map(|d| first_line(&d.message))
+        .or_else(|| report.failures.first().map(|f| first_line(&f.reason)))
+        .or_else(|| report.reason.as_deref().map(first_line))
+        .or_else(|| report.undecided.first().map(|u| first_line(&u.reason)))
 }
 
 fn verdict_name(verdict: Verdict) -> &'static str {
@@ -236,57 +288,103 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-impl fmt::Display for DemoRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:<12} {:<25} {:>8}  {:<8} {:<8} {:>6} {:>8.0} {:>9} {:>9}  {}",
-            self.scenario,
-            self.strategy,
-            self.replicas,
-            self.expected.to_string(),
-            verdict_name(self.verdict),
-            self.ops,
-            self.throughput,
-            format_micros(self.p50_us),
-            format_micros(self.p99_us),
-            match (self.held, self.expected) {
-                (true, Expectation::Racy) => "yes: race caught",
-                (true, Expectation::Safe) => "yes: fix passed",
-                (false, Expectation::Racy) => "NO: race missed",
-                (false, Expectation::Safe) => "NO: fix failed",
-            }
-        )
+/// The verdict as the tables show it.
+pub(crate) fn held_text(row: &DemoRow) -> &'static str {
+    match (row.held, row.expected) {
+        (true, Expectation::Racy) => "yes: race caught",
+        (true, Expectation::Safe) => "yes: fix passed",
+        (false, Expectation::Racy) => "NO: race missed",
+        (false, Expectation::Safe) => "NO: fix failed",
     }
+}
+
+/// A latency difference with its sign, such as `+1.20 ms` or `-310 µs`.
+fn signed_micros(us: f64) -> String {
+    let sign = if us < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", format_micros(us.abs()))
+}
+
+/// Writes the rows of one scenario as a table, replica count by replica count, then what the
+/// checker found for each row that was not valid. Every row's added latency is against the
+/// first row of its replica count.
+pub(crate) fn write_scenario(
+    f: &mut fmt::Formatter<'_>,
+    scenario: &str,
+    rows: &[&DemoRow],
+) -> fmt::Result {
+    writeln!(f, "{scenario}: {}", describe(scenario))?;
+    let mut counts: Vec<usize> = rows.iter().map(|r| r.replicas).collect();
+    counts.dedup();
+    for replicas in counts {
+        writeln!(
+            f,
+            "  on {replicas} replica{}:",
+            if replicas == 1 { "" } else { "s" }
+        )?;
+        writeln!(
+            f,
+            "    {:<24} {:<8} {:>5} {:>6} {:>9} {:>9} {:>10} {:>10}  as expected",
+            "option", "verdict", "ops", "ops/s", "p50", "p99", "+p50", "+p99"
+        )?;
+        for (index, row) in rows.iter().filter(|r| r.replicas == replicas).enumerate() {
+            let added = |us: f64| {
+                if index == 0 {
+                    "(baseline)".to_string()
+                } else {
+                    signed_micros(us)
+                }
+            };
+            writeln!(
+                f,
+                "    {:<24} {:<8} {:>5} {:>6.0} {:>9} {:>9} {:>10} {:>10}  {}",
+                row.strategy,
+                verdict_name(row.verdict),
+                row.ops,
+                row.throughput,
+                format_micros(row.p50_us),
+                format_micros(row.p99_us),
+                added(row.added_p50_us),
+                added(row.added_p99_us),
+                held_text(row)
+            )?;
+        }
+    }
+    let findings: Vec<_> = rows
+        .iter()
+        .filter_map(|row| row.finding.as_ref().map(|finding| (row, finding)))
+        .collect();
+    if !findings.is_empty() {
+        writeln!(f, "  what the checker found:")?;
+        for (row, finding) in findings {
+            writeln!(
+                f,
+                "    {} on {}: {}",
+                row.strategy,
+                row.replicas,
+                photofinish_history::escape_and_clip(finding, 200)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows grouped by scenario, in the order each scenario first ran.
+pub(crate) fn by_scenario(rows: &[DemoRow]) -> Vec<(&'static str, Vec<&DemoRow>)> {
+    let mut groups: Vec<(&'static str, Vec<&DemoRow>)> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|(s, _)| *s == row.scenario) {
+            Some((_, group)) => group.push(row),
+            None => groups.push((row.scenario, vec![row])),
+        }
+    }
+    groups
 }
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<12} {:<25} {:>8}  {:<8} {:<8} {:>6} {:>8} {:>9} {:>9}  as expected",
-            "scenario", "strategy", "replicas", "expected", "verdict", "ops", "ops/s", "p50", "p99"
-        )?;
-        for row in &self.rows {
-            writeln!(f, "{row}")?;
-        }
-        let findings: Vec<_> = self
-            .rows
-            .iter()
-            .filter_map(|row| row.finding.as_ref().map(|finding| (row, finding)))
-            .collect();
-        if !findings.is_empty() {
-            writeln!(f, "\nwhat the checker found:")?;
-            for (row, finding) in findings {
-                writeln!(
-                    f,
-                    "  {}/{} on {} replica{}: {finding}",
-                    row.scenario,
-                    row.strategy,
-                    row.replicas,
-                    if row.replicas == 1 { "" } else { "s" }
-                )?;
-            }
+        for (scenario, rows) in by_scenario(&self.rows) {
+            write_scenario(f, scenario, &rows)?;
+            writeln!(f)?;
         }
         let racy = self
             .rows
@@ -295,17 +393,16 @@ impl fmt::Display for DemoReport {
             .count();
         let safe = self.rows.len() - racy;
         let missed = self.rows.iter().filter(|r| !r.held).count();
-        writeln!(f)?;
         if missed == 0 {
             writeln!(
                 f,
-                "demo passed: all {racy} racy scenarios caught, all {safe} fixes passed, in {:.1} s",
+                "demo passed: all {racy} racy runs caught, all {safe} fixes passed, in {:.1} s",
                 self.elapsed.as_secs_f64()
             )?;
         } else {
             writeln!(
                 f,
-                "demo FAILED: {missed} of {} scenarios did not turn out as expected, in {:.1} s",
+                "demo FAILED: {missed} of {} runs did not turn out as expected, in {:.1} s",
                 self.rows.len(),
                 self.elapsed.as_secs_f64()
             )?;

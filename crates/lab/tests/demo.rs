@@ -31,20 +31,35 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
             "{row}"
         );
     }
+    // Every scenario, each with at least one race and one fix.
+    for scenario in photofinish_lab::SCENARIOS {
+        let expected: Vec<_> = report
+            .rows
+            .iter()
+            .filter(|r| r.scenario == scenario)
+            .map(|r| r.expected)
+            .collect();
+        assert!(expected.contains(&Expectation::Racy), "{scenario}");
+        assert!(expected.contains(&Expectation::Safe), "{scenario}");
+    }
     let racy: Vec<_> = report
         .rows
         .iter()
         .filter(|r| r.expected == Expectation::Racy)
-        .map(|r| (r.strategy, r.replicas))
+        .map(|r| (r.scenario, r.strategy, r.replicas))
         .collect();
-    assert_eq!(
-        racy,
-        [
-            ("cached-check-then-create", 3),
-            ("read-modify-write", 3),
-            ("local-lock", 3),
-            ("write-back", 3)
-        ]
+    assert!(racy.contains(&("create-once", "local-lock", 3)), "{racy:?}");
+    assert!(
+        !racy.contains(&("create-once", "local-lock", 1)),
+        "{racy:?}"
+    );
+    assert!(
+        racy.contains(&("create-once", "redis-lock-stall", 3)),
+        "{racy:?}"
+    );
+    assert!(
+        !racy.contains(&("create-once", "redis-lock", 3)),
+        "{racy:?}"
     );
     assert!(table.contains("demo passed"), "{table}");
 }
