@@ -79,6 +79,9 @@ pub struct DemoRow {
     /// What the checker found, in one line, for a verdict other than valid: the diagnosis's
     /// first line, else why the history has no linearization or why nothing was decided.
     pub finding: Option<String>,
+    /// For create-once: how many `created` answers beyond the first each fingerprint got, over
+    /// the whole run; the diagnosis names only the first fingerprint.
+    pub duplicates: Option<u64>,
     pub history: PathBuf,
     /// The checker's whole report, for an HTML report of the run.
     #[serde(skip)]
@@ -232,11 +235,13 @@ async fn run_scenario(
         ..CheckOptions::default()
     };
     let path = history.clone();
-    let report = tokio::task::spawn_blocking(move || {
+    let (report, duplicates) = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
-        check_model(driver.model(), None, None, &recorded, &check_options)
-            .map_err(|e| e.to_string())
+        let report = check_model(driver.model(), None, None, &recorded, &check_options)
+            .map_err(|e| e.to_string())?;
+        let duplicates = (driver.model() == "create-once").then(|| duplicate_creates(&recorded));
+        Ok::<_, String>((report, duplicates))
     })
     .await
     .map_err(|e| format!("the check stopped: {e}"))??;
@@ -260,9 +265,24 @@ async fn run_scenario(
         added_p99_us: 0.0,
         held,
         finding: finding(&report),
+        duplicates,
         history,
         report,
     })
+}
+
+/// `created` answers beyond the first for each key, summed over the keys.
+fn duplicate_creates(history: &photofinish_history::History) -> u64 {
+    let mut created: std::collections::BTreeMap<_, u64> = std::collections::BTreeMap::new();
+    for op in &history.operations {
+        if op.f == "create"
+            && op.outcome == photofinish_history::Outcome::Ok
+            && op.result.as_str() == Some("created")
+        {
+            *created.entry(op.key.clone()).or_default() += 1;
+        }
+    }
+    created.values().map(|n| n - 1).sum()
 }
 
 /// The report's finding in one line, for a verdict other than valid.
@@ -356,12 +376,16 @@ pub(crate) fn write_scenario(
     if !findings.is_empty() {
         writeln!(f, "  what the checker found:")?;
         for (row, finding) in findings {
+            let duplicates = match row.duplicates {
+                Some(n) => format!("{n} duplicates in all; "),
+                None => String::new(),
+            };
             writeln!(
                 f,
-                "    {} on {}: {}",
+                "    {} on {}: {duplicates}{}",
                 row.strategy,
                 row.replicas,
-                photofinish_history::escape_and_clip(finding, 200)
+                photofinish_history::escape_and_clip(finding, 160)
             )?;
         }
     }
