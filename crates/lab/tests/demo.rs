@@ -24,11 +24,14 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
     assert_eq!(seen.lock().unwrap().len(), report.rows.len());
     for row in &report.rows {
         assert!(row.history.starts_with(dir.path()));
-        assert!(row.ops >= options.ops - options.clients as u64, "{row}");
+        let name = format!("{}/{} on {}", row.scenario, row.strategy, row.replicas);
+        // Create-once runs take a quarter of the budget; a run stops at its budget, give or
+        // take the final reads.
+        assert!(row.ops >= options.ops / 4 - 1, "{name}: {} ops", row.ops);
         assert_eq!(
             row.finding.is_some(),
             row.expected == Expectation::Racy,
-            "{row}"
+            "{name}"
         );
     }
     // Every scenario, each with at least one race and one fix.
