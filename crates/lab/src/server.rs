@@ -103,10 +103,9 @@ fn router(replica: Replica) -> Router {
         .with_state(replica)
 }
 
-/// The strategy a path names, or the 404 that says which exist.
-fn strategy<S: std::str::FromStr<Err = String>>(name: &str) -> Result<S, Response> {
+/// The strategy a path names, or the message that says which exist (answered with a 404).
+fn strategy<S: std::str::FromStr<Err = String>>(name: &str) -> Result<S, String> {
     name.parse()
-        .map_err(|message| error(StatusCode::NOT_FOUND, message))
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -119,7 +118,7 @@ async fn create_object(
 ) -> Response {
     let strategy: CreateStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     match strategy
         .create(&replica.store, &replica.state, &fingerprint)
@@ -148,7 +147,7 @@ async fn add_to_counter(
 ) -> Response {
     let strategy: CounterStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     let value = strategy
         .add(&replica.store, &replica.state, &key, body.amount)
@@ -172,7 +171,7 @@ async fn add_condition(
 ) -> Response {
     let strategy: StatusStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     match strategy
         .add_condition(&replica.store, &key, body.condition)
@@ -203,7 +202,7 @@ async fn add_to_balance(
 ) -> Response {
     let strategy: BalanceStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     match strategy.add(&replica.store, &key, body.amount).await {
         Ok(balance) => Json(json!({ "balance": balance })).into_response(),
@@ -220,7 +219,7 @@ async fn read_balance(
 ) -> Response {
     let strategy: BalanceStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     Json(json!({ "balance": strategy.read(&replica.store, &key).await })).into_response()
 }
@@ -245,7 +244,7 @@ async fn copy_record(
 ) -> Response {
     let strategy: SnapshotStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     let fields = strategy.copy(&replica.store, &key).await;
     let record: serde_json::Map<String, serde_json::Value> = RECORD_FIELDS
@@ -287,7 +286,7 @@ async fn compare_and_set(
 ) -> Response {
     let strategy: StaleReadStrategy = match strategy(&name) {
         Ok(s) => s,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
     if strategy
         .compare_and_set(&replica.store, &key, body.expected, body.new)
