@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, Report, Verdict};
-use photofinish_history::Format;
+use photofinish_check::{check_model, CheckOptions, Report, Verdict, MODELS};
+use photofinish_history::{Format, Value};
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
 use serde::Serialize;
@@ -82,6 +82,9 @@ pub struct DemoRow {
     /// For create-once: how many `created` answers beyond the first each fingerprint got, over
     /// the whole run; the diagnosis names only the first fingerprint.
     pub duplicates: Option<u64>,
+    /// Why the verdict is unknown when the check says (such as "nothing was tested: no
+    /// operation completed ok").
+    pub reason: Option<String>,
     pub history: PathBuf,
     /// The checker's whole report, for an HTML report of the run.
     #[serde(skip)]
@@ -211,6 +214,19 @@ async fn run_scenario(
             let mut config = RunConfig::new(Workload::new(kind, keys, options.clients), &history);
             config.ops = Some(ops);
             config.seed = options.seed;
+            let model = kind.model();
+            config.header.init = MODELS
+                .iter()
+                .find(|m| m.name == model)
+                .and_then(|m| Value::from_json_str(m.default_init).ok())
+                .filter(|init| !init.is_null());
+            config.header.target = Some(format!(
+                "photofinish lab: {} by {} on {} replica{}",
+                strategy.scenario(),
+                strategy.name(),
+                scenario.replicas,
+                if scenario.replicas == 1 { "" } else { "s" }
+            ));
             let summary = run(target, &config, CancellationToken::new())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -224,6 +240,19 @@ async fn run_scenario(
                 ops,
                 seed: options.seed,
                 op_timeout: Duration::from_secs(5),
+                header: photofinish_history::RecordedWith {
+                    version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                    model: Some(driver.model().to_string()),
+                    target: Some(format!(
+                        "photofinish lab: {} by {} on {} replica{}",
+                        strategy.scenario(),
+                        strategy.name(),
+                        scenario.replicas,
+                        if scenario.replicas == 1 { "" } else { "s" }
+                    )),
+                    seed: Some(options.seed),
+                    ..Default::default()
+                },
             };
             drive(target, &plan, &history).await?
         }
@@ -238,7 +267,8 @@ async fn run_scenario(
     let (report, duplicates) = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
-        let report = check_model(driver.model(), None, None, &recorded, &check_options)
+        let init = recorded.header.as_ref().and_then(|h| h.init.as_ref());
+        let report = check_model(driver.model(), init, None, &recorded, &check_options)
             .map_err(|e| e.to_string())?;
         let duplicates = (driver.model() == "create-once").then(|| duplicate_creates(&recorded));
         Ok::<_, String>((report, duplicates))
@@ -266,6 +296,7 @@ async fn run_scenario(
         held,
         finding: finding(&report),
         duplicates,
+        reason: report.reason.clone(),
         history,
         report,
     })
@@ -380,12 +411,17 @@ pub(crate) fn write_scenario(
                 Some(n) => format!("{n} duplicates in all; "),
                 None => String::new(),
             };
+            let file = row.history.file_name().map_or_else(
+                || row.history.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             writeln!(
                 f,
-                "    {} on {}: {duplicates}{}",
+                "    {} on {}: {duplicates}{}  [{}]",
                 row.strategy,
                 row.replicas,
-                photofinish_history::escape_and_clip(finding, 160)
+                photofinish_history::escape_and_clip(finding, 160),
+                photofinish_history::escape_and_clip(&file, 80)
             )?;
         }
     }
@@ -431,6 +467,10 @@ impl fmt::Display for DemoReport {
                 self.elapsed.as_secs_f64()
             )?;
         }
-        write!(f, "histories in {}", self.dir.display())
+        write!(
+            f,
+            "histories in {}; each names its model: photofinish check FILE, photofinish report FILE -o PAGE.html",
+            self.dir.display()
+        )
     }
 }

@@ -65,6 +65,9 @@ pub struct Drive {
     pub seed: u64,
     /// An operation unanswered after this long is recorded `info`.
     pub op_timeout: Duration,
+    /// The history's first line: what it was recorded with, so that `photofinish check FILE`
+    /// knows its model.
+    pub header: photofinish_history::RecordedWith,
 }
 
 /// One operation: as the history records it, and as the service is asked.
@@ -226,7 +229,10 @@ pub async fn drive<T: Target>(
     history: &Path,
 ) -> Result<Figures, String> {
     target.setup().await?;
-    let writer = HistoryWriter::create(history)
+    let mut writer = HistoryWriter::create(history)
+        .map_err(|e| format!("cannot write the history to {}: {e}", history.display()))?;
+    writer
+        .write_header(&drive.header)
         .map_err(|e| format!("cannot write the history to {}: {e}", history.display()))?;
     let started = Instant::now();
     let shared = Arc::new(Shared {

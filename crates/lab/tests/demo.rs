@@ -33,6 +33,18 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
             row.expected == Expectation::Racy,
             "{name}"
         );
+        assert_eq!(row.reason, None, "{row}");
+        // Every history says what it was recorded with, so it is checked again without flags.
+        let history = photofinish_history::read_path(&row.history, None).unwrap();
+        let header = history.header.expect("the history has a header");
+        assert_eq!(header.seed, Some(options.seed));
+        assert!(header.model.is_some() && header.version.is_some());
+        if row.finding.is_some() {
+            assert!(
+                table.contains(&format!("history: {}", row.history.display())),
+                "{table}"
+            );
+        }
     }
     // Every scenario, each with at least one race and one fix.
     for scenario in photofinish_lab::SCENARIOS {

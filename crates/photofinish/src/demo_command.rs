@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use photofinish::checker::Verdict;
+use photofinish::history::escape_and_clip;
 use photofinish_lab::{demo_blocking, DemoOptions, DemoRow};
 
 use crate::usage_error;
@@ -36,13 +38,20 @@ pub fn run(args: DemoArgs) -> ExitCode {
         seed: args.seed,
         // A short line per scenario as it ends; the full table follows on standard output.
         progress: Some(Arc::new(|row: &DemoRow| {
+            let verdict = match (row.verdict, &row.reason) {
+                (Verdict::Valid, _) => "valid".to_string(),
+                (Verdict::Invalid, _) => "INVALID".to_string(),
+                (Verdict::Unknown, Some(reason)) => {
+                    format!("UNKNOWN: {}", escape_and_clip(reason, 200))
+                }
+                (Verdict::Unknown, None) => "unknown".to_string(),
+            };
             eprintln!(
-                "photofinish: {} by {} on {} replica{}: {:?}",
+                "photofinish: {} by {} on {} replica{}: {verdict}",
                 row.scenario,
                 row.strategy,
                 row.replicas,
                 if row.replicas == 1 { "" } else { "s" },
-                row.verdict
             )
         })),
         ..DemoOptions::default()

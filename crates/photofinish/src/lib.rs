@@ -53,7 +53,7 @@ pub use photofinish_txn as txn;
 use std::path::Path;
 
 use checker::{check_model, CheckOptions, NilReads, Report};
-use history::{Format, History, Value};
+use history::{Format, History, RecordedWith, Value};
 
 /// What to check a history against, and how.
 #[derive(Clone, Debug)]
@@ -122,6 +122,116 @@ pub fn check_path(path: &Path, request: &CheckRequest) -> Result<(History, Repor
     Ok((history, report))
 }
 
+/// Checks a history already read; `origin` names it in errors.
+pub fn check_history(
+    history: &History,
+    origin: &str,
+    request: &CheckRequest,
+) -> Result<Report, Error> {
+    run_check(history, origin, request)
+}
+
+/// How errors name standard input.
+pub const STDIN_ORIGIN: &str = "<stdin>";
+
+/// Reads the history at `path`, or from standard input when `path` is `-` (detecting the
+/// format there too unless one is given).
+pub fn read_input(path: &Path, format: Option<Format>) -> Result<History, Error> {
+    if path == Path::new("-") {
+        let stdin = std::io::stdin();
+        let options = history::ReadOptions::format(format);
+        return Ok(history::read_with(stdin.lock(), STDIN_ORIGIN, &options)?);
+    }
+    Ok(history::read_path(path, format)?)
+}
+
+/// How errors and reports name the input at `path`.
+pub fn origin_of(path: &Path) -> String {
+    if path == Path::new("-") {
+        STDIN_ORIGIN.to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// The model and initial value to check a history with: the caller's where given, otherwise
+/// what the history's header says it was recorded with (see [`history::RecordedWith`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelChoice {
+    pub model: String,
+    /// `None`: the model's default.
+    pub init: Option<Value>,
+    /// Whether the model came from the header.
+    pub model_from_header: bool,
+    /// Whether the initial value came from the header.
+    pub init_from_header: bool,
+}
+
+impl ModelChoice {
+    /// Chooses the model and initial value: `model` and `init` when given; the header's model
+    /// otherwise, and the header's initial value when the model is the header's and no `init`
+    /// was given. `None` when neither names a model.
+    ///
+    /// ```
+    /// use photofinish::history::{read_str, Value};
+    /// use photofinish::ModelChoice;
+    ///
+    /// let text = r#"{"photofinish":{"model":"counter","init":5}}
+    /// {"type":"invoke","f":"add","value":1,"process":0}
+    /// "#;
+    /// let history = read_str(text, "h.jsonl", None).unwrap();
+    /// let choice = ModelChoice::choose(None, None, history.header.as_ref()).unwrap();
+    /// assert_eq!((choice.model.as_str(), choice.init), ("counter", Some(Value::Int(5))));
+    /// assert_eq!(choice.note().unwrap(), "model counter, init 5, from the history's header");
+    /// // A model given by the caller wins, and the header's init is not for another model.
+    /// let choice = ModelChoice::choose(Some("set"), None, history.header.as_ref()).unwrap();
+    /// assert_eq!((choice.init, choice.note()), (None, None));
+    /// assert!(ModelChoice::choose(None, None, None).is_none());
+    /// ```
+    pub fn choose(
+        model: Option<&str>,
+        init: Option<Value>,
+        header: Option<&RecordedWith>,
+    ) -> Option<ModelChoice> {
+        let recorded = header.and_then(|h| h.model.as_deref());
+        let (model, model_from_header) = match (model, recorded) {
+            (Some(model), _) => (model.to_string(), false),
+            (None, Some(recorded)) => (recorded.to_string(), true),
+            (None, None) => return None,
+        };
+        let header_init = header
+            .filter(|_| recorded == Some(model.as_str()))
+            .and_then(|h| h.init.clone());
+        let (init, init_from_header) = match (init, header_init) {
+            (Some(init), _) => (Some(init), false),
+            (None, Some(recorded)) => (Some(recorded), true),
+            (None, None) => (None, false),
+        };
+        Some(ModelChoice {
+            model,
+            init,
+            model_from_header,
+            init_from_header,
+        })
+    }
+
+    /// What was taken from the header, for a person: `model counter, from the history's header`.
+    pub fn note(&self) -> Option<String> {
+        let mut taken = Vec::new();
+        if self.model_from_header {
+            taken.push(format!(
+                "model {}",
+                history::escape_and_clip(&self.model, 80)
+            ));
+        }
+        if let (true, Some(init)) = (self.init_from_header, &self.init) {
+            let init = history::escape_and_clip(&init.to_json_string(), 80);
+            taken.push(format!("init {init}"));
+        }
+        (!taken.is_empty()).then(|| format!("{}, from the history's header", taken.join(", ")))
+    }
+}
+
 /// Checks a history held in memory; `origin` names it in errors.
 pub fn check_text(
     text: &str,
@@ -177,10 +287,18 @@ pub fn run_and_check<T: runner::Target>(
     options: CheckOptions,
 ) -> Result<Checked, Error> {
     let summary = runner::run_blocking(target, config)?;
-    let mut request = CheckRequest::new(config.workload.kind.model());
-    request.format = Some(Format::JsonLines);
+    let history = history::read_path(&config.history, Some(Format::JsonLines))?;
+    // The model and initial value the run recorded in the history's header.
+    let choice = ModelChoice::choose(
+        Some(config.workload.kind.model()),
+        None,
+        history.header.as_ref(),
+    )
+    .expect("a model was given");
+    let mut request = CheckRequest::new(&choice.model);
+    request.init = choice.init;
     request.options = options;
-    let (history, report) = check_path(&config.history, &request)?;
+    let report = run_check(&history, &config.history.display().to_string(), &request)?;
     Ok(Checked {
         summary,
         history,

@@ -14,8 +14,10 @@ mod run_command;
 mod txn_command;
 
 use photofinish::checker::{NilReads, Report, MODELS};
-use photofinish::history::{read_path, Format, History, Value};
-use photofinish::{check_path, report, terminal, CheckRequest};
+use photofinish::history::{Format, History, Value};
+use photofinish::{
+    check_history, origin_of, read_input, report, terminal, CheckRequest, ModelChoice,
+};
 
 #[derive(Parser)]
 #[command(
@@ -31,11 +33,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check a recorded history against a model. Exit code: 0 valid, 1 anomaly found,
-    /// 2 bad input or usage, 3 undecided within the budget.
+    /// 2 bad input or usage, 3 undecided within the budget (or nothing was tested).
     Check(CheckArgs),
     /// Write a self-contained HTML page showing a history: a timeline of the operations, run
-    /// statistics, and with --model the check's verdict and counterexample. Exit code 0 when
-    /// the page is written (`check --html` also gives the verdict's exit code), 2 on bad input.
+    /// statistics, and with a model (--model, or the one the history's header names) the
+    /// check's verdict and counterexample. Exit code: with a model that of `check` (0 valid,
+    /// 1 anomaly, 3 undecided), without one 0; 2 on bad input.
     Report(ReportArgs),
     /// Drive concurrent clients against a real system, record the history as it happens,
     /// then check it: the summary (throughput, latency, errors), then the verdict with the same
@@ -87,12 +90,13 @@ enum NilReadsArg {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// The history file.
+    /// The history file, or - for standard input.
     file: PathBuf,
     /// The model: register, cas-register, kv, multi-register, counter, set, queue, mutex, create-once;
-    /// transactions: list-append, rw-register, bank, long-fork, set-full.
+    /// transactions: list-append, rw-register, bank, long-fork, set-full. Default: the model the
+    /// history's header names (histories written by `run` and `demo` have one).
     #[arg(long, short)]
-    model: String,
+    model: Option<String>,
     #[command(flatten)]
     options: CheckFlags,
     #[command(flatten)]
@@ -107,12 +111,13 @@ struct CheckArgs {
 
 #[derive(clap::Args)]
 struct ReportArgs {
-    /// The history file.
+    /// The history file, or - for standard input.
     file: PathBuf,
     /// Where to write the page.
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
-    /// Check against this model and show the verdict and counterexample (default: no check).
+    /// Check against this model and show the verdict and counterexample (default: the model the
+    /// history's header names; no check when it names none).
     #[arg(long, short)]
     model: Option<String>,
     #[command(flatten)]
@@ -122,7 +127,8 @@ struct ReportArgs {
 /// How to read and check a history: shared by `check` and `report`.
 #[derive(clap::Args)]
 struct CheckFlags {
-    /// The initial value, as a JSON literal (default: the model's own).
+    /// The initial value, as a JSON literal (default: the one the history's header names, else
+    /// the model's own).
     #[arg(long)]
     init: Option<String>,
     /// The file format (default: detected from the content).
@@ -147,31 +153,61 @@ pub(crate) fn usage_error(message: String) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The check that `model` and the flags ask for, or the usage error to exit with.
-fn request(model: &str, args: &CheckFlags) -> Result<CheckRequest, ExitCode> {
-    let init = match args.init.as_deref().map(Value::from_json_str).transpose() {
-        Ok(init) => init,
-        Err(e) => return Err(usage_error(format!("--init is not a JSON literal: {e}"))),
-    };
-    let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            return Err(usage_error(format!(
-                "--timeout must be a positive number of seconds, got {t}"
-            )))
-        }
-        t => t.map(Duration::from_secs_f64),
-    };
-    let mut request = CheckRequest::new(model);
-    request.init = init;
+/// The `--init` value, or the usage error to exit with.
+fn parse_init(args: &CheckFlags) -> Result<Option<Value>, ExitCode> {
+    args.init
+        .as_deref()
+        .map(Value::from_json_str)
+        .transpose()
+        .map_err(|e| usage_error(format!("--init is not a JSON literal: {e}")))
+}
+
+/// The `--timeout`, or the usage error to exit with.
+fn parse_timeout(args: &CheckFlags) -> Result<Option<Duration>, ExitCode> {
+    match args.timeout {
+        Some(t) if !(t.is_finite() && t > 0.0) => Err(usage_error(format!(
+            "--timeout must be a positive number of seconds, got {t}"
+        ))),
+        t => Ok(t.map(Duration::from_secs_f64)),
+    }
+}
+
+/// The check that `choice` and the flags ask for, or the usage error to exit with.
+fn request(choice: &ModelChoice, args: &CheckFlags) -> Result<CheckRequest, ExitCode> {
+    let mut request = CheckRequest::new(&choice.model);
+    request.init = choice.init.clone();
     request.format = args.format.map(Format::from);
     request.nil_reads = args.nil_reads.map(|n| match n {
         NilReadsArg::Absent => NilReads::Absent,
         NilReadsArg::Unknown => NilReads::Unknown,
     });
-    request.options.timeout = timeout;
+    request.options.timeout = parse_timeout(args)?;
     request.options.max_memory = args.max_memory.saturating_mul(1 << 20);
     request.options.all_partitions = args.all_partitions;
     Ok(request)
+}
+
+/// The model to check `history` against: `--model`, else the one its header names (said on
+/// standard error); a usage error listing the models when neither names one.
+fn choose_model(
+    model: Option<&str>,
+    init: Option<Value>,
+    history: &History,
+    file: &Path,
+) -> Result<ModelChoice, ExitCode> {
+    let Some(choice) = ModelChoice::choose(model, init, history.header.as_ref()) else {
+        let mut names: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+        names.extend(txn_command::TXN_MODELS.iter().map(|(name, _)| *name));
+        return Err(usage_error(format!(
+            "{} names no model (it has no header saying what it was recorded with): give one with --model, one of {}",
+            photofinish::history::escape(&origin_of(file)),
+            names.join(", ")
+        )));
+    };
+    if let Some(note) = choice.note() {
+        eprintln!("photofinish: {note}");
+    }
+    Ok(choice)
 }
 
 pub(crate) fn warn(history: &History) {
@@ -187,71 +223,101 @@ pub(crate) fn write_html(
     history: &History,
     checked: Option<&Report>,
 ) -> Result<(), ExitCode> {
-    let title = file.file_name().map_or_else(
-        || file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let title = match file.file_name() {
+        Some(name) if file != Path::new("-") => name.to_string_lossy().into_owned(),
+        _ => origin_of(file),
+    };
     std::fs::write(output, report::render_html(history, checked, &title))
         .map_err(|e| usage_error(format!("cannot write {}: {e}", output.display())))
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    if let Some(code) = txn_command::dispatch(&args) {
-        return code;
-    }
-    let request = match request(&args.model, &args.options) {
-        Ok(request) => request,
-        Err(code) => return code,
-    };
-    match check_path(&args.file, &request) {
-        Ok((history, report)) => {
-            warn(&history);
-            if let Some(html) = &args.html {
-                if let Err(code) = write_html(html, &args.file, &history, Some(&report)) {
-                    return code;
-                }
-            }
-            if args.json {
-                match serde_json::to_string_pretty(&report) {
-                    Ok(json) => println!("{json}"),
-                    Err(e) => return usage_error(format!("cannot write the report: {e}")),
-                }
-            } else {
-                print!("{}", terminal::render(&report));
-            }
-            ExitCode::from(report.verdict.exit_code() as u8)
+    // A transactional model named on the command line reads its file as a stream of its own.
+    if let Some(model) = args.model.as_deref() {
+        if txn_command::handles(model) && args.file != Path::new("-") {
+            return txn_command::dispatch(&args, model, None).unwrap_or(ExitCode::SUCCESS);
         }
-        Err(e) => usage_error(e.to_string()),
     }
-}
-
-fn run_report(args: ReportArgs) -> ExitCode {
-    let (history, checked) = match &args.model {
-        Some(model) => {
-            if let Some(code) = txn_command::report_unsupported(model) {
-                return code;
-            }
-            let request = match request(model, &args.options) {
-                Ok(request) => request,
-                Err(code) => return code,
-            };
-            match check_path(&args.file, &request) {
-                Ok((history, report)) => (history, Some(report)),
-                Err(e) => return usage_error(e.to_string()),
-            }
-        }
-        None => match read_path(&args.file, args.options.format.map(Format::from)) {
-            Ok(history) => (history, None),
+    let (init, history) = match (parse_init(&args.options), parse_timeout(&args.options)) {
+        (Err(code), _) | (_, Err(code)) => return code,
+        (Ok(init), Ok(_)) => match read_input(&args.file, args.options.format.map(Format::from)) {
+            Ok(history) => (init, history),
             Err(e) => return usage_error(e.to_string()),
         },
     };
+    let choice = match choose_model(args.model.as_deref(), init, &history, &args.file) {
+        Ok(choice) => choice,
+        Err(code) => return code,
+    };
+    if let Some(code) = txn_command::dispatch(&args, &choice.model, Some(&history)) {
+        return code;
+    }
+    let request = match request(&choice, &args.options) {
+        Ok(request) => request,
+        Err(code) => return code,
+    };
+    let report = match check_history(&history, &origin_of(&args.file), &request) {
+        Ok(report) => report,
+        Err(e) => return usage_error(e.to_string()),
+    };
     warn(&history);
-    match write_html(&args.output, &args.file, &history, checked.as_ref()) {
-        Ok(()) => {
-            println!("wrote {}", args.output.display());
-            ExitCode::SUCCESS
+    if let Some(html) = &args.html {
+        if let Err(code) = write_html(html, &args.file, &history, Some(&report)) {
+            return code;
         }
-        Err(code) => code,
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return usage_error(format!("cannot write the report: {e}")),
+        }
+    } else {
+        print!("{}", terminal::render(&report));
+    }
+    ExitCode::from(report.verdict.exit_code() as u8)
+}
+
+fn run_report(args: ReportArgs) -> ExitCode {
+    let (init, history) = match (parse_init(&args.options), parse_timeout(&args.options)) {
+        (Err(code), _) | (_, Err(code)) => return code,
+        (Ok(init), Ok(_)) => match read_input(&args.file, args.options.format.map(Format::from)) {
+            Ok(history) => (init, history),
+            Err(e) => return usage_error(e.to_string()),
+        },
+    };
+    let checked = match ModelChoice::choose(args.model.as_deref(), init, history.header.as_ref()) {
+        None if args.options.init.is_some() => {
+            return usage_error("--init needs a model: give one with --model".into())
+        }
+        None => None,
+        Some(choice) => {
+            if let Some(code) = txn_command::report_unsupported(&choice.model) {
+                return code;
+            }
+            if let Some(note) = choice.note() {
+                eprintln!("photofinish: {note}");
+            }
+            let request = match request(&choice, &args.options) {
+                Ok(request) => request,
+                Err(code) => return code,
+            };
+            match check_history(&history, &origin_of(&args.file), &request) {
+                Ok(report) => Some(report),
+                Err(e) => return usage_error(e.to_string()),
+            }
+        }
+    };
+    warn(&history);
+    if let Err(code) = write_html(&args.output, &args.file, &history, checked.as_ref()) {
+        return code;
+    }
+    println!("wrote {}", args.output.display());
+    match &checked {
+        Some(report) => {
+            println!("{}", terminal::verdict_line(report));
+            ExitCode::from(report.verdict.exit_code() as u8)
+        }
+        None => ExitCode::SUCCESS,
     }
 }
 

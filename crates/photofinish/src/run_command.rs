@@ -4,14 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofinish::checker::CheckOptions;
+use photofinish::checker::{CheckOptions, MODELS};
 use photofinish::faults::ServerKind;
+use photofinish::history::Value;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
-use photofinish::runner::{NemesisPlan, RunConfig, Target, Workload, WorkloadKind};
+use photofinish::runner::{NemesisPlan, RunConfig, Summary, Target, Workload, WorkloadKind};
 use photofinish::{run_and_check, terminal};
 
 use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
@@ -329,6 +330,8 @@ fn run_target<T: Target>(
     config.op_timeout = flags.op_timeout;
     config.fsync = flags.fsync;
     config.progress = !flags.quiet && !flags.json;
+    // The run's setup brings the system to the model's initial state: record it as known.
+    config.header.init = default_init(config.workload.kind.model());
     config.nemesis = nemesis;
     let options = CheckOptions {
         timeout: flags.check_timeout,
@@ -362,13 +365,35 @@ fn run_target<T: Target>(
         println!("{both:#}");
     } else {
         println!("{}", checked.summary);
+        if let Some(reason) = &checked.report.reason {
+            println!("{}\n", nothing_tested_banner(reason, &checked.summary));
+        }
         print!("{}", terminal::render(&checked.report));
         println!("history: {}", history.display());
         println!(
-            "rerun the same operations with --seed {seed}; recheck with: photofinish check --model {} {}",
-            config.workload.kind.model(),
+            "rerun the same operations with --seed {seed}; recheck with: photofinish check {}",
             history.display()
         );
     }
     ExitCode::from(checked.report.verdict.exit_code() as u8)
+}
+
+/// The model's own initial value, which the run's setup brings the system to.
+fn default_init(model: &str) -> Option<Value> {
+    MODELS
+        .iter()
+        .find(|m| m.name == model)
+        .and_then(|m| Value::from_json_str(m.default_init).ok())
+        .filter(|init| !init.is_null())
+}
+
+/// The line that stands out when the run tested nothing: why, in capitals, and where to look.
+fn nothing_tested_banner(reason: &str, summary: &Summary) -> String {
+    format!(
+        "*** UNKNOWN: {} ***\n    {} ok, {} failed, {} indeterminate: the errors above say why; this run proves nothing",
+        photofinish::history::escape_and_clip(reason, 200),
+        summary.ok,
+        summary.fail,
+        summary.info
+    )
 }

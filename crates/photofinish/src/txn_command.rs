@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use photofinish::history::{read_path, Format};
+use photofinish::history::{read_path, Format, History};
 use photofinish::txn::bank::{check_bank, BankOptions};
 use photofinish::txn::long_fork::{check_long_fork, LongForkOptions};
 use photofinish::txn::set_full::{check_set_full, SetFullOptions};
@@ -65,7 +65,7 @@ pub(crate) struct TxnFlags {
 }
 
 /// Whether `model` is one of the transactional models.
-fn handles(model: &str) -> bool {
+pub(crate) fn handles(model: &str) -> bool {
     TXN_MODELS.iter().any(|(name, _)| *name == model)
 }
 
@@ -77,8 +77,7 @@ pub(crate) fn print_models() {
 }
 
 /// A flag given to a model it does not apply to: a usage error, not silently ignored.
-fn misplaced(args: &CheckArgs) -> Option<String> {
-    let model = args.model.as_str();
+fn misplaced(args: &CheckArgs, model: &str) -> Option<String> {
     let f = &args.txn;
     let o = &args.options;
     let checks: [(bool, &str, &[&str]); 10] = [
@@ -116,15 +115,24 @@ fn misplaced(args: &CheckArgs) -> Option<String> {
         })
 }
 
-fn check(args: &CheckArgs) -> Result<Report, String> {
+/// Checks the history at `args.file` against the transactional `model`; `history` is the
+/// history when it was already read (from standard input, or for its header).
+fn check(args: &CheckArgs, model: &str, history: Option<&History>) -> Result<Report, String> {
     let path = args.file.as_path();
-    let origin = path.display().to_string();
+    let origin = photofinish::origin_of(path);
     let format = args.options.format.map(Format::from);
     let error = |e: TxnError| e.to_string();
-    let read = || read_path(path, format).map_err(|e| e.to_string());
-    match args.model.as_str() {
+    let read = || -> Result<std::borrow::Cow<'_, History>, String> {
+        match history {
+            Some(history) => Ok(std::borrow::Cow::Borrowed(history)),
+            None => read_path(path, format)
+                .map(std::borrow::Cow::Owned)
+                .map_err(|e| e.to_string()),
+        }
+    };
+    match model {
         "list-append" | "rw-register" => {
-            let workload = Workload::parse(&args.model).expect("a transactional workload");
+            let workload = Workload::parse(model).expect("a transactional workload");
             let mut options = TxnOptions::default();
             if let Some(name) = &args.txn.consistency_model {
                 options.consistency_model = ConsistencyModel::parse(name).ok_or_else(|| {
@@ -143,7 +151,13 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
                 t => t.map(Duration::from_secs_f64),
             };
             options.max_memory = Some(args.options.max_memory.saturating_mul(1 << 20));
-            check_path(path, workload, format, &options).map_err(error)
+            match history {
+                Some(history) => {
+                    photofinish::txn::check_history(history, workload, &origin, &options)
+                        .map_err(error)
+                }
+                None => check_path(path, workload, format, &options).map_err(error),
+            }
         }
         "bank" => {
             let options = BankOptions {
@@ -156,7 +170,7 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
                 }),
                 allow_negative: args.txn.allow_negative,
             };
-            check_bank(&read()?, &origin, &options).map_err(error)
+            check_bank(&*read()?, &origin, &options).map_err(error)
         }
         "long-fork" => {
             let options = LongForkOptions {
@@ -165,24 +179,29 @@ fn check(args: &CheckArgs) -> Result<Report, String> {
             if options.group_size == 0 {
                 return Err("--group-size must be at least 1".to_string());
             }
-            check_long_fork(&read()?, &origin, &options).map_err(error)
+            check_long_fork(&*read()?, &origin, &options).map_err(error)
         }
         _ => {
             let options = SetFullOptions {
                 linearizable: args.txn.linearizable,
             };
-            check_set_full(&read()?, &origin, &options).map_err(error)
+            check_set_full(&*read()?, &origin, &options).map_err(error)
         }
     }
 }
 
-/// `photofinish check` for a transactional model; for another model, a usage error if a
-/// transactional option was given, else `None` (the linearizability check runs).
-pub(crate) fn dispatch(args: &CheckArgs) -> Option<ExitCode> {
-    if handles(&args.model) {
-        return Some(run(args));
+/// `photofinish check` for a transactional `model`; for another model, a usage error if a
+/// transactional option was given, else `None` (the linearizability check runs). `history` is
+/// the history when it was already read.
+pub(crate) fn dispatch(
+    args: &CheckArgs,
+    model: &str,
+    history: Option<&History>,
+) -> Option<ExitCode> {
+    if handles(model) {
+        return Some(run(args, model, history));
     }
-    misplaced(args)
+    misplaced(args, model)
         .filter(|_| txn_flag_given(&args.txn))
         .map(usage_error)
 }
@@ -197,11 +216,11 @@ fn txn_flag_given(f: &TxnFlags) -> bool {
 }
 
 /// Runs `photofinish check` for a transactional model.
-fn run(args: &CheckArgs) -> ExitCode {
-    if let Some(message) = misplaced(args) {
+fn run(args: &CheckArgs, model: &str, history: Option<&History>) -> ExitCode {
+    if let Some(message) = misplaced(args, model) {
         return usage_error(message);
     }
-    let report = match check(args) {
+    let report = match check(args, model, history) {
         Ok(report) => report,
         Err(message) => return usage_error(message),
     };

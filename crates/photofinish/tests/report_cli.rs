@@ -68,8 +68,8 @@ fn report_with_a_model_includes_the_counterexample() {
     ]);
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "{}",
+        Some(1),
+        "the verdict's exit code, as check gives it: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let data = page_data(&out_path);

@@ -44,9 +44,10 @@ fn output(mut command: Command) -> Output {
     command.output().expect("photofinish runs")
 }
 
+/// `photofinish check HISTORY`: the model comes from the history's header.
 fn check(history: &PathBuf) -> Output {
     Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(["check", "--model", "counter"])
+        .arg("check")
         .arg(history)
         .output()
         .expect("photofinish runs")
@@ -145,8 +146,12 @@ fn ctrl_c_ends_the_run_with_a_verdict_and_no_pending_operation() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("(interrupted)"), "{}", text(&out));
     let recorded = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        recorded.starts_with(r#"{"photofinish":"#),
+        "the header comes first"
+    );
     let invokes = recorded.matches(r#""type":"invoke""#).count();
-    let completions = recorded.lines().count() - invokes;
+    let completions = recorded.lines().count() - 1 - invokes;
     assert_eq!(invokes, completions, "every invocation has its completion");
 }
 
@@ -160,4 +165,98 @@ fn the_demo_catches_every_race_and_passes_every_fix() {
         .expect("photofinish runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("demo passed"), "{}", text(&out));
+}
+
+#[test]
+fn a_run_records_what_it_was_made_with_and_check_reads_it_back() {
+    let history = scratch("header.jsonl");
+    let out = output(run_command(
+        &history,
+        "header.json",
+        true,
+        &["--clients", "3", "--ops", "30", "--seed", "42"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "recheck with: photofinish check {}",
+            history.display()
+        )),
+        "{}",
+        text(&out)
+    );
+    let first = std::fs::read_to_string(&history).unwrap();
+    let header: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    let header = &header["photofinish"];
+    assert_eq!(header["model"], "counter");
+    assert_eq!(header["workload"], "counter");
+    assert_eq!(header["init"], 0);
+    assert_eq!(header["seed"], 42);
+    assert_eq!(header["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(header["options"]["clients"], 3);
+    assert_eq!(header["options"]["ops"], 30);
+    assert!(
+        header["target"]
+            .as_str()
+            .unwrap()
+            .contains("file_counter.py"),
+        "{header}"
+    );
+    let out = check(&history);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("model counter, init 0, from the history's header"),
+        "{stderr}"
+    );
+}
+
+const REPRO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/repro");
+
+#[test]
+fn a_run_in_which_every_operation_is_indeterminate_tested_nothing_and_exits_3() {
+    let history = scratch("garbage.jsonl");
+    let out = output({
+        let mut command = Command::new(env!("CARGO_BIN_EXE_photofinish"));
+        command
+            .args(["run", "exec", "--workload", "counter", "--quiet"])
+            .args(["--clients", "2", "--ops", "12", "--output"])
+            .arg(&history)
+            .args(["--", "python3"])
+            .arg(format!("{REPRO}/exec-garbage.py"));
+        command
+    });
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(all.contains("0 ok, 0 fail"), "{all}");
+    assert!(
+        all.contains("*** UNKNOWN: nothing was tested: no operation completed ok ***"),
+        "{all}"
+    );
+    assert!(!all.contains("VALID"), "{all}");
+}
+
+#[test]
+fn an_http_run_against_a_service_that_is_down_tested_nothing_and_exits_3() {
+    let history = scratch("down.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_photofinish"))
+        .args(["run", "http", "--quiet", "--clients", "2", "--ops", "10"])
+        .arg(format!("{REPRO}/http-service-down.toml"))
+        .arg("--output")
+        .arg(&history)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(
+        all.contains("nothing was tested: no operation completed ok"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Connection refused")
+            || all.contains("connection refused")
+            || all.contains("cannot connect"),
+        "{all}"
+    );
+    assert!(!all.contains("VALID"), "{all}");
 }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use photofinish_history::{Event, EventKind, Process, Value};
+use photofinish_history::{Event, EventKind, Process, RecordedWith, Value};
 use tokio::sync::Notify;
 
 use crate::{Completion, Invocation};
@@ -54,9 +54,15 @@ struct Pending {
 impl Journal {
     /// Opens `path` for appending (a run never overwrites an earlier history). With `sync`, every
     /// batch is also forced to disk, which survives a crash of the machine, not only of the
-    /// process.
-    pub fn open(path: &Path, sync: bool) -> io::Result<Journal> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+    /// process. A file that is still empty gets `header` as its first line, so that the history
+    /// says what it was recorded with (readers accept a header only there).
+    pub fn open(path: &Path, sync: bool, header: &RecordedWith) -> io::Result<Journal> {
+        let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+        if file.metadata()?.len() == 0 {
+            let mut line = serde_json::to_vec(header).map_err(io::Error::other)?;
+            line.push(b'\n');
+            file.write_all(&line)?;
+        }
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending {
                 buf: Vec::with_capacity(1 << 16),

@@ -15,7 +15,7 @@ use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
 use crate::workload::{drains, Workload, MAX_DRAIN};
 use crate::{Client, Completion, Invocation, Target};
-use photofinish_history::Value;
+use photofinish_history::{RecordedWith, Value};
 
 /// How to run a workload.
 #[derive(Clone, Debug)]
@@ -37,6 +37,11 @@ pub struct RunConfig {
     pub fsync: bool,
     /// Draw a progress bar on standard error (only when it is a terminal).
     pub progress: bool,
+    /// What the history's header line says beyond what the run knows itself. The run always
+    /// records the version, the model, the workload, the target, the seed and the options
+    /// (see [`RunConfig::recorded_with`]); the fields set here win, and `other` entries are
+    /// added (the model's initial value, say, which only the caller knows).
+    pub header: RecordedWith,
     /// Faults to perform beside the clients, seeded with `seed`; each fault's start and end is
     /// written into the history and the summary says how operations fared in and out of them.
     pub nemesis: Option<NemesisPlan>,
@@ -55,8 +60,57 @@ impl RunConfig {
             history: history.into(),
             fsync: false,
             progress: false,
+            header: RecordedWith::default(),
             nemesis: None,
         }
+    }
+
+    /// The header line a run against a target described as `target` writes first.
+    ///
+    /// ```
+    /// use photofinish_run::{RunConfig, Workload, WorkloadKind};
+    ///
+    /// let mut config = RunConfig::new(Workload::new(WorkloadKind::Counter, 2, 4), "h.jsonl");
+    /// config.seed = 7;
+    /// let header = config.recorded_with("redis 127.0.0.1:6379");
+    /// assert_eq!(header.model.as_deref(), Some("counter"));
+    /// assert_eq!(header.seed, Some(7));
+    /// assert_eq!(header.other["options"].to_json_string(), r#"{"clients":4,"fsync":false,"keys":2,"op_timeout_s":5,"ops":1000}"#);
+    /// ```
+    pub fn recorded_with(&self, target: &str) -> RecordedWith {
+        let mut header = self.header.clone();
+        header
+            .version
+            .get_or_insert_with(|| env!("CARGO_PKG_VERSION").to_string());
+        header
+            .model
+            .get_or_insert_with(|| self.workload.kind.model().to_string());
+        header
+            .workload
+            .get_or_insert_with(|| self.workload.kind.to_string());
+        header.target.get_or_insert_with(|| target.to_string());
+        header.seed.get_or_insert(self.seed);
+        if !header.other.contains_key("options") {
+            let mut options = serde_json::json!({
+                "clients": self.workload.clients,
+                "keys": self.workload.keys,
+                "op_timeout_s": self.op_timeout.as_secs_f64(),
+                "fsync": self.fsync,
+            });
+            if let Some(ops) = self.ops {
+                options["ops"] = ops.into();
+            }
+            if let Some(duration) = self.duration {
+                options["duration_s"] = duration.as_secs_f64().into();
+            }
+            if let Some(rate) = self.rate {
+                options["rate"] = rate.into();
+            }
+            if let Ok(options) = serde_json::from_value(options) {
+                header.other.insert("options".to_string(), options);
+            }
+        }
+        header
     }
 }
 
@@ -87,8 +141,9 @@ pub async fn run<T: Target>(
         path: config.history.clone(),
         source,
     };
+    let header = config.recorded_with(&target.describe());
     target.setup().await.map_err(RunError::Setup)?;
-    let journal = Journal::open(&config.history, config.fsync).map_err(history_error)?;
+    let journal = Journal::open(&config.history, config.fsync, &header).map_err(history_error)?;
     // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
     let halt = stop.child_token();
     let started = Instant::now();
