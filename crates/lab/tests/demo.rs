@@ -33,7 +33,7 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
             row.expected == Expectation::Racy,
             "{name}"
         );
-        assert_eq!(row.reason, None, "{row}");
+        assert_eq!(row.reason, None, "{name}");
         // Every history says what it was recorded with, so it is checked again without flags.
         let history = photofinish_history::read_path(&row.history, None).unwrap();
         let header = history.header.expect("the history has a header");
@@ -41,7 +41,10 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
         assert!(header.model.is_some() && header.version.is_some());
         if row.finding.is_some() {
             assert!(
-                table.contains(&format!("history: {}", row.history.display())),
+                table.contains(&format!(
+                    "[{}]",
+                    row.history.file_name().unwrap().to_string_lossy()
+                )),
                 "{table}"
             );
         }
