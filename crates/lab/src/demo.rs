@@ -1,6 +1,6 @@
 //! The demo: every scenario run against a fresh lab through the HTTP target, its history
-//! checked with the workload's model, and a table of whether each racy strategy was caught and
-//! each fix passed.
+//! checked with the workload's model, and a table, scenario by scenario, of whether each racy
+//! strategy was caught and each fix passed, with what each costs in latency.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use photofinish_check::{check_model, CheckOptions, Report, Verdict, MODELS};
-use photofinish_history::{escape_and_clip, Format, Value};
+use photofinish_history::{Format, Value};
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
+use serde::Serialize;
 
-use crate::scenarios::{default_scenarios, Scenario};
+use crate::drive::{drive, Drive, Figures};
+use crate::scenarios::{default_scenarios, describe, Driver, Scenario};
 use crate::server::Lab;
 use crate::store::StoreConfig;
 use crate::strategies::Expectation;
@@ -27,7 +29,8 @@ pub struct DemoOptions {
     /// `None`. It is kept either way, so that every verdict can be checked again.
     pub dir: Option<PathBuf>,
     pub clients: usize,
-    /// Operations per scenario, not counting the final reads.
+    /// Operations per scenario, not counting the final reads; create-once runs take a quarter
+    /// (see [`Strategy::ops`](crate::Strategy::ops)).
     pub ops: u64,
     pub seed: u64,
     pub scenarios: Vec<Scenario>,
@@ -52,10 +55,11 @@ impl Default for DemoOptions {
     }
 }
 
-/// One scenario's outcome.
-#[derive(Clone, Debug)]
+/// One scenario's outcome: a row of the demo's table and of `compare`'s matrix.
+#[derive(Clone, Debug, Serialize)]
 pub struct DemoRow {
     pub scenario: &'static str,
+    /// The option: the strategy the requests were handled with.
     pub strategy: &'static str,
     pub replicas: usize,
     pub expected: Expectation,
@@ -66,15 +70,25 @@ pub struct DemoRow {
     pub throughput: f64,
     pub p50_us: f64,
     pub p99_us: f64,
+    /// Latency added against the first row of the same scenario and replica count (the
+    /// original code): negative when this option is faster.
+    pub added_p50_us: f64,
+    pub added_p99_us: f64,
     /// Whether the verdict is the expected one: a racy strategy caught, a fix passed.
     pub held: bool,
-    /// What the checker found, for a history it found not linearizable: the diagnosis's first
-    /// finding in the user's terms, or the size of the witness when there is no diagnosis.
+    /// What the checker found, in one line, for a verdict other than valid: the diagnosis's
+    /// first line, else why the history has no linearization or why nothing was decided.
     pub finding: Option<String>,
+    /// For create-once: how many `created` answers beyond the first each fingerprint got, over
+    /// the whole run; the diagnosis names only the first fingerprint.
+    pub duplicates: Option<u64>,
     /// Why the verdict is unknown when the check says (such as "nothing was tested: no
     /// operation completed ok").
     pub reason: Option<String>,
     pub history: PathBuf,
+    /// The checker's whole report, for an HTML report of the run.
+    #[serde(skip)]
+    pub report: Report,
 }
 
 /// Every scenario's row, in the order they ran.
@@ -119,14 +133,21 @@ pub enum DemoError {
 pub async fn demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
     let dir = history_dir(options.dir.as_deref())?;
-    let mut rows = Vec::with_capacity(options.scenarios.len());
+    let mut rows: Vec<DemoRow> = Vec::with_capacity(options.scenarios.len());
     for scenario in &options.scenarios {
-        let row = run_scenario(scenario, options, &dir)
+        let mut row = run_scenario(scenario, options, &dir)
             .await
             .map_err(|message| DemoError::Scenario {
                 scenario: format!("{} with {} replicas", scenario.strategy, scenario.replicas),
                 message,
             })?;
+        if let Some(first) = rows
+            .iter()
+            .find(|r| r.scenario == row.scenario && r.replicas == row.replicas)
+        {
+            row.added_p50_us = row.p50_us - first.p50_us;
+            row.added_p99_us = row.p99_us - first.p99_us;
+        }
         if let Some(progress) = &options.progress {
             progress(&row);
         }
@@ -177,7 +198,7 @@ async fn run_scenario(
         .await
         .map_err(|e| format!("cannot start the lab: {e}"))?;
     let keys = strategy.keys();
-    let target = HttpTarget::new(strategy.spec(lab.urls(), keys)?)?;
+    let target = Arc::new(HttpTarget::new(strategy.spec(lab.urls(), keys)?)?);
     let history = dir.join(scenario.file_name());
     // The runner appends, and an earlier demo's history in the same place would be checked too.
     match std::fs::remove_file(&history) {
@@ -186,28 +207,56 @@ async fn run_scenario(
         }
         _ => {}
     }
-    let mut config = RunConfig::new(
-        Workload::new(strategy.workload(), keys, options.clients),
-        &history,
-    );
-    config.ops = Some(options.ops);
-    config.seed = options.seed;
-    let model = strategy.workload().model();
-    config.header.init = MODELS
-        .iter()
-        .find(|m| m.name == model)
-        .and_then(|m| Value::from_json_str(m.default_init).ok())
-        .filter(|init| !init.is_null());
-    config.header.target = Some(format!(
-        "photofinish lab: {} by {} on {} replica{}",
-        strategy.scenario(),
-        strategy.name(),
-        scenario.replicas,
-        if scenario.replicas == 1 { "" } else { "s" }
-    ));
-    let summary = run(Arc::new(target), &config, CancellationToken::new())
-        .await
-        .map_err(|e| e.to_string())?;
+    let ops = strategy.ops(options.ops);
+    let driver = strategy.driver();
+    let figures = match driver {
+        Driver::Runner(kind) => {
+            let mut config = RunConfig::new(Workload::new(kind, keys, options.clients), &history);
+            config.ops = Some(ops);
+            config.seed = options.seed;
+            let model = kind.model();
+            config.header.init = MODELS
+                .iter()
+                .find(|m| m.name == model)
+                .and_then(|m| Value::from_json_str(m.default_init).ok())
+                .filter(|init| !init.is_null());
+            config.header.target = Some(format!(
+                "photofinish lab: {} by {} on {} replica{}",
+                strategy.scenario(),
+                strategy.name(),
+                scenario.replicas,
+                if scenario.replicas == 1 { "" } else { "s" }
+            ));
+            let summary = run(target, &config, CancellationToken::new())
+                .await
+                .map_err(|e| e.to_string())?;
+            Figures::from(&summary)
+        }
+        Driver::Lab(workload) => {
+            let plan = Drive {
+                workload,
+                keys,
+                clients: options.clients,
+                ops,
+                seed: options.seed,
+                op_timeout: Duration::from_secs(5),
+                header: photofinish_history::RecordedWith {
+                    version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                    model: Some(driver.model().to_string()),
+                    target: Some(format!(
+                        "photofinish lab: {} by {} on {} replica{}",
+                        strategy.scenario(),
+                        strategy.name(),
+                        scenario.replicas,
+                        if scenario.replicas == 1 { "" } else { "s" }
+                    )),
+                    seed: Some(options.seed),
+                    ..Default::default()
+                },
+            };
+            drive(target, &plan, &history).await?
+        }
+    };
     drop(lab);
 
     let check_options = CheckOptions {
@@ -215,11 +264,14 @@ async fn run_scenario(
         ..CheckOptions::default()
     };
     let path = history.clone();
-    let report = tokio::task::spawn_blocking(move || {
+    let (report, duplicates) = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
         let init = recorded.header.as_ref().and_then(|h| h.init.as_ref());
-        check_model(model, init, None, &recorded, &check_options).map_err(|e| e.to_string())
+        let report = check_model(driver.model(), init, None, &recorded, &check_options)
+            .map_err(|e| e.to_string())?;
+        let duplicates = (driver.model() == "create-once").then(|| duplicate_creates(&recorded));
+        Ok::<_, String>((report, duplicates))
     })
     .await
     .map_err(|e| format!("the check stopped: {e}"))??;
@@ -235,47 +287,49 @@ async fn run_scenario(
         replicas: scenario.replicas,
         expected,
         verdict: report.verdict,
-        ops: summary.operations,
-        throughput: summary.throughput,
-        p50_us: summary.latency.p50_us,
-        p99_us: summary.latency.p99_us,
+        ops: figures.operations,
+        throughput: figures.throughput,
+        p50_us: figures.latency.p50_us,
+        p99_us: figures.latency.p99_us,
+        added_p50_us: 0.0,
+        added_p99_us: 0.0,
         held,
         finding: finding(&report),
+        duplicates,
         reason: report.reason.clone(),
         history,
+        report,
     })
 }
 
-/// What the checker found, in a line: the diagnosis's first finding, or else the witness's
-/// size, or else the first failure's reason; `None` when the history was not found invalid.
-fn finding(report: &Report) -> Option<String> {
-    if report.verdict != Verdict::Invalid {
-        return None;
+/// `created` answers beyond the first for each key, summed over the keys.
+fn duplicate_creates(history: &photofinish_history::History) -> u64 {
+    let mut created: std::collections::BTreeMap<_, u64> = std::collections::BTreeMap::new();
+    for op in &history.operations {
+        if op.f == "create"
+            && op.outcome == photofinish_history::Outcome::Ok
+            && op.result.as_str() == Some("created")
+        {
+            *created.entry(op.key.clone()).or_default() += 1;
+        }
     }
-    if let Some(first) = report.diagnosis.first() {
-        return Some(first.message.clone());
-    }
-    if let Some(witness) = &report.witness {
-        let lines: Vec<String> = witness
-            .operations
-            .iter()
-            .take(8)
-            .map(|op| op.invoke_line.to_string())
-            .collect();
-        let count = witness.operations.len();
-        return Some(format!(
-            "{count} operation{} alone cannot be explained (invoked on line{} {}{})",
-            if count == 1 { "" } else { "s" },
-            if count == 1 { "" } else { "s" },
-            lines.join(", "),
-            if count > 8 { ", ..." } else { "" }
-        ));
-    }
-    report.failures.first().map(|f| f.reason.clone())
+    created.values().map(|n| n - 1).sum()
 }
 
-/// How long a finding may run in the table before it is cut.
-const FINDING_CHARS: usize = 240;
+/// The report's finding in one line, for a verdict other than valid.
+fn finding(report: &Report) -> Option<String> {
+    if report.verdict == Verdict::Valid {
+        return None;
+    }
+    let first_line = |text: &str| text.lines().next().unwrap_or_default().to_string();
+    report
+        .diagnosis
+        .first()
+        .map(|d| first_line(&d.message))
+        .or_else(|| report.failures.first().map(|f| first_line(&f.reason)))
+        .or_else(|| report.reason.as_deref().map(first_line))
+        .or_else(|| report.undecided.first().map(|u| first_line(&u.reason)))
+}
 
 fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
@@ -285,66 +339,112 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-impl fmt::Display for DemoRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:<12} {:<25} {:>8}  {:<8} {:<8} {:>6} {:>8.0} {:>9} {:>9}  {}",
-            self.scenario,
-            self.strategy,
-            self.replicas,
-            self.expected.to_string(),
-            verdict_name(self.verdict),
-            self.ops,
-            self.throughput,
-            format_micros(self.p50_us),
-            format_micros(self.p99_us),
-            match (self.held, self.expected) {
-                (true, Expectation::Racy) => "yes: race caught",
-                (true, Expectation::Safe) => "yes: fix passed",
-                (false, Expectation::Racy) => "NO: race missed",
-                (false, Expectation::Safe) => "NO: fix failed",
-            }
-        )
+/// The verdict as the tables show it.
+pub(crate) fn held_text(row: &DemoRow) -> &'static str {
+    match (row.held, row.expected) {
+        (true, Expectation::Racy) => "yes: race caught",
+        (true, Expectation::Safe) => "yes: fix passed",
+        (false, Expectation::Racy) => "NO: race missed",
+        (false, Expectation::Safe) => "NO: fix failed",
     }
+}
+
+/// A latency difference with its sign, such as `+1.20 ms` or `-310 µs`.
+fn signed_micros(us: f64) -> String {
+    let sign = if us < 0.0 { "-" } else { "+" };
+    format!("{sign}{}", format_micros(us.abs()))
+}
+
+/// Writes the rows of one scenario as a table, replica count by replica count, then what the
+/// checker found for each row that was not valid. Every row's added latency is against the
+/// first row of its replica count.
+pub(crate) fn write_scenario(
+    f: &mut fmt::Formatter<'_>,
+    scenario: &str,
+    rows: &[&DemoRow],
+) -> fmt::Result {
+    writeln!(f, "{scenario}: {}", describe(scenario))?;
+    let mut counts: Vec<usize> = rows.iter().map(|r| r.replicas).collect();
+    counts.dedup();
+    for replicas in counts {
+        writeln!(
+            f,
+            "  on {replicas} replica{}:",
+            if replicas == 1 { "" } else { "s" }
+        )?;
+        writeln!(
+            f,
+            "    {:<24} {:<8} {:>5} {:>6} {:>9} {:>9} {:>10} {:>10}  as expected",
+            "option", "verdict", "ops", "ops/s", "p50", "p99", "+p50", "+p99"
+        )?;
+        for (index, row) in rows.iter().filter(|r| r.replicas == replicas).enumerate() {
+            let added = |us: f64| {
+                if index == 0 {
+                    "(baseline)".to_string()
+                } else {
+                    signed_micros(us)
+                }
+            };
+            writeln!(
+                f,
+                "    {:<24} {:<8} {:>5} {:>6.0} {:>9} {:>9} {:>10} {:>10}  {}",
+                row.strategy,
+                verdict_name(row.verdict),
+                row.ops,
+                row.throughput,
+                format_micros(row.p50_us),
+                format_micros(row.p99_us),
+                added(row.added_p50_us),
+                added(row.added_p99_us),
+                held_text(row)
+            )?;
+        }
+    }
+    let findings: Vec<_> = rows
+        .iter()
+        .filter_map(|row| row.finding.as_ref().map(|finding| (row, finding)))
+        .collect();
+    if !findings.is_empty() {
+        writeln!(f, "  what the checker found:")?;
+        for (row, finding) in findings {
+            let duplicates = match row.duplicates {
+                Some(n) => format!("{n} duplicates in all; "),
+                None => String::new(),
+            };
+            let file = row.history.file_name().map_or_else(
+                || row.history.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            writeln!(
+                f,
+                "    {} on {}: {duplicates}{}  [{}]",
+                row.strategy,
+                row.replicas,
+                photofinish_history::escape_and_clip(finding, 160),
+                photofinish_history::escape_and_clip(&file, 80)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The rows grouped by scenario, in the order each scenario first ran.
+pub(crate) fn by_scenario(rows: &[DemoRow]) -> Vec<(&'static str, Vec<&DemoRow>)> {
+    let mut groups: Vec<(&'static str, Vec<&DemoRow>)> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|(s, _)| *s == row.scenario) {
+            Some((_, group)) => group.push(row),
+            None => groups.push((row.scenario, vec![row])),
+        }
+    }
+    groups
 }
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<12} {:<25} {:>8}  {:<8} {:<8} {:>6} {:>8} {:>9} {:>9}  as expected",
-            "scenario", "strategy", "replicas", "expected", "verdict", "ops", "ops/s", "p50", "p99"
-        )?;
-        for row in &self.rows {
-            writeln!(f, "{row}")?;
-        }
-        let findings: Vec<_> = self
-            .rows
-            .iter()
-            .filter_map(|row| {
-                let finding = match (&row.finding, &row.reason) {
-                    (Some(finding), _) => finding.clone(),
-                    (None, Some(reason)) => format!("UNKNOWN: {reason}"),
-                    (None, None) => return None,
-                };
-                Some((row, finding))
-            })
-            .collect();
-        if !findings.is_empty() {
-            writeln!(f, "\nwhat the checker found:")?;
-            for (row, finding) in findings {
-                writeln!(
-                    f,
-                    "  {}/{} on {} replica{}: {}\n    history: {}",
-                    row.scenario,
-                    row.strategy,
-                    row.replicas,
-                    if row.replicas == 1 { "" } else { "s" },
-                    escape_and_clip(&finding, FINDING_CHARS),
-                    escape_and_clip(&row.history.display().to_string(), FINDING_CHARS)
-                )?;
-            }
+        for (scenario, rows) in by_scenario(&self.rows) {
+            write_scenario(f, scenario, &rows)?;
+            writeln!(f)?;
         }
         let racy = self
             .rows
@@ -353,17 +453,16 @@ impl fmt::Display for DemoReport {
             .count();
         let safe = self.rows.len() - racy;
         let missed = self.rows.iter().filter(|r| !r.held).count();
-        writeln!(f)?;
         if missed == 0 {
             writeln!(
                 f,
-                "demo passed: all {racy} racy scenarios caught, all {safe} fixes passed, in {:.1} s",
+                "demo passed: all {racy} racy runs caught, all {safe} fixes passed, in {:.1} s",
                 self.elapsed.as_secs_f64()
             )?;
         } else {
             writeln!(
                 f,
-                "demo FAILED: {missed} of {} scenarios did not turn out as expected, in {:.1} s",
+                "demo FAILED: {missed} of {} runs did not turn out as expected, in {:.1} s",
                 self.rows.len(),
                 self.elapsed.as_secs_f64()
             )?;

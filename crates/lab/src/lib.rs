@@ -2,9 +2,12 @@
 //! demo that drives each through photofinish's HTTP target and checks the history.
 //!
 //! The point is to show, on a laptop and in seconds, that the checker catches what code review
-//! misses: a check-then-create through a lagging cache, a read-modify-write, a lock that only
-//! holds within one replica, a document written back over another writer's change. Each runs
-//! next to its fix, and the demo succeeds only if every race is caught and every fix passes.
+//! misses: a check-then-create through a lagging cache (and five ways teams try to fix it), a
+//! read-modify-write of integers and of decimal amounts, a lock that only holds within one
+//! replica, a document written back over another writer's change, a record copied while it is
+//! written, a value used after its lock was freed. Each runs next to its fix, and the demo
+//! succeeds only if every race is caught and every fix passes. [`compare`] puts one scenario's
+//! options side by side with what each costs in latency.
 //!
 //! What `photofinish demo` does:
 //!
@@ -16,14 +19,28 @@
 //! # Ok::<(), photofinish_lab::DemoError>(())
 //! ```
 
+mod balance;
+mod compare;
+mod create;
 mod demo;
+mod drive;
 mod scenarios;
 mod server;
+mod snapshot;
+mod stale_read;
 mod store;
 mod strategies;
 
+pub use balance::BalanceStrategy;
+pub use compare::{compare, compare_blocking, CompareError, CompareOptions, Comparison};
+pub use create::{CreateStrategy, LOCK_TTL, STALL};
 pub use demo::{demo, demo_blocking, DemoError, DemoOptions, DemoReport, DemoRow, Progress};
-pub use scenarios::{default_scenarios, Scenario, Strategy};
+pub use drive::{drive, Drive, Figures, LabWorkload};
+pub use scenarios::{
+    default_scenarios, describe, scenario_runs, Driver, Scenario, Strategy, SCENARIOS,
+};
 pub use server::Lab;
-pub use store::{Status, Store, StoreConfig};
-pub use strategies::{CounterStrategy, CreateStrategy, Expectation, ReplicaState, StatusStrategy};
+pub use snapshot::SnapshotStrategy;
+pub use stale_read::StaleReadStrategy;
+pub use store::{Status, Store, StoreConfig, RECORD_FIELDS};
+pub use strategies::{CounterStrategy, Expectation, ReplicaState, StatusStrategy};

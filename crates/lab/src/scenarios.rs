@@ -7,23 +7,119 @@ use std::fmt;
 use photofinish_run::targets::http::{HttpSpec, Pointer, RequestSpec, Template};
 use photofinish_run::WorkloadKind;
 
-use crate::strategies::{CounterStrategy, CreateStrategy, Expectation, StatusStrategy};
+use crate::balance::BalanceStrategy;
+use crate::create::CreateStrategy;
+use crate::drive::LabWorkload;
+use crate::snapshot::SnapshotStrategy;
+use crate::stale_read::StaleReadStrategy;
+use crate::strategies::{CounterStrategy, Expectation, StatusStrategy};
 
-/// A strategy of any of the lab's three races.
+/// The lab's races, by the name `compare --scenario` takes, in the order the demo runs them.
+pub const SCENARIOS: [&str; 6] = [
+    "create-once",
+    "counter",
+    "decimal-counter",
+    "status",
+    "snapshot",
+    "stale-read",
+];
+
+/// What a scenario's requests do and what the checker holds them to, in one line.
+pub fn describe(scenario: &str) -> &'static str {
+    match scenario {
+        "create-once" => {
+            "every client creates the same fingerprint at once, fingerprint after \
+                          fingerprint; create-once allows one `created` each"
+        }
+        "counter" => "adds of 1 and reads; counter allows no lost add",
+        "decimal-counter" => {
+            "adds of 0.35 to a balance and reads; counter counts the decimals \
+                              exactly and allows no lost add"
+        }
+        "status" => "conditions added to a status document; set allows none to go missing",
+        "snapshot" => {
+            "a writer sets every field of a record under its lock while readers copy \
+                       it; multi-register allows no state that never existed"
+        }
+        "stale-read" => {
+            "reads, writes and compare-and-sets of a register; cas-register allows \
+                         no two sets from the same value"
+        }
+        _ => "",
+    }
+}
+
+/// A strategy of any of the lab's races.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     Create(CreateStrategy),
     Counter(CounterStrategy),
+    Balance(BalanceStrategy),
     Status(StatusStrategy),
+    Snapshot(SnapshotStrategy),
+    StaleRead(StaleReadStrategy),
+}
+
+/// Who generates a strategy's operations: photofinish's runner, with one of its workloads, or
+/// the lab's own driver, for workloads the runner has no generator for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    Runner(WorkloadKind),
+    Lab(LabWorkload),
+}
+
+impl Driver {
+    /// The checker model that states what the service promises.
+    pub fn model(self) -> &'static str {
+        match self {
+            Driver::Runner(kind) => kind.model(),
+            Driver::Lab(workload) => workload.model(),
+        }
+    }
 }
 
 impl Strategy {
-    /// The race the strategy belongs to.
+    /// Every strategy of the scenario named `scenario` (one of [`SCENARIOS`]), the original
+    /// first: the row the others' added latency is measured against.
+    pub fn of_scenario(scenario: &str) -> Option<Vec<Strategy>> {
+        Some(match scenario {
+            "create-once" => CreateStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Create(*s))
+                .collect(),
+            "counter" => CounterStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Counter(*s))
+                .collect(),
+            "decimal-counter" => BalanceStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Balance(*s))
+                .collect(),
+            "status" => StatusStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Status(*s))
+                .collect(),
+            "snapshot" => SnapshotStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Snapshot(*s))
+                .collect(),
+            "stale-read" => StaleReadStrategy::ALL
+                .iter()
+                .map(|s| Strategy::StaleRead(*s))
+                .collect(),
+            _ => return None,
+        })
+    }
+
+    /// The race the strategy belongs to, one of [`SCENARIOS`].
     pub fn scenario(self) -> &'static str {
         match self {
             Strategy::Create(_) => "create-once",
             Strategy::Counter(_) => "counter",
+            Strategy::Balance(_) => "decimal-counter",
             Strategy::Status(_) => "status",
+            Strategy::Snapshot(_) => "snapshot",
+            Strategy::StaleRead(_) => "stale-read",
         }
     }
 
@@ -31,35 +127,64 @@ impl Strategy {
         match self {
             Strategy::Create(s) => s.name(),
             Strategy::Counter(s) => s.name(),
+            Strategy::Balance(s) => s.name(),
             Strategy::Status(s) => s.name(),
+            Strategy::Snapshot(s) => s.name(),
+            Strategy::StaleRead(s) => s.name(),
         }
     }
 
     pub fn expectation(self, replicas: usize) -> Expectation {
         match self {
-            Strategy::Create(s) => s.expectation(),
+            Strategy::Create(s) => s.expectation(replicas),
             Strategy::Counter(s) => s.expectation(replicas),
+            Strategy::Balance(s) => s.expectation(),
             Strategy::Status(s) => s.expectation(),
+            Strategy::Snapshot(s) => s.expectation(),
+            Strategy::StaleRead(s) => s.expectation(),
         }
     }
 
     /// The workload, and so the model, that makes this race's anomaly provable: duplicate
-    /// creations, lost increments, and conditions missing from the status's set.
-    pub fn workload(self) -> WorkloadKind {
+    /// creations, lost increments, conditions missing from the status's set, a record state
+    /// that never existed, two compare-and-sets from the same value that both won.
+    pub fn driver(self) -> Driver {
         match self {
-            Strategy::Create(_) => WorkloadKind::CreateOnce,
-            Strategy::Counter(_) => WorkloadKind::Counter,
-            Strategy::Status(_) => WorkloadKind::Set,
+            Strategy::Create(_) => Driver::Runner(WorkloadKind::CreateOnce),
+            Strategy::Counter(_) => Driver::Runner(WorkloadKind::Counter),
+            Strategy::Balance(_) => Driver::Lab(LabWorkload::DecimalCounter),
+            Strategy::Status(_) => Driver::Runner(WorkloadKind::Set),
+            Strategy::Snapshot(_) => Driver::Lab(LabWorkload::Snapshot),
+            Strategy::StaleRead(_) => Driver::Runner(WorkloadKind::CasRegister),
+        }
+    }
+
+    /// The workload kind the HTTP workload file declares: the operation names it maps.
+    fn file_workload(self) -> WorkloadKind {
+        match self.driver() {
+            Driver::Runner(kind) => kind,
+            Driver::Lab(LabWorkload::DecimalCounter) => WorkloadKind::Counter,
+            Driver::Lab(LabWorkload::Snapshot) => WorkloadKind::Register,
         }
     }
 
     /// How many independent objects the workload spreads over. Create-once walks fresh keys
-    /// on its own; the others share a few, enough for contention on each, few enough that the
-    /// checker's search over each key's concurrent operations stays quick.
+    /// on its own; the snapshot is one record; the others share a few, enough for contention
+    /// on each, few enough that the checker's search over each key's concurrent operations
+    /// stays quick.
     pub fn keys(self) -> usize {
         match self {
-            Strategy::Create(_) => 1,
-            Strategy::Counter(_) | Strategy::Status(_) => 2,
+            Strategy::Create(_) | Strategy::Snapshot(_) => 1,
+            _ => 2,
+        }
+    }
+
+    /// Operations per run, as a share of the demo's budget: the creates behind a lock take
+    /// turns on each fingerprint, so their runs are given fewer fingerprints.
+    pub fn ops(self, budget: u64) -> u64 {
+        match self {
+            Strategy::Create(_) => (budget / 4).max(1),
+            _ => budget,
         }
     }
 
@@ -85,10 +210,12 @@ impl Strategy {
             })
         };
         let ops = match self {
-            Strategy::Create(_) => vec![(
-                "create",
-                post(&format!("/objects/{name}/{{key}}"), "{}", Some("/result"))?,
-            )],
+            Strategy::Create(_) => {
+                let mut create = post(&format!("/objects/{name}/{{key}}"), "{}", Some("/result"))?;
+                // Gave up waiting for the lock before checking: nothing was written.
+                create.fail.push(503);
+                vec![("create", create)]
+            }
             Strategy::Counter(_) => vec![
                 (
                     "add",
@@ -99,6 +226,20 @@ impl Strategy {
                     )?,
                 ),
                 ("read", read("/counters/{key}", "/value")?),
+            ],
+            Strategy::Balance(_) => vec![
+                (
+                    "add",
+                    post(
+                        &format!("/balances/{name}/{{key}}/add"),
+                        r#"{"amount": {value}}"#,
+                        None,
+                    )?,
+                ),
+                (
+                    "read",
+                    read(&format!("/balances/{name}/{{key}}"), "/balance")?,
+                ),
             ],
             Strategy::Status(_) => {
                 let mut add = post(
@@ -113,10 +254,34 @@ impl Strategy {
                     ("read", read("/statuses/{key}", "/conditions")?),
                 ]
             }
+            Strategy::Snapshot(_) => vec![
+                (
+                    "write",
+                    post("/records/{key}", r#"{"measurement": {value}}"#, None)?,
+                ),
+                ("read", read(&format!("/records/{name}/{{key}}"), "")?),
+            ],
+            Strategy::StaleRead(_) => {
+                let mut cas = post(
+                    &format!("/registers/{name}/{{key}}/cas"),
+                    r#"{"expected": {value.0}, "new": {value.1}}"#,
+                    None,
+                )?;
+                // The value was not the expected one: nothing was written.
+                cas.fail.push(409);
+                vec![
+                    ("read", read("/registers/{key}", "/value")?),
+                    (
+                        "write",
+                        post("/registers/{key}", r#"{"value": {value}}"#, None)?,
+                    ),
+                    ("cas", cas),
+                ]
+            }
         };
         let spec = HttpSpec {
             base_url: urls,
-            workload: self.workload(),
+            workload: self.file_workload(),
             keys,
             headers: Default::default(),
             setup: Vec::new(),
@@ -159,22 +324,43 @@ impl Scenario {
     }
 }
 
-/// Every strategy on three replicas, as a service is deployed, and `local-lock` on one as well:
-/// the one case where a lock in memory is enough.
+/// The runs of one scenario: every strategy on each replica count, replica count by replica
+/// count, so that each count's rows compare with that count's first row.
+pub fn scenario_runs(scenario: &str, replicas: &[usize]) -> Option<Vec<Scenario>> {
+    let strategies = Strategy::of_scenario(scenario)?;
+    Some(
+        replicas
+            .iter()
+            .flat_map(|&replicas| {
+                strategies
+                    .iter()
+                    .map(move |&strategy| Scenario { strategy, replicas })
+            })
+            .collect(),
+    )
+}
+
+/// What the demo runs: every strategy on three replicas, as a service is deployed; create-once
+/// on one replica as well, where an in-process lock is enough; and the counter's `local-lock`
+/// on one, the same lesson for a counter.
 pub fn default_scenarios() -> Vec<Scenario> {
-    let on = |strategy, replicas| Scenario { strategy, replicas };
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    for s in CreateStrategy::ALL {
-        scenarios.push(on(Strategy::Create(*s), 3));
-    }
-    for s in CounterStrategy::ALL {
-        if *s == CounterStrategy::LocalLock {
-            scenarios.push(on(Strategy::Counter(*s), 1));
+    let mut scenarios = Vec::new();
+    for scenario in SCENARIOS {
+        let replicas: &[usize] = if scenario == "create-once" {
+            &[1, 3]
+        } else {
+            &[3]
+        };
+        scenarios.extend(scenario_runs(scenario, replicas).unwrap_or_default());
+        if scenario == "counter" {
+            scenarios.insert(
+                scenarios.len() - CounterStrategy::ALL.len(),
+                Scenario {
+                    strategy: Strategy::Counter(CounterStrategy::LocalLock),
+                    replicas: 1,
+                },
+            );
         }
-        scenarios.push(on(Strategy::Counter(*s), 3));
-    }
-    for s in StatusStrategy::ALL {
-        scenarios.push(on(Strategy::Status(*s), 3));
     }
     scenarios
 }
@@ -192,16 +378,35 @@ mod tests {
     }
 
     #[test]
-    fn local_lock_is_racy_only_with_several_replicas() {
-        let local = Strategy::Counter(CounterStrategy::LocalLock);
-        let expectations: Vec<_> = default_scenarios()
-            .into_iter()
-            .filter(|s| s.strategy == local)
-            .map(|s| (s.replicas, s.expectation()))
-            .collect();
-        assert_eq!(
-            expectations,
-            vec![(1, Expectation::Safe), (3, Expectation::Racy)]
-        );
+    fn every_scenario_is_in_the_demo_and_names_its_strategies() {
+        let demo = default_scenarios();
+        for scenario in SCENARIOS {
+            let strategies = Strategy::of_scenario(scenario).unwrap();
+            assert!(strategies.len() >= 2, "{scenario}");
+            for strategy in strategies {
+                assert_eq!(strategy.scenario(), scenario);
+                assert!(demo.iter().any(|s| s.strategy == strategy), "{strategy}");
+            }
+        }
+        assert_eq!(Strategy::of_scenario("deadlock"), None);
+    }
+
+    #[test]
+    fn local_locks_are_racy_only_with_several_replicas() {
+        for local in [
+            Strategy::Counter(CounterStrategy::LocalLock),
+            Strategy::Create(CreateStrategy::LocalLock),
+        ] {
+            let expectations: Vec<_> = default_scenarios()
+                .into_iter()
+                .filter(|s| s.strategy == local)
+                .map(|s| (s.replicas, s.expectation()))
+                .collect();
+            assert_eq!(
+                expectations,
+                vec![(1, Expectation::Safe), (3, Expectation::Racy)],
+                "{local}"
+            );
+        }
     }
 }

@@ -17,8 +17,12 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::{Store, StoreConfig};
-use crate::strategies::{CounterStrategy, CreateStrategy, ReplicaState, StatusStrategy};
+use crate::balance::BalanceStrategy;
+use crate::create::CreateStrategy;
+use crate::snapshot::SnapshotStrategy;
+use crate::stale_read::StaleReadStrategy;
+use crate::store::{Store, StoreConfig, RECORD_FIELDS};
+use crate::strategies::{CounterStrategy, ReplicaState, StatusStrategy};
 
 /// A running lab. Dropping it stops every replica.
 pub struct Lab {
@@ -90,7 +94,18 @@ fn router(replica: Replica) -> Router {
         .route("/counters/{key}", get(read_counter))
         .route("/statuses/{strategy}/{key}/conditions", post(add_condition))
         .route("/statuses/{key}", get(read_status))
+        .route("/balances/{strategy}/{key}/add", post(add_to_balance))
+        .route("/balances/{strategy}/{key}", get(read_balance))
+        .route("/records/{key}", post(write_record))
+        .route("/records/{strategy}/{key}", get(copy_record))
+        .route("/registers/{key}", get(read_register).post(write_register))
+        .route("/registers/{strategy}/{key}/cas", post(compare_and_set))
         .with_state(replica)
+}
+
+/// The strategy a path names, or the message that says which exist (answered with a 404).
+fn strategy<S: std::str::FromStr<Err = String>>(name: &str) -> Result<S, String> {
+    name.parse()
 }
 
 fn error(status: StatusCode, message: String) -> Response {
@@ -101,12 +116,23 @@ async fn create_object(
     State(replica): State<Replica>,
     Path((name, fingerprint)): Path<(String, String)>,
 ) -> Response {
-    let strategy: CreateStrategy = match name.parse() {
+    let strategy: CreateStrategy = match strategy(&name) {
         Ok(s) => s,
         Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
-    let created = strategy.create(&replica.store, &fingerprint).await;
-    Json(json!({ "result": if created { "created" } else { "exists" } })).into_response()
+    match strategy
+        .create(&replica.store, &replica.state, &fingerprint)
+        .await
+    {
+        Ok(created) => {
+            Json(json!({ "result": if created { "created" } else { "exists" } })).into_response()
+        }
+        // Nothing was written: the request gave up waiting for the lock.
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the fingerprint's lock stayed busy".to_string(),
+        ),
+    }
 }
 
 #[derive(Deserialize)]
@@ -119,7 +145,7 @@ async fn add_to_counter(
     Path((name, key)): Path<(String, String)>,
     Json(body): Json<Amount>,
 ) -> Response {
-    let strategy: CounterStrategy = match name.parse() {
+    let strategy: CounterStrategy = match strategy(&name) {
         Ok(s) => s,
         Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
@@ -143,7 +169,7 @@ async fn add_condition(
     Path((name, key)): Path<(String, String)>,
     Json(body): Json<Condition>,
 ) -> Response {
-    let strategy: StatusStrategy = match name.parse() {
+    let strategy: StatusStrategy = match strategy(&name) {
         Ok(s) => s,
         Err(message) => return error(StatusCode::NOT_FOUND, message),
     };
@@ -162,4 +188,115 @@ async fn add_condition(
 async fn read_status(State(replica): State<Replica>, Path(key): Path<String>) -> Response {
     let status = replica.store.status(&key).await;
     Json(json!({ "version": status.version, "conditions": status.conditions })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Money {
+    amount: f64,
+}
+
+async fn add_to_balance(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+    Json(body): Json<Money>,
+) -> Response {
+    let strategy: BalanceStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    match strategy.add(&replica.store, &key, body.amount).await {
+        Ok(balance) => Json(json!({ "balance": balance })).into_response(),
+        Err(not_cents) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{} is not a whole number of hundredths", not_cents.0),
+        ),
+    }
+}
+
+async fn read_balance(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+) -> Response {
+    let strategy: BalanceStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    Json(json!({ "balance": strategy.read(&replica.store, &key).await })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Measurement {
+    measurement: i64,
+}
+
+async fn write_record(
+    State(replica): State<Replica>,
+    Path(key): Path<String>,
+    Json(body): Json<Measurement>,
+) -> Response {
+    SnapshotStrategy::write(&replica.store, &key, body.measurement).await;
+    Json(json!({})).into_response()
+}
+
+async fn copy_record(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+) -> Response {
+    let strategy: SnapshotStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let fields = strategy.copy(&replica.store, &key).await;
+    let record: serde_json::Map<String, serde_json::Value> = RECORD_FIELDS
+        .iter()
+        .zip(fields)
+        .map(|(name, value)| (name.to_string(), json!(value)))
+        .collect();
+    Json(record).into_response()
+}
+
+#[derive(Deserialize)]
+struct RegisterValue {
+    value: i64,
+}
+
+async fn write_register(
+    State(replica): State<Replica>,
+    Path(key): Path<String>,
+    Json(body): Json<RegisterValue>,
+) -> Response {
+    StaleReadStrategy::write(&replica.store, &key, body.value).await;
+    Json(json!({})).into_response()
+}
+
+async fn read_register(State(replica): State<Replica>, Path(key): Path<String>) -> Response {
+    Json(json!({ "value": replica.store.register(&key).await })).into_response()
+}
+
+#[derive(Deserialize)]
+struct CompareAndSet {
+    expected: i64,
+    new: i64,
+}
+
+async fn compare_and_set(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+    Json(body): Json<CompareAndSet>,
+) -> Response {
+    let strategy: StaleReadStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    if strategy
+        .compare_and_set(&replica.store, &key, body.expected, body.new)
+        .await
+    {
+        Json(json!({})).into_response()
+    } else {
+        error(
+            StatusCode::CONFLICT,
+            format!("the value is not {}", body.expected),
+        )
+    }
 }

@@ -7,10 +7,11 @@
 //! single statement is in a real database; the races are between calls.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use tokio::sync::OwnedMutexGuard;
 
 /// How the simulated database behaves.
 #[derive(Clone, Copy, Debug)]
@@ -53,7 +54,22 @@ struct Tables {
     /// more than one object is the duplicate the create-once race produces.
     objects: HashMap<String, Vec<Instant>>,
     statuses: HashMap<String, Status>,
+    /// Redis-style locks (`SET name token NX PX ttl`): the holder's token and when it expires.
+    locks: HashMap<String, (u64, Instant)>,
+    /// Row locks (`SELECT ... FOR UPDATE`), one per row, waited for in turn.
+    row_locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Balances kept as binary floating point, as a float accumulator does.
+    float_balances: HashMap<String, f64>,
+    /// Balances kept as integer hundredths, so that adding 0.35 is exact.
+    cent_balances: HashMap<String, i64>,
+    /// Multi-field records: a node's utilisation and the sample it was computed from.
+    records: HashMap<String, [Option<i64>; RECORD_FIELDS.len()]>,
+    /// Single-value registers, `null` until written.
+    registers: HashMap<String, Option<i64>>,
 }
+
+/// The fields of a record, in the order a writer writes them.
+pub const RECORD_FIELDS: [&str; 2] = ["utilisation", "samples"];
 
 impl Store {
     pub fn new(config: StoreConfig) -> Store {
@@ -101,12 +117,44 @@ impl Store {
     /// Whether an object with this fingerprint exists, as the cache sees it: objects younger
     /// than the cache's lag are not there yet.
     pub async fn cached_object_exists(&self, fingerprint: &str) -> bool {
+        self.cached_object_exists_with_lag(fingerprint, self.config.cache_lag)
+            .await
+    }
+
+    /// [`Store::cached_object_exists`] through a cache that lags by `lag` instead.
+    pub async fn cached_object_exists_with_lag(&self, fingerprint: &str, lag: Duration) -> bool {
         self.round_trip().await;
-        let lag = self.config.cache_lag;
         self.tables()
             .objects
             .get(fingerprint)
             .is_some_and(|written| written.iter().any(|at| at.elapsed() >= lag))
+    }
+
+    pub fn cache_lag(&self) -> Duration {
+        self.config.cache_lag
+    }
+
+    /// Whether an object with this fingerprint exists, read from the primary: no lag.
+    pub async fn object_exists(&self, fingerprint: &str) -> bool {
+        self.round_trip().await;
+        self.tables()
+            .objects
+            .get(fingerprint)
+            .is_some_and(|written| !written.is_empty())
+    }
+
+    /// Deletes every object with this fingerprint but the oldest, as a clean-up job does;
+    /// returns how many it deleted.
+    pub async fn remove_duplicate_objects(&self, fingerprint: &str) -> usize {
+        self.round_trip().await;
+        let mut tables = self.tables();
+        let Some(written) = tables.objects.get_mut(fingerprint) else {
+            return 0;
+        };
+        written.sort_unstable();
+        let removed = written.len().saturating_sub(1);
+        written.truncate(1);
+        removed
     }
 
     /// A plain `INSERT`: no constraint stops a second object with the same fingerprint.
@@ -171,6 +219,109 @@ impl Store {
     }
 }
 
+/// Locks: the Redis-style lock with an expiry, and row locks.
+impl Store {
+    /// `SET name token NX PX ttl`: takes the lock if nobody holds it or the holder's time ran
+    /// out, whether or not that holder is done. True if `token` now holds it.
+    pub async fn set_lock_if_absent(&self, name: &str, token: u64, ttl: Duration) -> bool {
+        self.round_trip().await;
+        let now = Instant::now();
+        let mut tables = self.tables();
+        match tables.locks.get(name) {
+            Some((_, expires)) if *expires > now => false,
+            _ => {
+                tables.locks.insert(name.to_string(), (token, now + ttl));
+                true
+            }
+        }
+    }
+
+    /// Deletes the lock only if `token` still holds it (the compare-and-delete script every
+    /// Redis lock guide gives), so that a holder whose lock expired cannot free the next
+    /// holder's. True if it did.
+    pub async fn release_lock(&self, name: &str, token: u64) -> bool {
+        self.round_trip().await;
+        let mut tables = self.tables();
+        let held = tables
+            .locks
+            .get(name)
+            .is_some_and(|(holder, expires)| *holder == token && *expires > Instant::now());
+        if held {
+            tables.locks.remove(name);
+        }
+        held
+    }
+
+    /// `SELECT ... FOR UPDATE`: waits for the row's lock, shared by every replica, and holds
+    /// it until the guard is dropped. Waiters get it in turn.
+    pub async fn lock_row(&self, row: &str) -> OwnedMutexGuard<()> {
+        self.round_trip().await;
+        let lock = Arc::clone(self.tables().row_locks.entry(row.to_string()).or_default());
+        lock.lock_owned().await
+    }
+}
+
+/// Balances: as floats, or as integer hundredths.
+impl Store {
+    pub async fn float_balance(&self, key: &str) -> f64 {
+        self.round_trip().await;
+        self.tables()
+            .float_balances
+            .get(key)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    pub async fn set_float_balance(&self, key: &str, value: f64) {
+        self.round_trip().await;
+        self.tables().float_balances.insert(key.to_string(), value);
+    }
+
+    pub async fn cent_balance(&self, key: &str) -> i64 {
+        self.round_trip().await;
+        self.tables().cent_balances.get(key).copied().unwrap_or(0)
+    }
+
+    /// `INCRBY key cents`: the store adds, atomically, in integers.
+    pub async fn add_cents(&self, key: &str, cents: i64) -> i64 {
+        self.round_trip().await;
+        let mut tables = self.tables();
+        let value = tables.cent_balances.entry(key.to_string()).or_insert(0);
+        *value = value.saturating_add(cents);
+        *value
+    }
+}
+
+/// Records of several fields, and single registers.
+impl Store {
+    /// One field of a record, read on its own.
+    pub async fn record_field(&self, key: &str, field: usize) -> Option<i64> {
+        self.round_trip().await;
+        self.tables().records.get(key).and_then(|r| r[field])
+    }
+
+    /// Every field of a record, in one statement.
+    pub async fn record(&self, key: &str) -> [Option<i64>; RECORD_FIELDS.len()] {
+        self.round_trip().await;
+        self.tables().records.get(key).copied().unwrap_or_default()
+    }
+
+    pub async fn set_record_field(&self, key: &str, field: usize, value: i64) {
+        self.round_trip().await;
+        self.tables().records.entry(key.to_string()).or_default()[field] = Some(value);
+    }
+
+    pub async fn register(&self, key: &str) -> Option<i64> {
+        self.round_trip().await;
+        self.tables().registers.get(key).copied().flatten()
+    }
+
+    pub async fn set_register(&self, key: &str, value: i64) {
+        self.round_trip().await;
+        self.tables().registers.insert(key.to_string(), Some(value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +369,34 @@ mod tests {
             None
         );
         assert_eq!(store.status("s").await.conditions, [1].into());
+    }
+
+    #[tokio::test]
+    async fn a_lock_with_a_ttl_is_taken_over_once_it_expires() {
+        let store = fast();
+        let ttl = Duration::from_millis(20);
+        assert!(store.set_lock_if_absent("l", 1, ttl).await);
+        assert!(!store.set_lock_if_absent("l", 2, ttl).await);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        assert!(store.set_lock_if_absent("l", 2, ttl).await);
+        assert!(
+            !store.release_lock("l", 1).await,
+            "the first holder's lock expired"
+        );
+        assert!(store.release_lock("l", 2).await);
+        assert!(store.set_lock_if_absent("l", 3, ttl).await);
+    }
+
+    #[tokio::test]
+    async fn clean_up_keeps_the_oldest_object() {
+        let store = fast();
+        for _ in 0..3 {
+            store.insert_object("fp").await;
+        }
+        assert!(store.object_exists("fp").await);
+        assert_eq!(store.remove_duplicate_objects("fp").await, 2);
+        assert_eq!(store.objects_with("fp"), 1);
+        assert_eq!(store.remove_duplicate_objects("absent").await, 0);
     }
 
     #[tokio::test]

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
@@ -17,13 +16,13 @@ use crate::store::Store;
 /// What a replica keeps to itself: the state that is *not* shared between replicas.
 #[derive(Debug, Default)]
 pub struct ReplicaState {
-    /// The in-process locks of the `local-lock` strategy, one per counter: each serializes
-    /// this replica's requests on its counter, and nobody else's.
+    /// The in-process locks of the `local-lock` strategies, one per counter or fingerprint:
+    /// each serializes this replica's requests on its key, and nobody else's.
     local_locks: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl ReplicaState {
-    fn local_lock(&self, key: &str) -> Arc<Mutex<()>> {
+    pub(crate) fn local_lock(&self, key: &str) -> Arc<Mutex<()>> {
         // Only ever inserted into: a poisoned map is still whole.
         let mut locks = self.local_locks.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(locks.entry(key.to_string()).or_default())
@@ -31,7 +30,8 @@ impl ReplicaState {
 }
 
 /// Whether a strategy is expected to lose the race.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Expectation {
     /// The checker must find a violation.
     Racy,
@@ -66,7 +66,7 @@ macro_rules! named_strategies {
             }
         }
 
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = String;
 
             fn from_str(text: &str) -> Result<$name, String> {
@@ -81,24 +81,15 @@ macro_rules! named_strategies {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.name())
             }
         }
     };
 }
 
-named_strategies! {
-    /// Creating an object at most once per fingerprint (an alert, a payment, a signup).
-    CreateStrategy {
-        /// Asks the cache whether the fingerprint exists, then inserts: the cache lags the
-        /// store, so concurrent requests all see "absent" and all insert.
-        CachedCheckThenCreate = "cached-check-then-create",
-        /// Lets the store's unique index decide, in one atomic insert-if-absent.
-        UniqueCreate = "unique-create",
-    }
-}
+pub(crate) use named_strategies;
 
 named_strategies! {
     /// Adding to a counter (a balance, a stock level, a like count).
@@ -123,29 +114,6 @@ named_strategies! {
         /// Writes only if the version is still the one read, and retries on conflict
         /// (optimistic concurrency control).
         VersionCheck = "version-check",
-    }
-}
-
-impl CreateStrategy {
-    pub fn expectation(self) -> Expectation {
-        match self {
-            CreateStrategy::CachedCheckThenCreate => Expectation::Racy,
-            CreateStrategy::UniqueCreate => Expectation::Safe,
-        }
-    }
-
-    /// Creates the object unless it exists; true if this request created it.
-    pub async fn create(self, store: &Store, fingerprint: &str) -> bool {
-        match self {
-            CreateStrategy::CachedCheckThenCreate => {
-                if store.cached_object_exists(fingerprint).await {
-                    return false;
-                }
-                store.insert_object(fingerprint).await;
-                true
-            }
-            CreateStrategy::UniqueCreate => store.insert_object_if_absent(fingerprint).await,
-        }
     }
 }
 
@@ -246,33 +214,6 @@ mod tests {
         assert_eq!(concurrent_adds(CounterStrategy::AtomicAdd, 3).await, 30);
         assert_eq!(concurrent_adds(CounterStrategy::LocalLock, 1).await, 30);
         assert!(concurrent_adds(CounterStrategy::LocalLock, 3).await < 30);
-    }
-
-    async fn concurrent_creates(strategy: CreateStrategy) -> (usize, usize) {
-        let store = Arc::new(Store::new(StoreConfig::default()));
-        let creates: Vec<_> = (0..5)
-            .map(|_| {
-                let store = Arc::clone(&store);
-                tokio::spawn(async move { strategy.create(&store, "fp").await })
-            })
-            .collect();
-        let mut created = 0;
-        for create in creates {
-            created += usize::from(create.await.unwrap());
-        }
-        (created, store.objects_with("fp"))
-    }
-
-    #[tokio::test]
-    async fn five_concurrent_creates_make_five_objects_unless_the_store_decides() {
-        assert_eq!(
-            concurrent_creates(CreateStrategy::CachedCheckThenCreate).await,
-            (5, 5)
-        );
-        assert_eq!(
-            concurrent_creates(CreateStrategy::UniqueCreate).await,
-            (1, 1)
-        );
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod compare_command;
 mod demo_command;
 mod faults_args;
 mod options;
@@ -51,6 +52,11 @@ enum Command {
     /// check), drive each with concurrent clients, check every history and print a table.
     /// Exit code 0 exactly when every race is caught and every fix passes.
     Demo(demo_command::DemoArgs),
+    /// Run one race lab scenario's options (e.g. create-once's six fixes) with the same seed and
+    /// clients on each replica count, and print a matrix: verdict and finding, operations,
+    /// throughput, p50/p99 latency and the latency each adds against the original code.
+    /// Exit code 0 when every race is caught and every fix passes, 1 otherwise, 2 on bad usage.
+    Compare(compare_command::CompareArgs),
     /// A TCP proxy that adds faults between your service and its database or cache, until
     /// Ctrl-C: latency and jitter on every round trip, a bandwidth limit. Listens on loopback
     /// only unless --allow-remote. Exit code 0 when stopped by Ctrl-C, 2 on bad usage.
@@ -378,6 +384,7 @@ fn main() -> ExitCode {
         Command::Report(args) => run_report(args),
         Command::Run(args) => run_command::run(args),
         Command::Demo(args) => demo_command::run(args),
+        Command::Compare(args) => compare_command::run(args),
         Command::Proxy(args) => proxy_command::run(args),
         Command::Models => {
             for m in MODELS {
