@@ -119,6 +119,14 @@ fn agree(
         shown()
     );
     prop_assert_eq!(by_unique_values(&generic), 0);
+    // Every written value is unique here: the procedure never declines (it would if its own
+    // certificate failed its check), and decides whatever was tested.
+    prop_assert!(
+        auto.procedures.iter().all(|p| p.name == UNIQUE_VALUES),
+        "the procedure declined: {:?}; {}",
+        auto.procedures,
+        shown()
+    );
     if with_reference {
         let expected = reference(model, init, &history);
         prop_assert_eq!(
