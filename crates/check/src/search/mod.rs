@@ -27,9 +27,11 @@ use partition::{partition, PEvent, Partition};
 const PREFIX_STEPS: usize = 200;
 
 /// The most configurations the generic search may explore to explain a failure the
-/// unique-values procedure found: enough for a few thousand operations in a race, little next to
-/// the procedure's own time on a long history.
-const EXPLAIN_CONFIGURATIONS: u64 = 50_000;
+/// unique-values procedure found (the states the stuck operation was tried in), and the most
+/// operations a partition may have for it to try: on a long history with many clients, each
+/// configuration is costly and the procedure's own explanation has to do.
+const EXPLAIN_CONFIGURATIONS: u64 = 10_000;
+const EXPLAIN_OPERATIONS: usize = 5_000;
 
 /// The longest the search for a minimal witness may take, within what the check's own budget
 /// leaves: it makes a failure easier to read, never changes the verdict.
@@ -264,7 +266,11 @@ fn search_partitions<M: Model>(
                             max_configurations: EXPLAIN_CONFIGURATIONS,
                             ..limits
                         };
-                        let (searched, configurations) = linearize(model, part, &explain);
+                        let (searched, configurations) = if part.ops.len() <= EXPLAIN_OPERATIONS {
+                            linearize(model, part, &explain)
+                        } else {
+                            (SearchResult::Undecided(Undecided::Work), 0)
+                        };
                         let (stuck, why) = match searched {
                             SearchResult::NotLinearizable(stuck) => {
                                 let why = (stuck.op == conflict.stuck).then_some(conflict.reason);
