@@ -9,6 +9,12 @@
 //!
 //! Built-in models are chosen by name with [`check_model`]; a model of your own implements
 //! [`Model`] and goes to [`check`].
+//!
+//! Each partition is decided by the fastest exact procedure its shape allows (see
+//! [`SearchChoice`]): a register whose written values are all distinct by the polynomial
+//! unique-values procedure, anything else by the generic search, which is exponential in the
+//! number of concurrent operations at worst. [`Report::procedures`] says which decided what,
+//! and why the generic search had to.
 
 mod decimal;
 pub mod diagnosis;
