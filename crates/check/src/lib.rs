@@ -9,11 +9,18 @@
 //!
 //! Built-in models are chosen by name with [`check_model`]; a model of your own implements
 //! [`Model`] and goes to [`check`].
+//!
+//! Each partition is decided by the fastest exact procedure its shape allows (see
+//! [`SearchChoice`]): a register whose written values are all distinct by the polynomial
+//! unique-values procedure, anything else by the generic search, which is exponential in the
+//! number of concurrent operations at worst. [`Report::procedures`] says which decided what,
+//! and why the generic search had to.
 
 mod decimal;
 pub mod diagnosis;
 mod model;
 pub mod models;
+mod procedures;
 mod report;
 mod search;
 
@@ -22,10 +29,11 @@ use std::time::Duration;
 use photofinish_history::History;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind};
-pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared};
+pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, RegisterAccess};
 pub use models::{check_model, ModelInfo, MODELS};
 pub use report::{
-    Coverage, EarlierStates, Failure, Report, Step, UndecidedPartition, Verdict, Witness,
+    Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
+    Witness, GENERIC_SEARCH, UNIQUE_VALUES,
 };
 pub use search::NOTHING_TESTED;
 
@@ -38,6 +46,47 @@ pub struct CheckOptions {
     pub max_memory: usize,
     /// Decide every partition instead of stopping at the first that fails.
     pub all_partitions: bool,
+    /// Which decision procedure decides a partition.
+    pub search: SearchChoice,
+}
+
+/// Which decision procedure decides a partition.
+///
+/// The generic search decides any model, in time exponential in the number of concurrent
+/// operations at worst. Where a partition's shape allows, [`SearchChoice::Auto`] uses an exact
+/// polynomial procedure instead: today, for a register (`register`, `cas-register`, each key of
+/// `kv`) whose written values are all distinct, the unique-values procedure
+/// ([`UNIQUE_VALUES`]). Both give the same verdict; the report's
+/// [`procedures`](Report::procedures) says which decided what.
+///
+/// ```
+/// use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict, UNIQUE_VALUES};
+/// use photofinish_history::read_str;
+///
+/// // A stale read: 1 was overwritten by 2 before the read began.
+/// let history = read_str(r#"{"type":"invoke","f":"write","value":1,"process":0}
+/// {"type":"ok","f":"write","value":1,"process":0}
+/// {"type":"invoke","f":"write","value":2,"process":0}
+/// {"type":"ok","f":"write","value":2,"process":0}
+/// {"type":"invoke","f":"read","value":null,"process":1}
+/// {"type":"ok","f":"read","value":1,"process":1}
+/// "#, "stale", None).unwrap();
+/// let report = check_model("register", None, None, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(report.procedures[0].name, UNIQUE_VALUES);
+///
+/// let generic = CheckOptions { search: SearchChoice::Generic, ..CheckOptions::default() };
+/// let report = check_model("register", None, None, &history, &generic).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(report.procedures[0].name, "generic search");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SearchChoice {
+    /// The fastest exact procedure each partition allows.
+    #[default]
+    Auto,
+    /// The generic search for every partition.
+    Generic,
 }
 
 impl Default for CheckOptions {
@@ -46,6 +95,7 @@ impl Default for CheckOptions {
             timeout: None,
             max_memory: 4 << 30,
             all_partitions: false,
+            search: SearchChoice::Auto,
         }
     }
 }

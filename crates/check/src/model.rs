@@ -152,6 +152,35 @@ pub trait Model: Send + Sync {
     fn unconditional(&self, ops: &[&Self::Op]) -> Vec<bool> {
         vec![false; ops.len()]
     }
+
+    /// For a model whose partitions are single registers: what `op` does with the register's
+    /// whole value, or `None` if it is no read, write or compare-and-set. The answer must agree
+    /// with [`Model::step`] exactly: a read of `v` succeeds only in state `v` and changes
+    /// nothing, a write of `v` always succeeds and leaves `v`, a cas succeeds only in state
+    /// `expected` and leaves `new`.
+    ///
+    /// With [`Model::register_value`], this lets the check decide a partition whose written
+    /// values are all distinct in polynomial time, instead of searching (see
+    /// [`SearchChoice`](crate::SearchChoice)).
+    fn register_access<'a>(&self, _op: &'a Self::Op) -> Option<RegisterAccess<'a>> {
+        None
+    }
+
+    /// For a register model (see [`Model::register_access`]): the value `state` holds.
+    fn register_value<'a>(&self, _state: &'a Self::State) -> Option<&'a Value> {
+        None
+    }
+}
+
+/// What a register operation does with the register's value: see [`Model::register_access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterAccess<'a> {
+    /// Returned this value.
+    Read(&'a Value),
+    /// Replaced the value with this one.
+    Write(&'a Value),
+    /// Replaced `expected` with `new` (a cas that did not succeed is no operation at all).
+    Cas { expected: &'a Value, new: &'a Value },
 }
 
 /// A recorded operation, translated for a model.

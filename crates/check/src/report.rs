@@ -64,10 +64,36 @@ pub struct Report {
     pub witness: Option<Witness>,
     /// Partitions left undecided, and why.
     pub undecided: Vec<UndecidedPartition>,
+    /// Which procedures decided the partitions, how many each, in how long: the polynomial
+    /// unique-values procedure ([`UNIQUE_VALUES`]) where it applies, the generic search
+    /// ([`GENERIC_SEARCH`]) elsewhere, and why.
+    pub procedures: Vec<ProcedureUse>,
     /// Configurations the search explored, over all partitions.
     pub configurations: u64,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
+}
+
+/// The name of the polynomial procedure for registers whose written values are all distinct.
+pub const UNIQUE_VALUES: &str = "unique-values procedure";
+
+/// The name of the generic search (exponential at worst).
+pub const GENERIC_SEARCH: &str = "generic search";
+
+/// The partitions one procedure decided.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProcedureUse {
+    /// [`UNIQUE_VALUES`] or [`GENERIC_SEARCH`].
+    pub name: String,
+    /// How many partitions it decided.
+    pub partitions: usize,
+    /// The time it took, over all those partitions (threads add up).
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+    /// For the generic search: why a faster procedure could not decide these partitions
+    /// ("values repeat: 3 writes of 7"), the first partition's reason and how many more had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// How many client operations ended each way. `info` counts every indeterminate operation:

@@ -247,6 +247,8 @@ macro_rules! soundness {
 soundness! {
     register_diagnosis_is_sound: "register",
     cas_register_diagnosis_is_sound: "cas-register",
+    register_unique_diagnosis_is_sound: "register-unique",
+    cas_register_unique_diagnosis_is_sound: "cas-register-unique",
     kv_strings_diagnosis_is_sound: "kv-str",
     kv_appends_diagnosis_is_sound: "kv-append",
     kv_lists_diagnosis_is_sound: "kv-list",
@@ -263,6 +265,8 @@ fn every_workload_is_covered() {
     let covered = [
         "register",
         "cas-register",
+        "register-unique",
+        "cas-register-unique",
         "kv-str",
         "kv-append",
         "kv-list",

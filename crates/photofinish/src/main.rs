@@ -158,6 +158,10 @@ struct CheckFlags {
     /// How a read that returned nil is understood (default: absent if the register can hold nil).
     #[arg(long, value_enum)]
     nil_reads: Option<NilReadsArg>,
+    /// Which procedure decides: `auto` (a polynomial one where the partition allows, such as
+    /// registers with unique values) or `generic` (always the general search).
+    #[arg(long, value_parser = ["auto", "generic"], default_value = "auto")]
+    search: String,
 }
 
 /// Prints `message` (made safe for the terminal: it may quote a history or a target) and
@@ -226,6 +230,9 @@ fn request(choice: &ModelChoice, args: &CheckFlags) -> Result<CheckRequest, Exit
     request.options.timeout = parse_timeout(args)?;
     request.options.max_memory = args.max_memory.saturating_mul(1 << 20);
     request.options.all_partitions = args.all_partitions;
+    if args.search == "generic" {
+        request.options.search = photofinish_check::SearchChoice::Generic;
+    }
     Ok(request)
 }
 

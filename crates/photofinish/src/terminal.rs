@@ -305,6 +305,19 @@ pub fn render(report: &Report) -> String {
         report.model,
         report.elapsed.as_secs_f64() * 1e3
     );
+    for used in &report.procedures {
+        let _ = writeln!(
+            out,
+            "decided {} partition{} by the {} in {:.1} ms{}",
+            used.partitions,
+            if used.partitions == 1 { "" } else { "s" },
+            used.name,
+            used.elapsed.as_secs_f64() * 1e3,
+            used.why
+                .as_ref()
+                .map_or(String::new(), |why| format!(" ({why})"))
+        );
+    }
     for warning in &report.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }

@@ -3,7 +3,7 @@
 use photofinish_history::{Operation, Value};
 
 use crate::diagnosis::{self, Diagnosis};
-use crate::model::{keyed_parts, Model, NilReads, Prepared};
+use crate::model::{keyed_parts, Model, NilReads, Prepared, RegisterAccess};
 use crate::models::register::{prepare_register_op, step_register, RegisterOp};
 
 /// Independent keys, each a register that also supports `append`: a string argument is
@@ -96,6 +96,18 @@ impl Model for Kv {
 
     fn overwrites(&self, op: &KvOp) -> bool {
         matches!(op, KvOp::Register(RegisterOp::Write(_)))
+    }
+
+    /// Appends are no register operation: a partition with one is searched.
+    fn register_access<'a>(&self, op: &'a KvOp) -> Option<RegisterAccess<'a>> {
+        match op {
+            KvOp::Register(r) => Some(r.access()),
+            KvOp::Append(_) => None,
+        }
+    }
+
+    fn register_value<'a>(&self, state: &'a Value) -> Option<&'a Value> {
+        Some(state)
     }
 
     fn unconditional(&self, ops: &[&KvOp]) -> Vec<bool> {

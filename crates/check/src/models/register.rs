@@ -3,7 +3,7 @@
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::{self, Diagnosis};
-use crate::model::{cas_args, Model, NilReads, Prepared};
+use crate::model::{cas_args, Model, NilReads, Prepared, RegisterAccess};
 
 /// A linearizable register. With `cas`, also compare-and-set: `cas [expected, new]` succeeds
 /// only when the register holds `expected`; a failed cas did not happen.
@@ -19,6 +19,17 @@ pub enum RegisterOp {
     Read(Value),
     Write(Value),
     Cas(Value, Value),
+}
+
+impl RegisterOp {
+    /// What the operation does with the register's value.
+    pub(crate) fn access(&self) -> RegisterAccess<'_> {
+        match self {
+            RegisterOp::Read(v) => RegisterAccess::Read(v),
+            RegisterOp::Write(v) => RegisterAccess::Write(v),
+            RegisterOp::Cas(expected, new) => RegisterAccess::Cas { expected, new },
+        }
+    }
 }
 
 impl Register {
@@ -112,5 +123,13 @@ impl Model for Register {
 
     fn read_only(&self, op: &RegisterOp) -> bool {
         matches!(op, RegisterOp::Read(_))
+    }
+
+    fn register_access<'a>(&self, op: &'a RegisterOp) -> Option<RegisterAccess<'a>> {
+        Some(op.access())
+    }
+
+    fn register_value<'a>(&self, state: &'a Value) -> Option<&'a Value> {
+        Some(state)
     }
 }

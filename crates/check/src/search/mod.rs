@@ -1,8 +1,8 @@
 //! Checking every partition, in parallel, and turning what the searches found into a report.
 
-mod budget;
-mod linearize;
-mod partition;
+pub(crate) mod budget;
+pub(crate) mod linearize;
+pub(crate) mod partition;
 mod witness;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,16 +13,25 @@ use rayon::prelude::*;
 use photofinish_history::{History, Operation};
 
 use crate::model::Model;
+use crate::procedures::unique_register::{self, Decision};
 use crate::report::{
-    Coverage, EarlierStates, Failure, Report, Step, UndecidedPartition, Verdict, Witness,
+    Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
+    Witness, GENERIC_SEARCH, UNIQUE_VALUES,
 };
-use crate::{CheckError, CheckOptions};
-use budget::Budget;
+use crate::{CheckError, CheckOptions, SearchChoice};
+use budget::{Budget, Exceeded};
 use linearize::{linearize, Limits, SearchResult, Stuck, Undecided};
 use partition::{partition, PEvent, Partition};
 
 /// How many steps of the longest linearization a failure keeps.
 const PREFIX_STEPS: usize = 200;
+
+/// The most configurations the generic search may explore to explain a failure the
+/// unique-values procedure found (the states the stuck operation was tried in), and the most
+/// operations a partition may have for it to try: on a long history with many clients, each
+/// configuration is costly and the procedure's own explanation has to do.
+const EXPLAIN_CONFIGURATIONS: u64 = 10_000;
+const EXPLAIN_OPERATIONS: usize = 5_000;
 
 /// The longest the search for a minimal witness may take, within what the check's own budget
 /// leaves: it makes a failure easier to read, never changes the verdict.
@@ -54,6 +63,7 @@ pub(crate) fn check<M: Model>(
         failures: Vec::new(),
         witness: None,
         undecided: Vec::new(),
+        procedures: Vec::new(),
         configurations: 0,
         elapsed: Duration::ZERO,
     };
@@ -73,40 +83,58 @@ pub(crate) fn check<M: Model>(
             .push("the history has no client operations: only the nemesis acted".to_string());
     }
 
-    let results = search_partitions(model, &parts, options, &budget);
-    // The first failure's partition and the operation it got stuck on, to shrink.
-    let mut first_failure: Option<(usize, u32)> = None;
+    let results = search_partitions(model, history, &parts, options, &budget);
+    // The first failure's partition, the operation it got stuck on, and the operations to
+    // shrink (all of the partition's, unless a procedure found a few that suffice).
+    let mut first_failure: Option<(usize, u32, Option<Vec<u32>>)> = None;
+    let mut uses = Uses::default();
     // Partitions in the order of their first event: the failure reported is the first in the
     // file, whatever order the threads happened to finish in.
-    for (index, (part, (result, configurations))) in parts.iter().zip(results).enumerate() {
-        report.configurations += configurations;
-        match result {
+    for (index, (part, decided)) in parts.iter().zip(results).enumerate() {
+        report.configurations += decided.configurations;
+        uses.add(part, &decided);
+        match decided.result {
             SearchResult::Linearizable => report.decided += 1,
             SearchResult::NotLinearizable(stuck) => {
                 report.decided += 1;
+                let (why, witness) = match decided.conflict {
+                    Some((why, witness)) => (why, Some(witness)),
+                    None => (None, None),
+                };
                 if first_failure.is_none() {
-                    first_failure = Some((index, stuck.op));
+                    first_failure = Some((index, stuck.op, witness));
                 }
                 if options.all_partitions || report.failures.is_empty() {
-                    report.failures.push(explain(model, history, part, stuck));
+                    report
+                        .failures
+                        .push(explain(model, history, part, stuck, why.as_deref()));
                 }
             }
             SearchResult::Undecided(Undecided::Cancelled) => {}
             SearchResult::Undecided(reason) => report.undecided.push(UndecidedPartition {
                 key: part.key.clone(),
-                reason: match reason {
-                    Undecided::Timeout => format!(
-                        "the time budget of {:.1?} ran out",
-                        options.timeout.unwrap_or_default()
-                    ),
-                    _ => format!(
-                        "the memory budget of {} MiB ran out",
-                        options.max_memory >> 20
-                    ),
+                reason: {
+                    let ran_out = match reason {
+                        Undecided::Timeout => format!(
+                            "the time budget of {:.1?} ran out",
+                            options.timeout.unwrap_or_default()
+                        ),
+                        _ => format!(
+                            "the memory budget of {} MiB ran out",
+                            options.max_memory >> 20
+                        ),
+                    };
+                    match &decided.declined {
+                        Some(why) => format!(
+                            "{ran_out}; {why}, so the {UNIQUE_VALUES} does not apply and the exact check is exponential here"
+                        ),
+                        None => ran_out,
+                    }
                 },
             }),
         }
     }
+    report.procedures = uses.into_report();
     report.verdict = if !report.failures.is_empty() {
         Verdict::Invalid
     } else if !report.undecided.is_empty() {
@@ -119,23 +147,66 @@ pub(crate) fn check<M: Model>(
         .iter()
         .flat_map(|f| f.diagnosis.iter().cloned())
         .collect();
-    if let Some((index, stuck)) = first_failure {
+    if let Some((index, stuck, few)) = first_failure {
         let part = &parts[index];
-        report.witness = witness::shrink(
-            model,
-            history,
-            part,
-            ((stuck as usize) < part.ops.len()).then_some(stuck),
-            &budget.for_witness(WITNESS_BUDGET),
-            options.max_memory,
-        );
+        let witness_budget = budget.for_witness(WITNESS_BUDGET);
+        report.witness = match few {
+            // Shrink the procedure's counterexample, a handful of operations, rather than the
+            // whole partition, which the generic search may not decide in the budget.
+            Some(few) => {
+                let sub = part.subset(&few);
+                witness::shrink(
+                    model,
+                    history,
+                    &sub,
+                    few.binary_search(&stuck).ok().map(|at| at as u32),
+                    &witness_budget,
+                    options.max_memory,
+                )
+                .or_else(|| Some(Witness::of(history, part, &few, false)))
+            }
+            None => witness::shrink(
+                model,
+                history,
+                part,
+                ((stuck as usize) < part.ops.len()).then_some(stuck),
+                &witness_budget,
+                options.max_memory,
+            ),
+        };
     }
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-/// What the search of one partition found, and how many configurations it explored.
-type Searched<S> = (SearchResult<S>, u64);
+/// What deciding one partition found.
+struct Decided<S> {
+    result: SearchResult<S>,
+    /// Configurations the generic search explored.
+    configurations: u64,
+    /// The procedure that decided it.
+    by: &'static str,
+    elapsed: Duration,
+    /// Why the unique-values procedure did not decide it, when it was tried.
+    declined: Option<String>,
+    /// From the unique-values procedure, for a partition with no linearization: what leaves
+    /// the stuck operation no place (unless the generic search named another one), and a few
+    /// operations that alone have no linearization.
+    conflict: Option<(Option<String>, Vec<u32>)>,
+}
+
+impl<S> Decided<S> {
+    fn by(by: &'static str, result: SearchResult<S>, started: Instant) -> Decided<S> {
+        Decided {
+            result,
+            configurations: 0,
+            by,
+            elapsed: started.elapsed(),
+            declined: None,
+            conflict: None,
+        }
+    }
+}
 
 /// Decides every partition, in parallel, and returns each one's result in partition order.
 ///
@@ -144,20 +215,23 @@ type Searched<S> = (SearchResult<S>, u64);
 /// failing partition in the file is found however the threads were scheduled.
 fn search_partitions<M: Model>(
     model: &M,
+    history: &History,
     parts: &[Partition<M::Op>],
     options: &CheckOptions,
     budget: &Budget,
-) -> Vec<Searched<M::State>> {
+) -> Vec<Decided<M::State>> {
     let first_failure = AtomicUsize::new(usize::MAX);
     let threads = rayon::current_num_threads().min(parts.len()).max(1);
+    let unique_values = options.search == SearchChoice::Auto && unique_register::applies(model);
     // Biggest first, so one large partition does not start last and run alone; one partition
     // per task, so an idle thread always takes the next one.
     let mut schedule: Vec<usize> = (0..parts.len()).collect();
     schedule.sort_by_key(|&i| std::cmp::Reverse(parts[i].ops.len()));
-    let mut results: Vec<(usize, Searched<M::State>)> = schedule
+    let mut results: Vec<(usize, Decided<M::State>)> = schedule
         .par_iter()
         .with_max_len(1)
         .map(|&index| {
+            let started = Instant::now();
             let limits = Limits {
                 budget,
                 max_search_bytes: options.max_memory / threads,
@@ -166,17 +240,177 @@ fn search_partitions<M: Model>(
                 max_configurations: u64::MAX,
             };
             if limits.cancelled() {
-                return (index, (SearchResult::Undecided(Undecided::Cancelled), 0));
+                let cancelled = SearchResult::Undecided(Undecided::Cancelled);
+                return (index, Decided::by(GENERIC_SEARCH, cancelled, started));
+            }
+            let mut declined = None;
+            if unique_values {
+                if let Some(exceeded) = budget.exceeded() {
+                    let undecided = SearchResult::Undecided(match exceeded {
+                        Exceeded::Time => Undecided::Timeout,
+                        Exceeded::Memory => Undecided::Memory,
+                    });
+                    return (index, Decided::by(UNIQUE_VALUES, undecided, started));
+                }
+                let part = &parts[index];
+                match unique_register::decide(model, history, part, budget) {
+                    Decision::Linearizable => {
+                        let valid = SearchResult::Linearizable;
+                        return (index, Decided::by(UNIQUE_VALUES, valid, started));
+                    }
+                    Decision::NotLinearizable(conflict) => {
+                        // The generic search explains a failure best (the states the stuck
+                        // operation was tried in): given a little work, it often finds it.
+                        let explain = Limits {
+                            first_failure: None,
+                            max_configurations: EXPLAIN_CONFIGURATIONS,
+                            ..limits
+                        };
+                        let (searched, configurations) = if part.ops.len() <= EXPLAIN_OPERATIONS {
+                            linearize(model, part, &explain)
+                        } else {
+                            (SearchResult::Undecided(Undecided::Work), 0)
+                        };
+                        let (stuck, why) = match searched {
+                            SearchResult::NotLinearizable(stuck) => {
+                                let why = (stuck.op == conflict.stuck).then_some(conflict.reason);
+                                (Some(stuck), why)
+                            }
+                            SearchResult::Linearizable => (None, None),
+                            SearchResult::Undecided(_) => (
+                                Some(Stuck {
+                                    op: conflict.stuck,
+                                    prefix: conflict.prefix,
+                                    states: Vec::new(),
+                                    states_before: None,
+                                    concurrent: concurrent_with(part, conflict.stuck),
+                                }),
+                                Some(conflict.reason),
+                            ),
+                        };
+                        match stuck {
+                            Some(stuck) => {
+                                first_failure.fetch_min(index, Ordering::Relaxed);
+                                let failed = SearchResult::NotLinearizable(stuck);
+                                let mut decided = Decided::by(UNIQUE_VALUES, failed, started);
+                                decided.configurations = configurations;
+                                decided.conflict = Some((why, conflict.witness));
+                                return (index, decided);
+                            }
+                            // The two disagree, which they never should: the generic search
+                            // decides with its whole budget.
+                            None => {
+                                declined = Some(
+                                    "its verdict and the generic search's disagree (a bug: please report it)"
+                                        .to_string(),
+                                )
+                            }
+                        }
+                    }
+                    Decision::NotApplicable(why) => declined = Some(why),
+                }
             }
             let (result, configurations) = linearize(model, &parts[index], &limits);
             if matches!(result, SearchResult::NotLinearizable(_)) {
                 first_failure.fetch_min(index, Ordering::Relaxed);
             }
-            (index, (result, configurations))
+            let mut decided = Decided::by(GENERIC_SEARCH, result, started);
+            decided.configurations = configurations;
+            decided.declined = declined;
+            (index, decided)
         })
         .collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The operations of `part` concurrent with `op`: invoked before it returned, and returned
+/// after it was invoked (or never), in order of invocation.
+fn concurrent_with<Op: Clone>(part: &Partition<Op>, op: u32) -> Vec<u32> {
+    let Some(invoked) = part.events.iter().position(|e| *e == PEvent::Invoke(op)) else {
+        return Vec::new();
+    };
+    let returned = part.return_position(op).unwrap_or(part.events.len());
+    let mut open = vec![false; part.ops.len()];
+    for event in &part.events[..returned] {
+        match *event {
+            PEvent::Invoke(o) if o != op => open[o as usize] = true,
+            _ => {}
+        }
+    }
+    for event in &part.events[..invoked] {
+        if let PEvent::Return(o) = *event {
+            open[o as usize] = false;
+        }
+    }
+    let mut concurrent: Vec<u32> = part.events[..returned]
+        .iter()
+        .filter_map(|e| match *e {
+            PEvent::Invoke(o) if open[o as usize] => Some(o),
+            _ => None,
+        })
+        .collect();
+    concurrent.dedup();
+    concurrent
+}
+
+/// Which procedures decided the partitions: counted as they are reported.
+#[derive(Default)]
+struct Uses {
+    unique: (usize, Duration),
+    generic: (usize, Duration),
+    /// The first reason the unique-values procedure declined a partition the generic search
+    /// then decided, and how many partitions it declined.
+    declined: Option<String>,
+    declined_count: usize,
+}
+
+impl Uses {
+    fn add<Op, S>(&mut self, part: &Partition<Op>, decided: &Decided<S>) {
+        if matches!(decided.result, SearchResult::Undecided(_)) {
+            return;
+        }
+        let slot = if decided.by == UNIQUE_VALUES {
+            &mut self.unique
+        } else {
+            &mut self.generic
+        };
+        slot.0 += 1;
+        slot.1 += decided.elapsed;
+        if let Some(why) = &decided.declined {
+            self.declined_count += 1;
+            if self.declined.is_none() {
+                self.declined = Some(match &part.key {
+                    Some(key) => format!("key {key}: {why}"),
+                    None => why.clone(),
+                });
+            }
+        }
+    }
+
+    fn into_report(self) -> Vec<ProcedureUse> {
+        let mut uses = Vec::new();
+        if self.unique.0 > 0 {
+            uses.push(ProcedureUse {
+                name: UNIQUE_VALUES.to_string(),
+                partitions: self.unique.0,
+                elapsed: self.unique.1,
+                why: None,
+            });
+        }
+        if self.generic.0 > 0 {
+            uses.push(ProcedureUse {
+                name: GENERIC_SEARCH.to_string(),
+                partitions: self.generic.0,
+                elapsed: self.generic.1,
+                why: self.declined.map(|why| match self.declined_count {
+                    1 => why,
+                    n => format!("{why} (and {} more partitions)", n - 1),
+                }),
+            });
+        }
+        uses
+    }
 }
 
 /// Warns when most operations are indeterminate: each of them may or may not have happened,
@@ -200,6 +434,7 @@ fn explain<M: Model>(
     history: &History,
     part: &Partition<M::Op>,
     stuck: Stuck<M::State>,
+    why: Option<&str>,
 ) -> Failure {
     let operation = |local: u32| history.operations[part.ops[local as usize].history_id].clone();
     let mut state = model.init();
@@ -225,14 +460,20 @@ fn explain<M: Model>(
     Failure {
         diagnosis: model.diagnose(&ops),
         key: part.key.clone(),
-        reason: match &stuck_op {
-            Some(op) => format!(
-                "no order of the operations explains the `{}` by process {} that completed on line {}",
-                op.f,
-                op.process,
-                op.complete_line.unwrap_or(op.invoke_line)
-            ),
-            None => "no order of the operations explains the history".to_string(),
+        reason: {
+            let base = match &stuck_op {
+                Some(op) => format!(
+                    "no order of the operations explains the `{}` by process {} that completed on line {}",
+                    op.f,
+                    op.process,
+                    op.complete_line.unwrap_or(op.invoke_line)
+                ),
+                None => "no order of the operations explains the history".to_string(),
+            };
+            match why {
+                Some(why) => format!("{base}: {why}"),
+                None => base,
+            }
         },
         stuck: stuck_op,
         prefix,

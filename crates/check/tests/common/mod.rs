@@ -139,6 +139,7 @@ pub fn checker_with(
         timeout: Some(CHECK_BUDGET),
         max_memory: 2 << 30,
         all_partitions,
+        ..CheckOptions::default()
     };
     let report =
         check_model(model, Some(init), None, history, &options).map_err(|e| e.to_string())?;

@@ -70,6 +70,8 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
     vec![
         Box::new(RegisterW::new(false)),
         Box::new(RegisterW::new(true)),
+        Box::new(UniqueRegisterW::new(false)),
+        Box::new(UniqueRegisterW::new(true)),
         Box::new(KvStr::default()),
         Box::new(KvStr::appends_only()),
         Box::new(KvList::default()),
@@ -189,6 +191,115 @@ impl Workload for RegisterW {
                 if !self.cas {
                     choices.push(Value::Null);
                 }
+                tape.pick(&choices)
+            }
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `register` or `cas-register` as the runner drives them: every write and every cas writes a
+/// value never written before, so the unique-values procedure decides the histories. A cas
+/// mostly expects the value last written, so that chains of cas form.
+pub struct UniqueRegisterW {
+    cas: bool,
+    state: Value,
+    /// Every value written so far (by the simulated clients' operations, in order).
+    written: Vec<Value>,
+    next: i64,
+}
+
+impl UniqueRegisterW {
+    pub fn new(cas: bool) -> UniqueRegisterW {
+        let mut w = UniqueRegisterW {
+            cas,
+            state: Value::Null,
+            written: Vec::new(),
+            next: 1,
+        };
+        w.reset();
+        w
+    }
+
+    fn fresh(&mut self) -> Value {
+        let v = Value::Int(self.next);
+        self.next += 1;
+        self.written.push(v.clone());
+        v
+    }
+}
+
+impl Workload for UniqueRegisterW {
+    fn label(&self) -> &'static str {
+        if self.cas {
+            "cas-register-unique"
+        } else {
+            "register-unique"
+        }
+    }
+    fn model(&self) -> &'static str {
+        if self.cas {
+            "cas-register"
+        } else {
+            "register"
+        }
+    }
+    fn init(&self) -> Value {
+        if self.cas {
+            Value::Int(0)
+        } else {
+            Value::Null
+        }
+    }
+    fn reset(&mut self) {
+        self.state = self.init();
+        self.written.clear();
+        self.next = 1;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(if self.cas { 3 } else { 2 }) {
+            0 => OpSpec::new("read", Value::Null),
+            1 => OpSpec::new("write", self.fresh()),
+            _ => {
+                let expected = match (tape.below(4), self.written.last()) {
+                    (0, _) | (_, None) => self.init(),
+                    (1, Some(_)) => tape.pick(&self.written),
+                    (_, Some(last)) => last.clone(),
+                };
+                OpSpec::new("cas", vec![expected, self.fresh()])
+            }
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(self.state.clone()),
+            "write" => {
+                self.state = op.value.clone();
+                Ok(op.value.clone())
+            }
+            "cas" => {
+                let [expected, new] = op.value.as_list().expect("cas args") else {
+                    unreachable!()
+                };
+                if &self.state == expected {
+                    self.state = new.clone();
+                    Ok(op.value.clone())
+                } else {
+                    Err(())
+                }
+            }
+            f => unreachable!("{f}"),
+        }
+    }
+    fn random_result(&self, op: &OpSpec, _current: &Value, tape: &mut Tape) -> Value {
+        match op.f.as_str() {
+            "read" => {
+                // A value written, the initial one, or one never written.
+                let mut choices = self.written.clone();
+                choices.push(self.init());
+                choices.push(Value::Int(self.next + 100));
                 tape.pick(&choices)
             }
             _ => op.value.clone(),
