@@ -410,6 +410,29 @@ fn repeated_values_fall_back_to_the_generic_search_and_say_why() {
         report.procedures[0].why.as_deref(),
         Some("values repeat: 2 writes of 1")
     );
+    // A cas that expects what it writes is said only when no value repeats.
+    let text = op(0, "write", "1", "ok", "1") + &op(1, "cas", "[1,1]", "ok", "[1,1]");
+    let report = self::report(
+        "cas-register",
+        &Value::Int(0),
+        &jsonl(&text),
+        SearchChoice::Auto,
+    );
+    assert_eq!(
+        report.procedures[0].why.as_deref(),
+        Some("values repeat: 2 writes of 1")
+    );
+    let text = op(1, "cas", "[1,1]", "ok", "[1,1]");
+    let report = self::report(
+        "cas-register",
+        &Value::Int(0),
+        &jsonl(&text),
+        SearchChoice::Auto,
+    );
+    assert_eq!(
+        report.procedures[0].why.as_deref(),
+        Some("a cas writes the value it expects (1)")
+    );
     // Writing the initial value again is a repeat too.
     let text = op(0, "write", "0", "ok", "0") + &op(1, "read", "null", "ok", "0");
     let report = self::report(

@@ -272,13 +272,15 @@ impl<'a, M: Model> Registers<'a, M> {
         let mut values: Vec<&'a Value> = Vec::new();
         let mut needs = vec![NONE; n];
         let mut leaves = vec![NONE; n];
+        // A cas that expects what it writes: said after repeated values, the likelier reason.
+        let mut same_cas: Option<&Value> = None;
         for (o, a) in access.iter().enumerate() {
             let (need, leave) = match *a {
                 RegisterAccess::Read(v) => (Some(v), None),
                 RegisterAccess::Write(v) => (None, Some(v)),
                 RegisterAccess::Cas { expected, new } => {
-                    if expected == new {
-                        return Err(format!("a cas writes the value it expects ({new})"));
+                    if expected == new && same_cas.is_none() {
+                        same_cas = Some(new);
                     }
                     (Some(expected), Some(new))
                 }
@@ -325,6 +327,9 @@ impl<'a, M: Model> Registers<'a, M> {
                     more => format!(", and {more} other values are written more than once"),
                 }
             ));
+        }
+        if let Some(v) = same_cas {
+            return Err(format!("a cas writes the value it expects ({v})"));
         }
         let mut writer = vec![NONE; values.len() + 1];
         for (o, &leave) in leaves.iter().enumerate() {
