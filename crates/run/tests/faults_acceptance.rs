@@ -99,8 +99,8 @@ fn assert_gone((processes, dirs): (Vec<u32>, Vec<std::path::PathBuf>)) {
 fn assert_faulted(run: &Faulted, verdict: Verdict, kind: FaultKind) {
     assert_eq!(
         run.report.verdict, verdict,
-        "{}: {:?}; {:?}",
-        run.summary.target, run.report.reason, run.summary.errors
+        "{}: {:?}; undecided {:?}; {:?}",
+        run.summary.target, run.report.reason, run.report.undecided, run.summary.errors
     );
     assert!(run.summary.ok > 0, "operations completed ok");
     let (start, end) = kind.events();
@@ -232,6 +232,11 @@ fn redis_reads_from_a_cut_off_replica_are_stale_and_from_the_primary_are_not() {
 /// PostgreSQL with `synchronous_commit=off` acknowledges a commit before its log record is on
 /// disk; a kill of every server process loses the last moments of acknowledged adds, and the
 /// reads after the restart miss them. With the default (`on`) none is lost.
+/// Sets spread over several keys: the set check's memory grows with the square of a set's
+/// size when adds are indeterminate, and one set of a few thousand elements with info adds
+/// exceeds the check's 1 GiB guard (issue 11 is making that linear).
+const SET_KEYS: usize = 8;
+
 #[test]
 fn postgres_loses_acknowledged_adds_when_killed_only_without_synchronous_commit() {
     let cases = [
@@ -252,13 +257,13 @@ fn postgres_loses_acknowledged_adds_when_killed_only_without_synchronous_commit(
             Set,
             PostgresVariant::Insert,
             Isolation::ReadCommitted,
-            1,
+            SET_KEYS,
         )
         .unwrap();
         let run = faulted_run(
             &spawned,
             target,
-            Workload::new(Set, 1, 4),
+            Workload::new(Set, SET_KEYS, 4),
             &[FaultKind::Kill],
             Duration::from_secs(3),
             &scratch.path.join("history.jsonl"),
