@@ -209,24 +209,27 @@ async fn run_scenario(
     }
     let ops = strategy.ops(options.ops);
     let driver = strategy.driver();
+    // What each history's header says: the lab's setup starts every object at its model's
+    // default, and `photofinish check FILE` then needs neither --model nor --init.
+    let init = MODELS
+        .iter()
+        .find(|m| m.name == driver.model())
+        .and_then(|m| Value::from_json_str(m.default_init).ok())
+        .filter(|init| !init.is_null());
+    let described = format!(
+        "photofinish lab: {} by {} on {} replica{}",
+        strategy.scenario(),
+        strategy.name(),
+        scenario.replicas,
+        if scenario.replicas == 1 { "" } else { "s" }
+    );
     let figures = match driver {
         Driver::Runner(kind) => {
             let mut config = RunConfig::new(Workload::new(kind, keys, options.clients), &history);
             config.ops = Some(ops);
             config.seed = options.seed;
-            let model = kind.model();
-            config.header.init = MODELS
-                .iter()
-                .find(|m| m.name == model)
-                .and_then(|m| Value::from_json_str(m.default_init).ok())
-                .filter(|init| !init.is_null());
-            config.header.target = Some(format!(
-                "photofinish lab: {} by {} on {} replica{}",
-                strategy.scenario(),
-                strategy.name(),
-                scenario.replicas,
-                if scenario.replicas == 1 { "" } else { "s" }
-            ));
+            config.header.init = init;
+            config.header.target = Some(described);
             let summary = run(target, &config, CancellationToken::new())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -243,13 +246,8 @@ async fn run_scenario(
                 header: photofinish_history::RecordedWith {
                     version: Some(env!("CARGO_PKG_VERSION").to_string()),
                     model: Some(driver.model().to_string()),
-                    target: Some(format!(
-                        "photofinish lab: {} by {} on {} replica{}",
-                        strategy.scenario(),
-                        strategy.name(),
-                        scenario.replicas,
-                        if scenario.replicas == 1 { "" } else { "s" }
-                    )),
+                    init,
+                    target: Some(described),
                     seed: Some(options.seed),
                     ..Default::default()
                 },
