@@ -30,7 +30,7 @@ use photofinish_history::History;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind};
 pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, RegisterAccess};
-pub use models::{check_model, ModelInfo, MODELS};
+pub use models::{check_model, default_init, ModelInfo, MODELS};
 pub use report::{
     Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
     Witness, GENERIC_SEARCH, UNIQUE_VALUES,

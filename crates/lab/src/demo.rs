@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, Report, Verdict, MODELS};
-use photofinish_history::{Format, Value};
+use photofinish_check::{check_model, default_init, CheckOptions, Report, Verdict};
+use photofinish_history::Format;
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
 use serde::Serialize;
@@ -211,11 +211,7 @@ async fn run_scenario(
     let driver = strategy.driver();
     // What each history's header says: the lab's setup starts every object at its model's
     // default, and `photofinish check FILE` then needs neither --model nor --init.
-    let init = MODELS
-        .iter()
-        .find(|m| m.name == driver.model())
-        .and_then(|m| Value::from_json_str(m.default_init).ok())
-        .filter(|init| !init.is_null());
+    let init = default_init(driver.model());
     let described = format!(
         "photofinish lab: {} by {} on {} replica{}",
         strategy.scenario(),

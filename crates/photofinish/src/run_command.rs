@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofinish::checker::{CheckOptions, MODELS};
+use photofinish::checker::{default_init, CheckOptions};
 use photofinish::faults::ServerKind;
-use photofinish::history::{escape_and_clip, Value};
+use photofinish::history::escape_and_clip;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
@@ -484,15 +484,6 @@ fn unready(error: &RunError, history: &Path) -> ExitCode {
         ))
     );
     ExitCode::from(3)
-}
-
-/// The model's own initial value, which the run's setup brings the system to.
-fn default_init(model: &str) -> Option<Value> {
-    MODELS
-        .iter()
-        .find(|m| m.name == model)
-        .and_then(|m| Value::from_json_str(m.default_init).ok())
-        .filter(|init| !init.is_null())
 }
 
 /// The line that stands out when the run tested nothing: why, in capitals, and where to look.

@@ -35,6 +35,25 @@ pub struct ModelInfo {
     pub assumed: &'static str,
 }
 
+/// The initial value `model` starts from by default, `None` when it has none (or there is no
+/// such model): what a run's setup brings the system to, and so what a recorded history's
+/// header names as its `init`.
+///
+/// ```
+/// use photofinish_check::default_init;
+/// use photofinish_history::Value;
+///
+/// assert_eq!(default_init("counter"), Some(Value::Int(0)));
+/// assert_eq!(default_init("no-such-model"), None);
+/// ```
+pub fn default_init(model: &str) -> Option<Value> {
+    MODELS
+        .iter()
+        .find(|m| m.name == model)
+        .and_then(|m| Value::from_json_str(m.default_init).ok())
+        .filter(|init| !init.is_null())
+}
+
 /// Every built-in model.
 pub const MODELS: &[ModelInfo] = &[
     ModelInfo {
