@@ -289,6 +289,7 @@ impl Strategy {
                 .into_iter()
                 .map(|(f, request)| (f.to_string(), request))
                 .collect(),
+            ..HttpSpec::default()
         };
         spec.validate()?;
         Ok(spec)
