@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::{default_init, CheckOptions};
-use photofinish::faults::ServerKind;
+use photofinish::faults::{FaultKind, FaultTarget, NemesisConfig, ServerKind};
 use photofinish::history::escape_and_clip;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
@@ -87,8 +88,9 @@ enum TargetArgs {
         cluster: EtcdClusterFlags,
     },
     /// Your own HTTP service, described by a workload file (TOML): the workload, the base URL
-    /// (or several replicas), and one request template per operation with the statuses that
-    /// mean ok and fail and a JSON pointer to the result. See the README.
+    /// (or several replicas), one request template per operation with the statuses and bodies
+    /// that mean ok and fail and where the result is, setup and teardown requests, and fault
+    /// proxies ([[proxy]]) for the nemesis. See the README and examples/http/.
     Http {
         /// The workload file.
         file: PathBuf,
@@ -98,6 +100,17 @@ enum TargetArgs {
         /// body makes its operation indeterminate (info), and none of it is recorded.
         #[arg(long, default_value = "1MiB", value_parser = options::answer_bytes)]
         max_answer_bytes: usize,
+        /// Faults on the file's [[proxy]] links during the run, drawn in turn (seeded by
+        /// --seed): partition, latency, comma-separated. Each start and end goes into the
+        /// history.
+        #[arg(long, value_name = "FAULTS")]
+        nemesis: Option<String>,
+        /// Quiet time before each fault (more than 0, at most 365 days).
+        #[arg(long, default_value = "2s", value_parser = options::wait)]
+        nemesis_interval: Duration,
+        /// How long each fault lasts (more than 0, at most 365 days).
+        #[arg(long, default_value = "2s", value_parser = options::wait)]
+        nemesis_duration: Duration,
     },
     /// Any program speaking photofinish's JSON Lines protocol, one instance per client:
     /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
@@ -293,6 +306,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             file,
             run,
             max_answer_bytes,
+            nemesis,
+            nemesis_interval,
+            nemesis_duration,
         } => {
             if run.workload.is_some() || run.keys.is_some() {
                 return usage_error(format!(
@@ -304,16 +320,45 @@ pub fn run(args: RunArgs) -> ExitCode {
                 Ok(spec) => spec,
                 Err(e) => return usage_error(e.to_string()),
             };
-            let workload = spec.workload(run.clients.max(1));
-            match HttpTarget::new(spec) {
-                Ok(target) => run_target(
-                    target.with_max_body_bytes(max_answer_bytes),
-                    workload,
-                    run,
-                    None,
-                ),
-                Err(e) => usage_error(format!("{}: {e}", file.display())),
+            let faults = match nemesis.as_deref().map(FaultKind::parse_list).transpose() {
+                Ok(faults) => faults,
+                Err(e) => return usage_error(format!("--nemesis: {e}")),
+            };
+            if faults.is_some() && spec.proxy.is_empty() {
+                return usage_error(format!(
+                    "--nemesis faults the [[proxy]] links of the workload file, and {} declares none",
+                    file.display()
+                ));
             }
+            let workload = spec.workload(run.clients.max(1));
+            let target = match HttpTarget::new(spec) {
+                Ok(target) => target.with_max_body_bytes(max_answer_bytes),
+                Err(e) => return usage_error(format!("{}: {e}", file.display())),
+            };
+            // The links forward for the whole run, faulted or not: the service reaches its
+            // store through them.
+            let links = match target.spec().start_proxies() {
+                Ok(links) => Arc::new(links),
+                Err(e) => return usage_error(format!("{}: {e}", file.display())),
+            };
+            for name in links.node_names() {
+                if let Some(addr) = links.listen_addr(&name) {
+                    eprintln!("photofinish: proxy {} on {addr}", terminal::sanitize(&name));
+                }
+            }
+            let plan = faults.map(|faults| {
+                let mut config = NemesisConfig::new(faults);
+                config.interval = nemesis_interval;
+                config.duration = nemesis_duration;
+                NemesisPlan::new(Arc::clone(&links) as _, config)
+            });
+            let teardown = target.clone();
+            let setup_timeout = run.setup_timeout;
+            let code = run_target(target, workload, run, plan);
+            if let Err(e) = teardown.teardown_blocking(setup_timeout) {
+                eprintln!("photofinish: {}", terminal::sanitize(&e));
+            }
+            code
         }
         TargetArgs::Exec {
             run,

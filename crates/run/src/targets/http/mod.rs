@@ -372,7 +372,7 @@ impl HttpTarget {
             vars: &self.spec.vars,
         };
         let built = request.build(http, &self.spec.base_url[0], &self.spec.headers, &cx)?;
-        let response = built.send().await.map_err(|e| clipped(&e.without_url()))?;
+        let response = built.send().await.map_err(|e| clipped(&chain(e)))?;
         let status = response.status().as_u16();
         let body = read_body(response, self.max_body_bytes).await;
         let body = match body {
@@ -463,9 +463,26 @@ async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(error) => return Err(BodyError::Read(clipped(&error.without_url()))),
+            Err(error) => return Err(BodyError::Read(clipped(&chain(error)))),
         }
     }
+}
+
+/// An HTTP client error with its causes (`error sending request: tcp connect error:
+/// Connection refused`), without the URL, which the history already implies.
+fn chain(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// An error's text cut to [`ERROR_CHARS`], saying how long it was.
@@ -496,17 +513,11 @@ impl Client for HttpClient {
             Ok(response) => response,
             // Refused before a byte of the request left: certainly no effect.
             Err(error) if error.is_connect() => {
-                return Completion::Fail(format!(
-                    "cannot connect: {}",
-                    clipped(&error.without_url())
-                ))
+                return Completion::Fail(format!("cannot connect: {}", clipped(&chain(error))))
             }
             Err(error) if error.is_timeout() => return Completion::Info("timed out".to_string()),
             Err(error) => {
-                return Completion::Info(format!(
-                    "request failed: {}",
-                    clipped(&error.without_url())
-                ))
+                return Completion::Info(format!("request failed: {}", clipped(&chain(error))))
             }
         };
         let status = response.status().as_u16();
