@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use crate::early_stop::EarlyStop;
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
@@ -178,7 +179,8 @@ pub async fn run<T: Target>(
         }
         return Err(error);
     }
-    // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
+    // Cancelled by the caller, by a nemesis that failed, or by an early stop: either way the
+    // clients stop.
     let halt = stop.child_token();
     let started = Instant::now();
     let nemesis = match &config.nemesis {
@@ -199,6 +201,7 @@ pub async fn run<T: Target>(
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
         stop: halt.clone(),
+        early_stop: EarlyStop::new(halt.clone()),
         started,
         spans: nemesis.is_some(),
     });
@@ -316,6 +319,7 @@ pub async fn run<T: Target>(
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
+        stopped_early: shared.early_stop.halted(),
         faults: faults.map(|(faults, error)| {
             FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
         }),
@@ -374,6 +378,8 @@ struct Shared {
     next_process: AtomicI64,
     op_timeout: Duration,
     stop: CancellationToken,
+    /// Stops every client when one answers [`Completion::Halt`].
+    early_stop: EarlyStop,
     started: Instant,
     /// Whether to keep every operation's span, for the fault summary.
     spans: bool,
@@ -442,7 +448,7 @@ impl Counts {
         let counter = match completion {
             Completion::Ok(_) => &self.ok,
             Completion::Fail(_) => &self.fail,
-            Completion::Info(_) => &self.info,
+            Completion::Info(_) | Completion::Halt(_) => &self.info,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -459,7 +465,7 @@ struct Tally {
 impl Tally {
     fn record(&mut self, latency: Duration, completion: &Completion) {
         self.latencies.push(latency.as_nanos() as u64);
-        if let Completion::Fail(error) | Completion::Info(error) = completion {
+        if let Some(error) = completion.error() {
             self.error(error);
         }
     }
@@ -572,6 +578,7 @@ async fn perform<C: Client>(
         }
         () = stop.cancelled() => Completion::Info(match deadline {
             Some(deadline) if !shared.stop.is_cancelled() => deadline.reason.clone(),
+            _ if shared.early_stop.halted().is_some() => "the run stopped early".to_string(),
             _ => "interrupted".to_string(),
         }),
     };
@@ -580,6 +587,9 @@ async fn perform<C: Client>(
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
     tally.record(latency, &completion);
+    if let Completion::Halt(halt) = &completion {
+        shared.early_stop.halt(halt.clone());
+    }
     if shared.spans {
         let start = started.duration_since(shared.started).as_nanos() as u64;
         tally.spans.push(Span {
@@ -588,7 +598,7 @@ async fn perform<C: Client>(
             outcome: match completion {
                 Completion::Ok(_) => SpanOutcome::Ok,
                 Completion::Fail(_) => SpanOutcome::Fail,
-                Completion::Info(_) => SpanOutcome::Info,
+                Completion::Info(_) | Completion::Halt(_) => SpanOutcome::Info,
             },
         });
     }
