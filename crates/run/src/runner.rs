@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::early_stop::EarlyStop;
+use crate::early_stop::{Attempt, EarlyStop, TIMED_OUT};
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
@@ -201,7 +201,7 @@ pub async fn run<T: Target>(
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
         stop: halt.clone(),
-        early_stop: EarlyStop::new(halt.clone()),
+        early_stop: early_stop(config, &target.describe(), halt.clone(), started),
         started,
         spans: nemesis.is_some(),
     });
@@ -349,6 +349,26 @@ pub fn run_blocking<T: Target>(target: T, config: &RunConfig) -> Result<Summary,
     // thread of the runtime: the run does not wait for it.
     runtime.shutdown_timeout(Duration::from_secs(1));
     summary
+}
+
+/// The run's early stop. With a nemesis, the unusable-target rule counts only operations
+/// invoked before its first fault can start.
+fn early_stop(
+    config: &RunConfig,
+    target: &str,
+    clients: CancellationToken,
+    started: Instant,
+) -> EarlyStop {
+    let window_ends = config
+        .nemesis
+        .as_ref()
+        .map(|plan| started + plan.config.interval);
+    let subject = if kind_of(target) == "exec" {
+        "the program"
+    } else {
+        "the system"
+    };
+    EarlyStop::new(clients, window_ends, config.op_timeout, subject)
 }
 
 /// The kind of target, for naming a step: the first word of its description (`exec`, `redis`).
@@ -499,6 +519,7 @@ async fn work<T: Target>(
             break;
         }
         let Some(connected) = client.as_mut() else {
+            let connecting = Instant::now();
             let attempt = tokio::select! {
                 attempt = tokio::time::timeout(shared.op_timeout, target.connect(worker)) => attempt,
                 () = shared.stop.cancelled() => break,
@@ -517,6 +538,9 @@ async fn work<T: Target>(
             if !shared.budget.take() {
                 break;
             }
+            shared
+                .early_stop
+                .observe(connecting, Attempt::CannotConnect(error.clone()));
             connect_failed(&shared, &mut tally, &error, &mut backoff).await;
             continue;
         };
@@ -533,7 +557,9 @@ async fn work<T: Target>(
             tokio::time::sleep(pause).await;
         }
         let op = generator.next_op();
+        let invoked = Instant::now();
         let completion = perform(&shared, connected, process, &op, &mut tally, None).await;
+        shared.early_stop.observe(invoked, Attempt::of(&completion));
         generator.observe(&op, &completion);
         if completion.is_info() {
             client = None;
@@ -574,7 +600,7 @@ async fn perform<C: Client>(
     let stop = deadline.map_or(&shared.stop, |d| &d.token);
     let completion = tokio::select! {
         answer = tokio::time::timeout(shared.op_timeout, client.invoke(op)) => {
-            answer.unwrap_or_else(|_| Completion::Info("timed out".to_string()))
+            answer.unwrap_or_else(|_| Completion::Info(TIMED_OUT.to_string()))
         }
         () = stop.cancelled() => Completion::Info(match deadline {
             Some(deadline) if !shared.stop.is_cancelled() => deadline.reason.clone(),
