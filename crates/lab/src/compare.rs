@@ -102,6 +102,11 @@ pub async fn compare(options: &CompareOptions) -> Result<Comparison, CompareErro
     }
     let scenarios = scenario_runs(&options.scenario, &options.replicas)
         .ok_or_else(|| CompareError::UnknownScenario(options.scenario.clone()))?;
+    // A fault scenario runs its own number of clients, whatever was asked.
+    let clients = scenarios
+        .first()
+        .and_then(|s| s.strategy.fault())
+        .map_or(options.clients, |fault| fault.clients);
     let report = demo(&DemoOptions {
         dir: options.dir.clone(),
         clients: options.clients,
@@ -115,7 +120,7 @@ pub async fn compare(options: &CompareOptions) -> Result<Comparison, CompareErro
     .await?;
     Ok(Comparison {
         scenario: options.scenario.clone(),
-        clients: options.clients,
+        clients,
         seed: options.seed,
         rows: report.rows,
         dir: report.dir,

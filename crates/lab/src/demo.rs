@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use photofinish_check::{check_model, default_init, CheckOptions, Report, Verdict};
 use photofinish_history::Format;
+use photofinish_run::faults::{FaultKind, NemesisConfig};
 use photofinish_run::targets::http::HttpTarget;
-use photofinish_run::{format_micros, run, CancellationToken, RunConfig, Workload};
+use photofinish_run::{format_micros, run, CancellationToken, NemesisPlan, RunConfig, Workload};
 use serde::Serialize;
 
 use crate::drive::{drive, Drive, Figures};
-use crate::scenarios::{default_scenarios, describe, Driver, Scenario};
+use crate::remote::RemoteObjects;
+use crate::scenarios::{default_scenarios, describe, Driver, LabFault, Scenario};
 use crate::server::Lab;
 use crate::store::StoreConfig;
 use crate::strategies::Expectation;
@@ -82,6 +84,9 @@ pub struct DemoRow {
     /// For create-once: how many `created` answers beyond the first each fingerprint got, over
     /// the whole run; the diagnosis names only the first fingerprint.
     pub duplicates: Option<u64>,
+    /// For a scenario with faults: how many fingerprints were created inside the faults'
+    /// windows and outside, and how many of each got duplicates. This is what the fault did.
+    pub fault_split: Option<FaultSplit>,
     /// Why the verdict is unknown when the check says (such as "nothing was tested: no
     /// operation completed ok").
     pub reason: Option<String>,
@@ -194,9 +199,13 @@ async fn run_scenario(
     dir: &Path,
 ) -> Result<DemoRow, String> {
     let strategy = scenario.strategy;
-    let lab = Lab::start(scenario.replicas, options.store)
-        .await
-        .map_err(|e| format!("cannot start the lab: {e}"))?;
+    let fault = strategy.fault();
+    let lab = if fault.is_some() {
+        Lab::start_with_remote_objects(scenario.replicas, options.store).await
+    } else {
+        Lab::start(scenario.replicas, options.store).await
+    }
+    .map_err(|e| format!("cannot start the lab: {e}"))?;
     let keys = strategy.keys();
     let target = Arc::new(HttpTarget::new(strategy.spec(lab.urls(), keys)?)?);
     let history = dir.join(scenario.file_name());
@@ -221,11 +230,17 @@ async fn run_scenario(
     );
     let figures = match driver {
         Driver::Runner(kind) => {
-            let mut config = RunConfig::new(Workload::new(kind, keys, options.clients), &history);
+            let clients = fault.map_or(options.clients, |f| f.clients);
+            let mut config = RunConfig::new(Workload::new(kind, keys, clients), &history);
             config.ops = Some(ops);
             config.seed = options.seed;
             config.header.init = init;
             config.header.target = Some(described);
+            if let (Some(fault), Some(remote)) = (fault, lab.remote_objects()) {
+                config.ops = None;
+                config.duration = Some(fault.run_for);
+                config.nemesis = Some(slow_link(&fault, remote, options.seed));
+            }
             let summary = run(target, &config, CancellationToken::new())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -258,14 +273,17 @@ async fn run_scenario(
         ..CheckOptions::default()
     };
     let path = history.clone();
-    let (report, duplicates) = tokio::task::spawn_blocking(move || {
+    let (report, duplicates, fault_split) = tokio::task::spawn_blocking(move || {
         let recorded = photofinish_history::read_path(&path, Some(Format::JsonLines))
             .map_err(|e| e.to_string())?;
         let init = recorded.header.as_ref().and_then(|h| h.init.as_ref());
         let report = check_model(driver.model(), init, None, &recorded, &check_options)
             .map_err(|e| e.to_string())?;
-        let duplicates = (driver.model() == "create-once").then(|| duplicate_creates(&recorded));
-        Ok::<_, String>((report, duplicates))
+        let create_once = driver.model() == "create-once";
+        let duplicates = create_once.then(|| duplicate_creates(&recorded));
+        let fault_split =
+            (create_once && !recorded.nemesis.is_empty()).then(|| FaultSplit::of(&recorded));
+        Ok::<_, String>((report, duplicates, fault_split))
     })
     .await
     .map_err(|e| format!("the check stopped: {e}"))??;
@@ -290,10 +308,22 @@ async fn run_scenario(
         held,
         finding: finding(&report),
         duplicates,
+        fault_split,
         reason: report.reason.clone(),
         history,
         report,
     })
+}
+
+/// The nemesis that slows the link to the lab's remote objects table now and then.
+fn slow_link(fault: &LabFault, remote: &RemoteObjects, seed: u64) -> NemesisPlan {
+    let mut config = NemesisConfig::new(vec![FaultKind::Latency]);
+    config.latency = fault.latency;
+    config.jitter = Duration::ZERO;
+    config.interval = fault.interval;
+    config.duration = fault.duration;
+    config.seed = seed;
+    NemesisPlan::new(remote.links(), config)
 }
 
 /// `created` answers beyond the first for each key, summed over the keys.
@@ -308,6 +338,79 @@ fn duplicate_creates(history: &photofinish_history::History) -> u64 {
         }
     }
     created.values().map(|n| n - 1).sum()
+}
+
+/// Fingerprints created inside fault windows and outside them, and how many of each were
+/// created more than once. A fingerprint counts as inside when its last `created` answer came
+/// while a fault was in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FaultSplit {
+    pub inside: u64,
+    pub inside_duplicated: u64,
+    pub outside: u64,
+    pub outside_duplicated: u64,
+}
+
+impl FaultSplit {
+    fn of(history: &photofinish_history::History) -> FaultSplit {
+        // Windows in event indexes, from each start-… event to the stop-… event after it; one
+        // still open at the end lasts to the end.
+        let mut windows = Vec::new();
+        let mut open = None;
+        for event in &history.nemesis {
+            if event.f.starts_with("start") {
+                open = open.or(Some(event.at));
+            } else if let Some(start) = open.take() {
+                windows.push((start, event.at));
+            }
+        }
+        windows.extend(open.map(|start| (start, u64::MAX)));
+        let mut last_created: std::collections::BTreeMap<_, (u64, u64)> = Default::default();
+        for op in &history.operations {
+            if op.f == "create"
+                && op.outcome == photofinish_history::Outcome::Ok
+                && op.result.as_str() == Some("created")
+            {
+                let at = op.completed_at.unwrap_or(op.invoked_at);
+                let entry = last_created.entry(op.key.clone()).or_default();
+                *entry = (entry.0 + 1, entry.1.max(at));
+            }
+        }
+        let mut split = FaultSplit::default();
+        for (count, at) in last_created.into_values() {
+            let duplicated = u64::from(count > 1);
+            if windows.iter().any(|&(start, end)| start <= at && at <= end) {
+                split.inside += 1;
+                split.inside_duplicated += duplicated;
+            } else {
+                split.outside += 1;
+                split.outside_duplicated += duplicated;
+            }
+        }
+        split
+    }
+}
+
+impl fmt::Display for FaultSplit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let share = |part: u64, all: u64| {
+            if all == 0 {
+                0.0
+            } else {
+                100.0 * part as f64 / all as f64
+            }
+        };
+        write!(
+            f,
+            "duplicated {} of {} fingerprints ({:.0}%) inside the fault windows, {} of {} ({:.0}%) outside",
+            self.inside_duplicated,
+            self.inside,
+            share(self.inside_duplicated, self.inside),
+            self.outside_duplicated,
+            self.outside,
+            share(self.outside_duplicated, self.outside),
+        )
+    }
 }
 
 /// The report's finding in one line, for a verdict other than valid.
@@ -401,9 +504,10 @@ pub(crate) fn write_scenario(
     if !findings.is_empty() {
         writeln!(f, "  what the checker found:")?;
         for (row, finding) in findings {
-            let duplicates = match row.duplicates {
-                Some(n) => format!("{n} duplicates in all; "),
-                None => String::new(),
+            let duplicates = match (row.duplicates, row.fault_split) {
+                (Some(n), Some(split)) => format!("{n} duplicates in all, {split}; "),
+                (Some(n), None) => format!("{n} duplicates in all; "),
+                _ => String::new(),
             };
             let file = row.history.file_name().map_or_else(
                 || row.history.display().to_string(),

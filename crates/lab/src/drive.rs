@@ -370,7 +370,7 @@ async fn perform<C: Client>(
             e.error = Some(Value::Str(error));
             e
         }
-        Completion::Info(error) => {
+        Completion::Info(error) | Completion::Halt(photofinish_run::Halt { reason: error, .. }) => {
             let mut e = event(EventKind::Info, op.value.clone());
             e.error = Some(Value::Str(error));
             e

@@ -24,6 +24,7 @@ mod compare;
 mod create;
 mod demo;
 mod drive;
+mod remote;
 mod scenarios;
 mod server;
 mod snapshot;
@@ -34,10 +35,13 @@ mod strategies;
 pub use balance::BalanceStrategy;
 pub use compare::{compare, compare_blocking, CompareError, CompareOptions, Comparison};
 pub use create::{CreateStrategy, LOCK_TTL, STALL};
-pub use demo::{demo, demo_blocking, DemoError, DemoOptions, DemoReport, DemoRow, Progress};
+pub use demo::{
+    demo, demo_blocking, DemoError, DemoOptions, DemoReport, DemoRow, FaultSplit, Progress,
+};
 pub use drive::{drive, Drive, Figures, LabWorkload};
+pub use remote::{ObjectsClient, RemoteCreateStrategy, RemoteObjects, LINK};
 pub use scenarios::{
-    default_scenarios, describe, scenario_runs, Driver, Scenario, Strategy, SCENARIOS,
+    default_scenarios, describe, scenario_runs, Driver, LabFault, Scenario, Strategy, SCENARIOS,
 };
 pub use server::Lab;
 pub use snapshot::SnapshotStrategy;

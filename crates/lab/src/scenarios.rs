@@ -3,6 +3,7 @@
 //! HTTP target exactly as a user's service would.
 
 use std::fmt;
+use std::time::Duration;
 
 use photofinish_run::targets::http::{HttpSpec, Pointer, RequestSpec, Template};
 use photofinish_run::WorkloadKind;
@@ -10,13 +11,15 @@ use photofinish_run::WorkloadKind;
 use crate::balance::BalanceStrategy;
 use crate::create::CreateStrategy;
 use crate::drive::LabWorkload;
+use crate::remote::RemoteCreateStrategy;
 use crate::snapshot::SnapshotStrategy;
 use crate::stale_read::StaleReadStrategy;
 use crate::strategies::{CounterStrategy, Expectation, StatusStrategy};
 
 /// The lab's races, by the name `compare --scenario` takes, in the order the demo runs them.
-pub const SCENARIOS: [&str; 6] = [
+pub const SCENARIOS: [&str; 7] = [
     "create-once",
+    "slow-network",
     "counter",
     "decimal-counter",
     "status",
@@ -30,6 +33,11 @@ pub fn describe(scenario: &str) -> &'static str {
         "create-once" => {
             "every client creates the same fingerprint at once, fingerprint after \
                           fingerprint; create-once allows one `created` each"
+        }
+        "slow-network" => {
+            "two clients create the same fingerprint at once through an objects table across \
+             a network link, while the nemesis adds 10 ms to the link's round trips now and \
+             then; create-once allows one `created` each"
         }
         "counter" => "adds of 1 and reads; counter allows no lost add",
         "decimal-counter" => {
@@ -53,6 +61,7 @@ pub fn describe(scenario: &str) -> &'static str {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     Create(CreateStrategy),
+    RemoteCreate(RemoteCreateStrategy),
     Counter(CounterStrategy),
     Balance(BalanceStrategy),
     Status(StatusStrategy),
@@ -87,6 +96,10 @@ impl Strategy {
                 .iter()
                 .map(|s| Strategy::Create(*s))
                 .collect(),
+            "slow-network" => RemoteCreateStrategy::ALL
+                .iter()
+                .map(|s| Strategy::RemoteCreate(*s))
+                .collect(),
             "counter" => CounterStrategy::ALL
                 .iter()
                 .map(|s| Strategy::Counter(*s))
@@ -115,6 +128,7 @@ impl Strategy {
     pub fn scenario(self) -> &'static str {
         match self {
             Strategy::Create(_) => "create-once",
+            Strategy::RemoteCreate(_) => "slow-network",
             Strategy::Counter(_) => "counter",
             Strategy::Balance(_) => "decimal-counter",
             Strategy::Status(_) => "status",
@@ -126,6 +140,7 @@ impl Strategy {
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Create(s) => s.name(),
+            Strategy::RemoteCreate(s) => s.name(),
             Strategy::Counter(s) => s.name(),
             Strategy::Balance(s) => s.name(),
             Strategy::Status(s) => s.name(),
@@ -137,6 +152,7 @@ impl Strategy {
     pub fn expectation(self, replicas: usize) -> Expectation {
         match self {
             Strategy::Create(s) => s.expectation(replicas),
+            Strategy::RemoteCreate(s) => s.expectation(),
             Strategy::Counter(s) => s.expectation(replicas),
             Strategy::Balance(s) => s.expectation(),
             Strategy::Status(s) => s.expectation(),
@@ -150,7 +166,9 @@ impl Strategy {
     /// that never existed, two compare-and-sets from the same value that both won.
     pub fn driver(self) -> Driver {
         match self {
-            Strategy::Create(_) => Driver::Runner(WorkloadKind::CreateOnce),
+            Strategy::Create(_) | Strategy::RemoteCreate(_) => {
+                Driver::Runner(WorkloadKind::CreateOnce)
+            }
             Strategy::Counter(_) => Driver::Runner(WorkloadKind::Counter),
             Strategy::Balance(_) => Driver::Lab(LabWorkload::DecimalCounter),
             Strategy::Status(_) => Driver::Runner(WorkloadKind::Set),
@@ -174,7 +192,7 @@ impl Strategy {
     /// stays quick.
     pub fn keys(self) -> usize {
         match self {
-            Strategy::Create(_) | Strategy::Snapshot(_) => 1,
+            Strategy::Create(_) | Strategy::RemoteCreate(_) | Strategy::Snapshot(_) => 1,
             _ => 2,
         }
     }
@@ -216,6 +234,15 @@ impl Strategy {
                 create.fail.push(503);
                 vec![("create", create)]
             }
+            // A 502 (the link failed mid-call) is neither ok nor fail: indeterminate.
+            Strategy::RemoteCreate(_) => vec![(
+                "create",
+                post(
+                    &format!("/remote-objects/{name}/{{key}}"),
+                    "{}",
+                    Some("/result"),
+                )?,
+            )],
             Strategy::Counter(_) => vec![
                 (
                     "add",
@@ -302,6 +329,38 @@ impl fmt::Display for Strategy {
     }
 }
 
+/// A fault the demo injects beside a scenario's clients, and how the run is paced so that the
+/// fault's windows hold operations: a run of fixed length rather than of fixed size, since
+/// operations outside the windows go much faster than inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabFault {
+    /// Added to each round trip on the link between the replicas and the objects table.
+    pub latency: Duration,
+    /// Quiet time before each slow window, and each window's length.
+    pub interval: Duration,
+    pub duration: Duration,
+    /// How long the run lasts.
+    pub run_for: Duration,
+    /// How many clients: few, to show that the fault, not the crowd, opens the window.
+    pub clients: usize,
+}
+
+impl Strategy {
+    /// The fault the nemesis injects during this strategy's runs, if it has one.
+    pub fn fault(self) -> Option<LabFault> {
+        match self {
+            Strategy::RemoteCreate(_) => Some(LabFault {
+                latency: Duration::from_millis(10),
+                interval: Duration::from_millis(250),
+                duration: Duration::from_millis(500),
+                run_for: Duration::from_millis(1250),
+                clients: 2,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One run of the demo: a strategy on some number of replicas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scenario {
@@ -347,10 +406,11 @@ pub fn scenario_runs(scenario: &str, replicas: &[usize]) -> Option<Vec<Scenario>
 pub fn default_scenarios() -> Vec<Scenario> {
     let mut scenarios = Vec::new();
     for scenario in SCENARIOS {
-        let replicas: &[usize] = if scenario == "create-once" {
-            &[1, 3]
-        } else {
-            &[3]
+        let replicas: &[usize] = match scenario {
+            "create-once" => &[1, 3],
+            // The link, not the replicas, is what this scenario is about.
+            "slow-network" => &[1],
+            _ => &[3],
         };
         scenarios.extend(scenario_runs(scenario, replicas).unwrap_or_default());
         if scenario == "counter" {

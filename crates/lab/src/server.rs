@@ -19,6 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::balance::BalanceStrategy;
 use crate::create::CreateStrategy;
+use crate::remote::{
+    handler_work, is_sendable, ObjectsClient, RemoteCreateStrategy, RemoteObjects,
+};
 use crate::snapshot::SnapshotStrategy;
 use crate::stale_read::StaleReadStrategy;
 use crate::store::{Store, StoreConfig, RECORD_FIELDS};
@@ -28,6 +31,8 @@ use crate::strategies::{CounterStrategy, ReplicaState, StatusStrategy};
 pub struct Lab {
     addresses: Vec<SocketAddr>,
     store: Arc<Store>,
+    /// The objects table across a network link, for the scenarios that fault that link.
+    remote: Option<RemoteObjects>,
     stop: CancellationToken,
 }
 
@@ -35,6 +40,24 @@ impl Lab {
     /// Starts `replicas` replicas (at least one) over a fresh store, each on an ephemeral port
     /// of 127.0.0.1. Must be called within a Tokio runtime, which then serves the requests.
     pub async fn start(replicas: usize, config: StoreConfig) -> std::io::Result<Lab> {
+        Lab::start_with(replicas, config, None).await
+    }
+
+    /// [`Lab::start`], with the objects table also served across a network link through
+    /// photofinish's fault proxy ([`RemoteObjects`]), for the `/remote-objects` routes.
+    pub async fn start_with_remote_objects(
+        replicas: usize,
+        config: StoreConfig,
+    ) -> std::io::Result<Lab> {
+        let remote = RemoteObjects::start(config.cache_lag).await?;
+        Lab::start_with(replicas, config, Some(remote)).await
+    }
+
+    async fn start_with(
+        replicas: usize,
+        config: StoreConfig,
+        remote: Option<RemoteObjects>,
+    ) -> std::io::Result<Lab> {
         let store = Arc::new(Store::new(config));
         let stop = CancellationToken::new();
         let mut addresses = Vec::new();
@@ -44,6 +67,7 @@ impl Lab {
             let app = router(Replica {
                 store: Arc::clone(&store),
                 state: Arc::new(ReplicaState::default()),
+                remote: remote.as_ref().map(RemoteObjects::client),
             });
             let stopped = stop.clone().cancelled_owned();
             tokio::spawn(async move {
@@ -56,6 +80,7 @@ impl Lab {
         Ok(Lab {
             addresses,
             store,
+            remote,
             stop,
         })
     }
@@ -72,6 +97,11 @@ impl Lab {
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// The objects table across the network, when the lab was started with one.
+    pub fn remote_objects(&self) -> Option<&RemoteObjects> {
+        self.remote.as_ref()
+    }
 }
 
 impl Drop for Lab {
@@ -85,11 +115,16 @@ impl Drop for Lab {
 struct Replica {
     store: Arc<Store>,
     state: Arc<ReplicaState>,
+    remote: Option<Arc<ObjectsClient>>,
 }
 
 fn router(replica: Replica) -> Router {
     Router::new()
         .route("/objects/{strategy}/{fingerprint}", post(create_object))
+        .route(
+            "/remote-objects/{strategy}/{fingerprint}",
+            post(create_remote_object),
+        )
         .route("/counters/{strategy}/{key}/add", post(add_to_counter))
         .route("/counters/{key}", get(read_counter))
         .route("/statuses/{strategy}/{key}/conditions", post(add_condition))
@@ -131,6 +166,39 @@ async fn create_object(
         Err(_) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the fingerprint's lock stayed busy".to_string(),
+        ),
+    }
+}
+
+async fn create_remote_object(
+    State(replica): State<Replica>,
+    Path((name, fingerprint)): Path<(String, String)>,
+) -> Response {
+    let strategy: RemoteCreateStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let Some(table) = &replica.remote else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "this lab was started without a remote objects table".to_string(),
+        );
+    };
+    if !is_sendable(&fingerprint) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "a fingerprint is 1-255 characters without spaces or control characters".to_string(),
+        );
+    }
+    handler_work().await;
+    match strategy.create(table, &fingerprint).await {
+        Ok(created) => {
+            Json(json!({ "result": if created { "created" } else { "exists" } })).into_response()
+        }
+        // The link failed, perhaps after the insert went out: the caller cannot know.
+        Err(e) => error(
+            StatusCode::BAD_GATEWAY,
+            format!("the objects table did not answer: {e}"),
         ),
     }
 }

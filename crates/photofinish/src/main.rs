@@ -47,9 +47,10 @@ enum Command {
     /// exit codes as `check`. Ctrl-C stops the run; operations in flight are recorded as info.
     Run(run_command::RunArgs),
     /// The race lab: start, in this process on loopback, a small HTTP service with the classic
-    /// races and their fixes (create-once through a lagging cache vs a unique create, counter by
-    /// read-modify-write vs atomic add vs a per-replica lock, status write-back vs a version
-    /// check), drive each with concurrent clients, check every history and print a table.
+    /// races and their fixes (create-once through a lagging cache and six ways to fix it, the
+    /// same race across a network link the nemesis slows, integer and decimal counters, a
+    /// status written back, a torn snapshot, a stale read after unlock), drive each with
+    /// concurrent clients, check every history and print a table.
     /// Exit code 0 exactly when every race is caught and every fix passes.
     Demo(demo_command::DemoArgs),
     /// Run one race lab scenario's options (e.g. create-once's six fixes) with the same seed and

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use photofinish::checker::{default_init, CheckOptions};
+use photofinish::checker::{default_init, CheckOptions, Report, Verdict};
 use photofinish::faults::{FaultKind, FaultTarget, NemesisConfig, ServerKind};
 use photofinish::history::escape_and_clip;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
@@ -455,11 +455,12 @@ fn run_target<T: Target>(
             ))
         );
     }
-    let checked = match run_and_check(target, &config, options) {
+    let mut checked = match run_and_check(target, &config, options) {
         Ok(checked) => checked,
         Err(Error::Run(error @ RunError::Unready { .. })) => return unready(&error, &history),
         Err(e) => return usage_error(e.to_string()),
     };
+    let exit_code = verdict_after_early_stop(&mut checked.report, &checked.summary);
     warn(&checked.history);
     if let Some(html) = &flags.html {
         if let Err(code) = write_html(html, &history, &checked.history, Some(&checked.report)) {
@@ -492,7 +493,22 @@ fn run_target<T: Target>(
             "rerun the same operations with --seed {seed}; recheck with: photofinish check {history}"
         );
     }
-    ExitCode::from(checked.report.verdict.exit_code() as u8)
+    ExitCode::from(exit_code)
+}
+
+/// A run that stopped early proves nothing beyond an anomaly it already recorded: unless the
+/// history so far is INVALID (exit 1 wins), the verdict becomes `unknown` with the reason, and
+/// the exit code is the halt's (2: the workload does not fit the target; 3: the target could
+/// not be tested). Returns the exit code.
+fn verdict_after_early_stop(report: &mut Report, summary: &Summary) -> u8 {
+    match &summary.stopped_early {
+        Some(halt) if report.verdict != Verdict::Invalid => {
+            report.verdict = Verdict::Unknown;
+            report.reason = Some(format!("the run stopped early: {}", halt.reason));
+            halt.kind.exit_code()
+        }
+        _ => report.verdict.exit_code() as u8,
+    }
 }
 
 /// The longest error message the summary shows, in characters.
@@ -510,6 +526,10 @@ fn shown(summary: &Summary) -> Summary {
     Summary {
         target: escape_and_clip(&summary.target, ERROR_CHARS),
         errors,
+        stopped_early: summary.stopped_early.clone().map(|mut halt| {
+            halt.reason = escape_and_clip(&halt.reason, ERROR_CHARS);
+            halt
+        }),
         ..summary.clone()
     }
 }

@@ -27,6 +27,8 @@ pub trait Target: Send + Sync + 'static {
 pub trait Client: Send + 'static {
     /// Performs `op`. The runner bounds it with the operation timeout, so a client need not time
     /// out on its own; it must report a lost connection as [`Completion::Info`] unless it knows
-    /// the request was never sent.
+    /// the request was never sent. An answer that shows the run cannot go on (a result the
+    /// workload cannot describe, say) is [`Completion::Halt`]: recorded as `info`, it stops
+    /// every client.
     fn invoke(&mut self, op: &Invocation) -> impl Future<Output = Completion> + Send;
 }

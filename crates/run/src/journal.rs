@@ -166,6 +166,7 @@ impl JournalHandle {
             Completion::Ok(result) => (EventKind::Ok, result.clone(), None),
             Completion::Fail(error) => (EventKind::Fail, op.value.clone(), Some(error)),
             Completion::Info(error) => (EventKind::Info, op.value.clone(), Some(error)),
+            Completion::Halt(halt) => (EventKind::Info, op.value.clone(), Some(&halt.reason)),
         };
         let mut event = Event::new(kind, Process::Client(process), op.f.clone(), value);
         event.key = op.key.clone();

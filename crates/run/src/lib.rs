@@ -6,6 +6,7 @@
 //! completion to a JSON Lines file as it happens, and returns a [`Summary`].
 
 mod client;
+mod early_stop;
 mod journal;
 mod names;
 pub mod nemesis;
@@ -18,7 +19,7 @@ pub mod workload;
 
 pub use client::{Client, Target};
 pub use nemesis::{FaultSummary, NemesisPlan};
-pub use op::{Completion, Invocation};
+pub use op::{cannot_connect_error, Completion, Halt, HaltKind, Invocation, CANNOT_CONNECT};
 pub use photofinish_faults as faults;
 pub use runner::{run, run_blocking, RunConfig, RunError};
 pub use summary::{format_micros, Latency, Summary};

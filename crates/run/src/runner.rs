@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use crate::early_stop::{Attempt, EarlyStop, TIMED_OUT};
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
@@ -178,7 +179,8 @@ pub async fn run<T: Target>(
         }
         return Err(error);
     }
-    // Cancelled by the caller, or by a nemesis that failed: either way the clients stop.
+    // Cancelled by the caller, by a nemesis that failed, or by an early stop: either way the
+    // clients stop.
     let halt = stop.child_token();
     let started = Instant::now();
     let nemesis = match &config.nemesis {
@@ -199,6 +201,7 @@ pub async fn run<T: Target>(
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
         stop: halt.clone(),
+        early_stop: early_stop(config, &target.describe(), halt.clone(), started),
         started,
         spans: nemesis.is_some(),
     });
@@ -316,6 +319,7 @@ pub async fn run<T: Target>(
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
+        stopped_early: shared.early_stop.halted(),
         faults: faults.map(|(faults, error)| {
             FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
         }),
@@ -347,6 +351,26 @@ pub fn run_blocking<T: Target>(target: T, config: &RunConfig) -> Result<Summary,
     summary
 }
 
+/// The run's early stop. With a nemesis, the unusable-target rule counts only operations
+/// invoked before its first fault can start.
+fn early_stop(
+    config: &RunConfig,
+    target: &str,
+    clients: CancellationToken,
+    started: Instant,
+) -> EarlyStop {
+    let window_ends = config
+        .nemesis
+        .as_ref()
+        .map(|plan| started + plan.config.interval);
+    let subject = if kind_of(target) == "exec" {
+        "the program"
+    } else {
+        "the system"
+    };
+    EarlyStop::new(clients, window_ends, config.op_timeout, subject)
+}
+
 /// The kind of target, for naming a step: the first word of its description (`exec`, `redis`).
 fn kind_of(description: &str) -> &str {
     description.split_whitespace().next().unwrap_or("target")
@@ -374,6 +398,8 @@ struct Shared {
     next_process: AtomicI64,
     op_timeout: Duration,
     stop: CancellationToken,
+    /// Stops every client when one answers [`Completion::Halt`].
+    early_stop: EarlyStop,
     started: Instant,
     /// Whether to keep every operation's span, for the fault summary.
     spans: bool,
@@ -442,7 +468,7 @@ impl Counts {
         let counter = match completion {
             Completion::Ok(_) => &self.ok,
             Completion::Fail(_) => &self.fail,
-            Completion::Info(_) => &self.info,
+            Completion::Info(_) | Completion::Halt(_) => &self.info,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -459,7 +485,7 @@ struct Tally {
 impl Tally {
     fn record(&mut self, latency: Duration, completion: &Completion) {
         self.latencies.push(latency.as_nanos() as u64);
-        if let Completion::Fail(error) | Completion::Info(error) = completion {
+        if let Some(error) = completion.error() {
             self.error(error);
         }
     }
@@ -493,6 +519,7 @@ async fn work<T: Target>(
             break;
         }
         let Some(connected) = client.as_mut() else {
+            let connecting = Instant::now();
             let attempt = tokio::select! {
                 attempt = tokio::time::timeout(shared.op_timeout, target.connect(worker)) => attempt,
                 () = shared.stop.cancelled() => break,
@@ -511,6 +538,9 @@ async fn work<T: Target>(
             if !shared.budget.take() {
                 break;
             }
+            shared
+                .early_stop
+                .observe(connecting, Attempt::CannotConnect(error.clone()));
             connect_failed(&shared, &mut tally, &error, &mut backoff).await;
             continue;
         };
@@ -527,7 +557,9 @@ async fn work<T: Target>(
             tokio::time::sleep(pause).await;
         }
         let op = generator.next_op();
+        let invoked = Instant::now();
         let completion = perform(&shared, connected, process, &op, &mut tally, None).await;
+        shared.early_stop.observe(invoked, Attempt::of(&completion));
         generator.observe(&op, &completion);
         if completion.is_info() {
             client = None;
@@ -568,10 +600,11 @@ async fn perform<C: Client>(
     let stop = deadline.map_or(&shared.stop, |d| &d.token);
     let completion = tokio::select! {
         answer = tokio::time::timeout(shared.op_timeout, client.invoke(op)) => {
-            answer.unwrap_or_else(|_| Completion::Info("timed out".to_string()))
+            answer.unwrap_or_else(|_| Completion::Info(TIMED_OUT.to_string()))
         }
         () = stop.cancelled() => Completion::Info(match deadline {
             Some(deadline) if !shared.stop.is_cancelled() => deadline.reason.clone(),
+            _ if shared.early_stop.halted().is_some() => "the run stopped early".to_string(),
             _ => "interrupted".to_string(),
         }),
     };
@@ -580,6 +613,9 @@ async fn perform<C: Client>(
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
     tally.record(latency, &completion);
+    if let Completion::Halt(halt) = &completion {
+        shared.early_stop.halt(halt.clone());
+    }
     if shared.spans {
         let start = started.duration_since(shared.started).as_nanos() as u64;
         tally.spans.push(Span {
@@ -588,7 +624,7 @@ async fn perform<C: Client>(
             outcome: match completion {
                 Completion::Ok(_) => SpanOutcome::Ok,
                 Completion::Fail(_) => SpanOutcome::Fail,
-                Completion::Info(_) => SpanOutcome::Info,
+                Completion::Info(_) | Completion::Halt(_) => SpanOutcome::Info,
             },
         });
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::nemesis::FaultSummary;
+use crate::Halt;
 
 /// The figures of one run.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -30,6 +31,10 @@ pub struct Summary {
     pub errors: BTreeMap<String, u64>,
     /// Whether Ctrl-C (or the caller) stopped the run early.
     pub interrupted: bool,
+    /// Why the run stopped before its budget was spent, when a client or the runner found it
+    /// could not go on (see [`Halt`]). The history so far is kept and checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_early: Option<Halt>,
     /// With a nemesis: the faults, how operations fared inside and outside them, and why the
     /// nemesis stopped the run if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +105,13 @@ impl fmt::Display for Summary {
                 ""
             }
         )?;
+        if let Some(halt) = &self.stopped_early {
+            writeln!(
+                f,
+                "stopped early after {} operations: {}",
+                self.operations, halt.reason
+            )?;
+        }
         writeln!(
             f,
             "outcomes:   {} ok, {} fail, {} info (indeterminate)",

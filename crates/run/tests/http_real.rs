@@ -286,3 +286,35 @@ upstream = "{store}"
     assert_eq!(report.verdict, Verdict::Valid, "{:?}", summary.errors);
     drop(links);
 }
+
+#[test]
+fn a_result_of_the_wrong_shape_stops_the_run_early_and_says_where() {
+    let scratch = Scratch::new("http-mismatch");
+    let webdis = Service::start(&fixture("webdis.py"), &[]);
+    let file = scratch.path.join("webdis.toml");
+    // Without decode = "number", webdis's "1" is a string where the counter needs a number.
+    std::fs::write(&file, WEBDIS.replace("decode = \"number\"\n", "")).unwrap();
+    let mut spec = HttpSpec::from_path(&file).unwrap();
+    spec.base_url = vec![webdis.url.clone()];
+    let history = scratch.path.join("mismatch.jsonl");
+    let mut config = RunConfig::new(spec.workload(4), &history);
+    config.ops = Some(3000);
+    let summary = run_blocking(HttpTarget::new(spec).unwrap(), &config).expect("the run ends");
+    let halt = summary.stopped_early.expect("the run stopped early");
+    assert_eq!(halt.kind, photofinish_run::HaltKind::WorkloadMismatch);
+    let reason = &halt.reason;
+    assert!(
+        reason.starts_with(&format!("{}:13 ([ops.read])", file.display())),
+        "{reason}"
+    );
+    assert!(reason.contains("decode = \"number\""), "{reason}");
+    assert!(
+        reason.contains("request: GET http://127.0.0.1:"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(r#"response: HTTP 200 {"GET": "#),
+        "{reason}"
+    );
+    assert!(summary.operations < 3000, "{}", summary.operations);
+}

@@ -19,7 +19,7 @@ use photofinish_history::Value;
 use serde_json::{json, Value as Json};
 
 use crate::names::by_name;
-use crate::{Client, Completion, Invocation, Target, WorkloadKind};
+use crate::{cannot_connect_error, Client, Completion, Invocation, Target, WorkloadKind};
 
 /// How reads are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -265,7 +265,8 @@ impl EtcdClient {
         let url = format!("{}{path}", self.endpoint);
         let response = self.http.post(&url).json(&body).send().await.map_err(|e| {
             if e.is_connect() {
-                CallError::NotSent(format!("connect: {e}"))
+                let address = self.endpoint.split("://").last().unwrap_or(&self.endpoint);
+                CallError::NotSent(cannot_connect_error(address, &e))
             } else {
                 CallError::Unknown(e.to_string())
             }

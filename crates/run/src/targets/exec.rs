@@ -234,7 +234,10 @@ impl Target for ExecTarget {
         });
         match client.exchange(&setup.to_string()).await {
             Completion::Ok(_) => Ok(()),
-            Completion::Fail(why) | Completion::Info(why) => Err(format!("setup: {why}")),
+            refused => Err(format!(
+                "setup: {}",
+                refused.error().unwrap_or("no reason given")
+            )),
         }
     }
 

@@ -47,6 +47,17 @@ pub struct HttpSpec {
     pub proxy: Vec<ProxySpec>,
     /// One request per operation name the workload issues (`add`, `read`, `create`, ...).
     pub ops: BTreeMap<String, RequestSpec>,
+    /// Where the file was read from, for messages that point into it; `None` for a spec
+    /// built in code.
+    #[serde(skip)]
+    pub origin: Option<SpecOrigin>,
+}
+
+/// The file a spec was read from, and the line of each `[ops.NAME]` table in it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpecOrigin {
+    pub file: String,
+    pub op_lines: BTreeMap<String, usize>,
 }
 
 /// One request template and how to read its answer.
@@ -103,6 +114,7 @@ impl Default for HttpSpec {
             teardown: Vec::new(),
             proxy: Vec::new(),
             ops: BTreeMap::new(),
+            origin: None,
         }
     }
 }
@@ -247,16 +259,39 @@ impl HttpSpec {
             column,
             message,
         };
-        let spec: HttpSpec = toml::from_str(text).map_err(|error| {
+        let mut spec: HttpSpec = toml::from_str(text).map_err(|error| {
             let (line, column) = error
                 .span()
                 .map_or((1, 1), |span| line_and_column(text, span.start));
             parse_error(line, column, error.message().trim_end().to_string())
         })?;
-        spec.problem().map_or(Ok(spec), |problem| {
+        if let Some(problem) = spec.problem() {
             let (line, column) = locate(text, &problem.at);
-            Err(parse_error(line, column, problem.message))
-        })
+            return Err(parse_error(line, column, problem.message));
+        }
+        let op_lines = spec
+            .ops
+            .keys()
+            .map(|f| (f.clone(), locate(text, &[key("ops"), key(f)]).0))
+            .collect();
+        spec.origin = Some(SpecOrigin {
+            file: origin.to_string(),
+            op_lines,
+        });
+        Ok(spec)
+    }
+
+    /// Where operation `f`'s request is described: `etcd.toml:22 ([ops.read])`, or
+    /// `[ops.read]` for a spec built in code.
+    pub fn place_of(&self, f: &str) -> String {
+        match self
+            .origin
+            .as_ref()
+            .and_then(|o| o.op_lines.get(f).map(|line| (&o.file, line)))
+        {
+            Some((file, line)) => format!("{file}:{line} ([ops.{f}])"),
+            None => format!("[ops.{f}]"),
+        }
     }
 
     pub fn from_path(path: &Path) -> Result<HttpSpec, SpecError> {

@@ -64,9 +64,12 @@
 //! `fail_when` conditions (any) make it failed, and when `ok_when` is given, a body that matches
 //! none of its conditions leaves it indeterminate. `results = { 201 = "created" }` tells a result
 //! by status alone. Any other status, a timeout or a lost connection is indeterminate (`info`);
-//! a refused connection certainly sent nothing (`fail`). A result that cannot be read (not JSON,
-//! nothing at the pointer, a codec that does not apply) is indeterminate, and the message shows
-//! the response, escaped and clipped; with `absent = "null"` a missing pointer means `null`.
+//! a refused connection certainly sent nothing (`fail`). A body with nothing at the `value`
+//! pointer is indeterminate, unless `absent = "null"` says it means `null`. An answer that does
+//! not fit the file (a body that is not JSON, a result the codecs cannot read, or one the
+//! workload's model cannot use, such as a string where a counter needs a number) is a
+//! [`Halt`] of kind [`HaltKind::WorkloadMismatch`]: the run stops at once, and the reason names
+//! the file and line of the operation, the request and the response, escaped and clipped.
 //!
 //! **Proxies**: each `[[proxy]]` is a fault proxy (see [`photofinish_faults::Links`]) photofinish
 //! runs for the run's duration, listening on loopback unless `allow_remote = true`; the service
@@ -92,19 +95,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use photofinish_faults::Links;
-use photofinish_history::Value;
+use photofinish_history::{escape_and_clip, Value};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 
 pub use codec::Codec;
-pub use file::{HttpSpec, Method, RequestSpec, SpecError};
+pub use file::{HttpSpec, Method, RequestSpec, SpecError, SpecOrigin};
 pub use outcome::{Absent, Condition, Pointer, Test};
 pub use proxy::ProxySpec;
 pub use template::Template;
 
-use outcome::{shown, Answer};
+use outcome::{shape_problem, shown, Answer, Mismatch};
 use template::{Context, Encoding};
 
-use crate::{Client, Completion, Invocation, Target};
+use crate::{Client, Completion, Halt, HaltKind, Invocation, Target};
 
 impl HttpSpec {
     /// Starts the file's `[[proxy]]` links; they forward until the [`Links`] is dropped. A
@@ -384,17 +387,19 @@ impl HttpTarget {
         };
         let completion = match request.classify(status) {
             Answer::Known(_) => return Ok(()),
-            Answer::Happened if request.reads_body() => request.judge_body(&body),
+            Answer::Happened if request.reads_body() => {
+                request.judge_body(&body).map_err(|Mismatch(e)| {
+                    format!("answered HTTP {status}, but {e}: {}", shown(&body))
+                })?
+            }
             Answer::Happened => return Ok(()),
             Answer::Failed | Answer::Unknown => {
                 return Err(format!("answered HTTP {status}: {}", shown(&body)))
             }
         };
-        match completion {
-            Completion::Ok(_) => Ok(()),
-            Completion::Fail(e) | Completion::Info(e) => {
-                Err(format!("answered HTTP {status}, but {e}"))
-            }
+        match completion.error() {
+            None => Ok(()),
+            Some(e) => Err(format!("answered HTTP {status}, but {e}")),
         }
     }
 }
@@ -505,15 +510,26 @@ impl Client for HttpClient {
             run: &self.run,
             vars: &self.spec.vars,
         };
-        let built = match request.build(&self.http, &self.base_url, &self.spec.headers, &cx) {
+        let built = request
+            .build(&self.http, &self.base_url, &self.spec.headers, &cx)
+            .and_then(|built| built.build().map_err(|e| clipped(&chain(e))));
+        let built = match built {
             Ok(built) => built,
             Err(error) => return Completion::Fail(format!("cannot build the request: {error}")),
         };
-        let response = match built.send().await {
+        let sent = Sent::of(&built);
+        let response = match self.http.execute(built).await {
             Ok(response) => response,
             // Refused before a byte of the request left: certainly no effect.
             Err(error) if error.is_connect() => {
-                return Completion::Fail(format!("cannot connect: {}", clipped(&chain(error))))
+                let address = error
+                    .url()
+                    .map(|url| {
+                        let port = url.port_or_known_default().unwrap_or_default();
+                        format!("{}:{port}", url.host_str().unwrap_or_default())
+                    })
+                    .unwrap_or_default();
+                return Completion::cannot_connect(&address, &error);
             }
             Err(error) if error.is_timeout() => return Completion::Info("timed out".to_string()),
             Err(error) => {
@@ -521,22 +537,79 @@ impl Client for HttpClient {
             }
         };
         let status = response.status().as_u16();
-        match request.classify(status) {
-            Answer::Failed => Completion::Fail(format!("HTTP {status}")),
-            Answer::Unknown => Completion::Info(format!("HTTP {status}")),
-            Answer::Known(result) => Completion::Ok(result),
-            Answer::Happened if !request.reads_body() => Completion::Ok(Value::Null),
+        let (completion, body) = match request.classify(status) {
+            Answer::Failed => return Completion::Fail(format!("HTTP {status}")),
+            Answer::Unknown => return Completion::Info(format!("HTTP {status}")),
+            Answer::Known(result) => (Completion::Ok(result), Vec::new()),
+            Answer::Happened if !request.reads_body() => return Completion::Ok(Value::Null),
             Answer::Happened => match read_body(response, self.max_body_bytes).await {
-                Ok(body) => request.judge_body(&body),
-                Err(BodyError::TooLong) => Completion::Info(format!(
-                    "the response body is longer than {} bytes (not read further)",
-                    self.max_body_bytes
-                )),
+                Ok(body) => match request.judge_body(&body) {
+                    Ok(completion) => (completion, body),
+                    Err(Mismatch(reason)) => return self.halt(op, &reason, &sent, status, &body),
+                },
+                Err(BodyError::TooLong) => {
+                    return Completion::Info(format!(
+                        "the response body is longer than {} bytes (not read further)",
+                        self.max_body_bytes
+                    ))
+                }
                 Err(BodyError::Read(error)) => {
-                    Completion::Info(format!("reading the body: {error}"))
+                    return Completion::Info(format!("reading the body: {error}"))
                 }
             },
+        };
+        if let Completion::Ok(result) = &completion {
+            if let Some(problem) = shape_problem(self.spec.workload, &op.f, result) {
+                return self.halt(op, &problem, &sent, status, &body);
+            }
         }
+        completion
+    }
+}
+
+/// A request as it went out, for a message: method, URL and body, escaped and clipped.
+struct Sent {
+    line: String,
+}
+
+impl Sent {
+    fn of(request: &reqwest::Request) -> Sent {
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(|b| format!(" {}", shown(b)))
+            .unwrap_or_default();
+        Sent {
+            line: format!(
+                "{} {}{body}",
+                request.method(),
+                escape_and_clip(request.url().as_str(), 200)
+            ),
+        }
+    }
+}
+
+impl HttpClient {
+    /// Stops the run: the answer does not fit the workload file, so every further operation
+    /// would be recorded wrongly too. The reason names the request, the response and the line
+    /// of the file that describes the operation.
+    fn halt(
+        &self,
+        op: &Invocation,
+        reason: &str,
+        sent: &Sent,
+        status: u16,
+        body: &[u8],
+    ) -> Completion {
+        Completion::Halt(Halt::new(
+            HaltKind::WorkloadMismatch,
+            format!(
+                "{}: {reason}; request: {}; response: HTTP {status} {}",
+                self.spec.place_of(&op.f),
+                sent.line,
+                shown(body)
+            ),
+        ))
     }
 }
 

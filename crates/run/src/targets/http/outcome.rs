@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::codec::decode_all;
 use super::file::RequestSpec;
-use crate::Completion;
+use crate::{Completion, WorkloadKind};
 
 /// A JSON pointer (RFC 6901) into a response body: `""` is the whole body, `/value` a field.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -182,25 +182,26 @@ impl RequestSpec {
         self.value.is_some() || !self.ok_when.is_empty() || !self.fail_when.is_empty()
     }
 
-    /// The completion told by the body of an answer whose status says it happened.
-    pub(super) fn judge_body(&self, body: &[u8]) -> Completion {
-        let json: serde_json::Value = match serde_json::from_slice(body) {
-            Ok(json) => json,
-            Err(_) => {
-                return Completion::Info(format!("the response body is not JSON: {}", shown(body)))
-            }
-        };
+    /// The completion told by the body of an answer whose status says it happened, or why
+    /// the body does not fit the file (not JSON, a result the codecs cannot read): a
+    /// [`Mismatch`], which no retry will fix.
+    pub(super) fn judge_body(&self, body: &[u8]) -> Result<Completion, Mismatch> {
+        let json: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| Mismatch("the response body is not JSON".to_string()))?;
         if let Some(holds) = self.fail_when.iter().find(|c| c.holds(&json)) {
-            return Completion::Fail(format!("the answer says {}", holds.describe()));
+            return Ok(Completion::Fail(format!(
+                "the answer says {}",
+                holds.describe()
+            )));
         }
         if !self.ok_when.is_empty() && !self.ok_when.iter().any(|c| c.holds(&json)) {
-            return Completion::Info(format!(
+            return Ok(Completion::Info(format!(
                 "the answer matches neither ok_when nor fail_when: {}",
                 shown(body)
-            ));
+            )));
         }
         match &self.value {
-            None => Completion::Ok(Value::Null),
+            None => Ok(Completion::Ok(Value::Null)),
             Some(pointer) => self.result_at(&json, pointer, body),
         }
     }
@@ -208,28 +209,73 @@ impl RequestSpec {
     /// The result at `pointer`, decoded. A body that does not hold it leaves the result
     /// unknown (unless a missing result means `null`), so the operation is indeterminate
     /// rather than failed: it did happen.
-    fn result_at(&self, json: &serde_json::Value, pointer: &Pointer, body: &[u8]) -> Completion {
+    fn result_at(
+        &self,
+        json: &serde_json::Value,
+        pointer: &Pointer,
+        body: &[u8],
+    ) -> Result<Completion, Mismatch> {
         let Some(found) = json.pointer(&pointer.0) else {
-            return match self.absent {
+            return Ok(match self.absent {
                 Absent::Null => Completion::Ok(Value::Null),
                 Absent::Info => Completion::Info(format!(
                     "the response has nothing at {}: {}",
                     pointer.0,
                     shown(body)
                 )),
-            };
+            });
         };
-        let decoded = serde_json::from_value::<Value>(found.clone())
+        serde_json::from_value::<Value>(found.clone())
             .map_err(|e| e.to_string())
-            .and_then(|value| decode_all(&self.decode, value));
-        match decoded {
-            Ok(value) => Completion::Ok(value),
-            Err(error) => Completion::Info(format!(
-                "the result at {} cannot be read: {error}; the response: {}",
-                pointer.0,
-                shown(body)
-            )),
+            .and_then(|value| decode_all(&self.decode, value))
+            .map(Completion::Ok)
+            .map_err(|error| {
+                Mismatch(format!(
+                    "the result at {} cannot be read: {error}",
+                    pointer.0
+                ))
+            })
+    }
+}
+
+/// Why an answer does not fit the workload file: the file describes another service, or the
+/// same one wrongly, so every further operation would be recorded wrongly too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Mismatch(pub String);
+
+/// Why the checker could not use `result` as the result of `f` in a `kind` workload, if it
+/// could not: a counter's read must be a number, a set's read a list, a create `"created"`
+/// or `"exists"`.
+pub(super) fn shape_problem(kind: WorkloadKind, f: &str, result: &Value) -> Option<String> {
+    let found = || escape_and_clip(&result.to_json_string(), 80);
+    match (kind, f, result) {
+        (_, _, Value::Null) => None,
+        (WorkloadKind::Counter, "read", Value::Int(_) | Value::BigInt(_) | Value::Float(_)) => None,
+        (WorkloadKind::Counter, "read", Value::Str(_)) => Some(format!(
+            "the counter workload reads a number, and the result is the string {} (a number \
+             written as a string reads with decode = \"number\")",
+            found()
+        )),
+        (WorkloadKind::Counter, "read", _) => Some(format!(
+            "the counter workload reads a number, and the result is {}",
+            found()
+        )),
+        (WorkloadKind::Set, "read", Value::List(_)) => None,
+        (WorkloadKind::Set, "read", _) => Some(format!(
+            "the set workload reads a list of elements, and the result is {}",
+            found()
+        )),
+        (WorkloadKind::CreateOnce, "create", Value::Bool(_)) => None,
+        (WorkloadKind::CreateOnce, "create", Value::Str(s))
+            if matches!(s.as_str(), "created" | "exists" | "already-exists") =>
+        {
+            None
         }
+        (WorkloadKind::CreateOnce, "create", _) => Some(format!(
+            "create answers \"created\" or \"exists\" (or true or false), and the result is {}",
+            found()
+        )),
+        _ => None,
     }
 }
 
@@ -237,6 +283,13 @@ impl RequestSpec {
 mod tests {
     use super::*;
     use crate::targets::http::Codec;
+
+    /// The completion, with a mismatch as `info` carrying its reason.
+    fn judged(request: &RequestSpec, body: &[u8]) -> Completion {
+        request
+            .judge_body(body)
+            .unwrap_or_else(|Mismatch(reason)| Completion::Info(format!("mismatch: {reason}")))
+    }
 
     fn request(toml_text: &str) -> RequestSpec {
         toml::from_str(&format!("path = \"/x\"\n{toml_text}")).unwrap()
@@ -246,11 +299,14 @@ mod tests {
     fn results_are_read_by_pointer() {
         let read = request("value = \"/data/value\"");
         assert_eq!(
-            read.judge_body(br#"{"data": {"value": [1, 2]}}"#),
+            judged(&read, br#"{"data": {"value": [1, 2]}}"#),
             Completion::Ok(Value::List(vec![Value::Int(1), Value::Int(2)]))
         );
-        assert!(read.judge_body(br#"{"data": {}}"#).is_info());
-        assert!(read.judge_body(b"<html>").is_info());
+        assert!(judged(&read, br#"{"data": {}}"#).is_info());
+        assert_eq!(
+            judged(&read, b"<html>"),
+            Completion::Info("mismatch: the response body is not JSON".into())
+        );
         assert!(Pointer::parse("value").is_err());
     }
 
@@ -260,15 +316,20 @@ mod tests {
             request("value = \"/kvs/0/value\"\nabsent = \"null\"\ndecode = [\"base64\", \"json\"]");
         assert_eq!(read.decode, [Codec::Base64, Codec::Json]);
         assert_eq!(
-            read.judge_body(br#"{"header": {}}"#),
+            judged(&read, br#"{"header": {}}"#),
             Completion::Ok(Value::Null)
         );
         assert_eq!(
-            read.judge_body(br#"{"kvs": [{"value": "Mw=="}]}"#),
+            judged(&read, br#"{"kvs": [{"value": "Mw=="}]}"#),
             Completion::Ok(Value::Int(3))
         );
-        match read.judge_body(br#"{"kvs": [{"value": "%%"}]}"#) {
-            Completion::Info(error) => assert!(error.contains("not base64"), "{error}"),
+        match judged(&read, br#"{"kvs": [{"value": "%%"}]}"#) {
+            Completion::Info(error) => {
+                assert!(
+                    error.starts_with("mismatch: ") && error.contains("not base64"),
+                    "{error}"
+                )
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -280,19 +341,19 @@ mod tests {
              fail_when = [{ pointer = \"/succeeded\", missing = true }, { pointer = \"/succeeded\", equals = false }]",
         );
         assert_eq!(
-            cas.judge_body(br#"{"succeeded": true}"#),
+            judged(&cas, br#"{"succeeded": true}"#),
             Completion::Ok(Value::Null)
         );
         assert_eq!(
-            cas.judge_body(br#"{"header": {}}"#),
+            judged(&cas, br#"{"header": {}}"#),
             Completion::Fail("the answer says /succeeded is missing".into())
         );
         assert!(matches!(
-            cas.judge_body(br#"{"succeeded": false}"#),
+            judged(&cas, br#"{"succeeded": false}"#),
             Completion::Fail(_)
         ));
         let only_ok = request("ok_when = { pointer = \"/status\", equals = \"done\" }");
-        assert!(only_ok.judge_body(br#"{"status": "queued"}"#).is_info());
+        assert!(judged(&only_ok, br#"{"status": "queued"}"#).is_info());
         let bad: Result<RequestSpec, _> =
             toml::from_str("path = \"/x\"\nok_when = { pointer = \"/a\" }");
         assert!(bad
@@ -305,13 +366,31 @@ mod tests {
     fn webdis_numbers_as_strings() {
         let read = request("value = \"/GET\"\ndecode = \"number\"");
         assert_eq!(
-            read.judge_body(br#"{"GET": "1"}"#),
+            judged(&read, br#"{"GET": "1"}"#),
             Completion::Ok(Value::Int(1))
         );
         assert_eq!(
-            read.judge_body(br#"{"GET": null}"#),
+            judged(&read, br#"{"GET": null}"#),
             Completion::Ok(Value::Null)
         );
-        assert!(read.judge_body(br#"{"GET": "one"}"#).is_info());
+        match judged(&read, br#"{"GET": "one"}"#) {
+            Completion::Info(error) => assert!(error.starts_with("mismatch: "), "{error}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn results_the_checker_cannot_use_are_named() {
+        let counter = WorkloadKind::Counter;
+        assert!(shape_problem(counter, "read", &Value::Int(3)).is_none());
+        assert!(shape_problem(counter, "read", &Value::Null).is_none());
+        let problem = shape_problem(counter, "read", &Value::from("1")).unwrap();
+        assert!(problem.contains("decode = \"number\""), "{problem}");
+        assert!(shape_problem(WorkloadKind::Set, "read", &Value::Int(1)).is_some());
+        assert!(shape_problem(WorkloadKind::CreateOnce, "create", &Value::from("made")).is_some());
+        assert!(
+            shape_problem(WorkloadKind::CreateOnce, "create", &Value::from("exists")).is_none()
+        );
+        assert!(shape_problem(WorkloadKind::Register, "read", &Value::from("x")).is_none());
     }
 }
