@@ -103,7 +103,9 @@ enum TargetArgs {
     /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
     /// answers {"type":"ok","value":..}, {"type":"fail","error":..} (certainly no effect) or
     /// {"type":"info","error":..} (unknown) per line on stdout. Before the run one instance gets
-    /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset.
+    /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset. A program
+    /// may print {"type":"ready"} once, before anything else, when it has started (see
+    /// --start-timeout).
     Exec {
         #[command(flatten)]
         run: RunFlags,
@@ -147,6 +149,10 @@ struct RunFlags {
     /// An operation unanswered after this long is recorded as indeterminate (info).
     #[arg(long, default_value = "5s", value_parser = options::wait)]
     op_timeout: Duration,
+    /// How long a client program may take to start (exec): until its {"type":"ready"} line or
+    /// first answer the operation timeout does not run, and start-up gets this instead.
+    #[arg(long, default_value = "30s", value_parser = options::wait)]
+    start_timeout: Duration,
     /// The longest wait for the system outside operations: its setup (for exec, the program's
     /// answer to setup), the final reads, the end of the faults. A system that is not ready
     /// in time ends the run with exit 3, naming the step; the history so far is kept.
@@ -388,6 +394,7 @@ fn run_target<T: Target>(
     config.rate = flags.rate;
     config.seed = seed;
     config.op_timeout = flags.op_timeout;
+    config.start_timeout = flags.start_timeout;
     config.setup_timeout = flags.setup_timeout;
     config.fsync = flags.fsync;
     config.progress = !flags.quiet && flags.json.is_none();

@@ -17,7 +17,7 @@ mod summary;
 pub mod targets;
 pub mod workload;
 
-pub use client::{Client, Target};
+pub use client::{Client, Started, Target};
 pub use nemesis::{FaultSummary, NemesisPlan};
 pub use op::{cannot_connect_error, Completion, Halt, HaltKind, Invocation, CANNOT_CONNECT};
 pub use photofinish_faults as faults;
