@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::{default_init, CheckOptions, Report, Verdict};
 use photofinish::faults::ServerKind;
-use photofinish::history::escape_and_clip;
+use photofinish::history::{escape_and_clip, Format};
+use photofinish::runner::run_blocking;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
@@ -16,7 +17,7 @@ use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
 use photofinish::runner::{
     NemesisPlan, RunConfig, RunError, Summary, Target, Workload, WorkloadKind,
 };
-use photofinish::{run_and_check, terminal, Error};
+use photofinish::{check_history, terminal, CheckRequest, Checked, Error, ModelChoice};
 
 use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
 use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, write_html};
@@ -417,10 +418,16 @@ fn run_target<T: Target>(
             ))
         );
     }
-    let mut checked = match run_and_check(target, &config, options) {
-        Ok(checked) => checked,
-        Err(Error::Run(error @ RunError::Unready { .. })) => return unready(&error, &history),
+    let summary = match run_blocking(target, &config) {
+        Ok(summary) => summary,
+        Err(error @ RunError::Unready { .. }) => return unready(&error, &history),
         Err(e) => return usage_error(e.to_string()),
+    };
+    let mut checked = match check_recorded(&config, options, summary) {
+        Ok(checked) => checked,
+        Err((summary, error)) => {
+            return check_failed(&summary, &error, flags.json.as_deref(), seed, &history)
+        }
     };
     let exit_code = verdict_after_early_stop(&mut checked.report, &checked.summary);
     warn(&checked.history);
@@ -471,6 +478,66 @@ fn verdict_after_early_stop(report: &mut Report, summary: &Summary) -> u8 {
         }
         _ => report.verdict.exit_code() as u8,
     }
+}
+
+/// Reads back the history the run wrote and checks it against the workload's model (with the
+/// initial value its header records), as [`photofinish::run_and_check`] does; on an error
+/// the run's summary comes back with it, so that it is still shown.
+fn check_recorded(
+    config: &RunConfig,
+    options: CheckOptions,
+    summary: Summary,
+) -> Result<Checked, (Summary, Error)> {
+    let origin = config.history.display().to_string();
+    let history = match photofinish::history::read_path(&config.history, Some(Format::JsonLines)) {
+        Ok(history) => history,
+        Err(e) => return Err((summary, e.into())),
+    };
+    let model = config.workload.kind.model();
+    let choice = ModelChoice::choose(Some(model), None, history.header.as_ref());
+    let mut request = CheckRequest::new(model);
+    request.init = choice.and_then(|choice| choice.init);
+    request.options = options;
+    match check_history(&history, &origin, &request) {
+        Ok(report) => Ok(Checked {
+            summary,
+            history,
+            report,
+        }),
+        Err(e) => Err((summary, e)),
+    }
+}
+
+/// A run whose history could not be checked (a result of a shape the model cannot read):
+/// the run's summary, then the error, exit 2.
+fn check_failed(
+    summary: &Summary,
+    error: &Error,
+    json: Option<&Path>,
+    seed: u64,
+    history: &Path,
+) -> ExitCode {
+    match json {
+        Some(json) => {
+            let both = serde_json::json!({
+                "seed": seed,
+                "history": history,
+                "summary": summary,
+                "error": error.to_string(),
+            });
+            if let Err(code) = emit_json(json, &both) {
+                return code;
+            }
+        }
+        None => println!("{}", terminal::sanitize(&shown(summary).to_string())),
+    }
+    if json != Some(Path::new("-")) {
+        println!(
+            "{}",
+            terminal::sanitize(&format!("history: {}", history.display()))
+        );
+    }
+    usage_error(format!("cannot check the run's history: {error}"))
 }
 
 /// The longest error message the summary shows, in characters.
