@@ -425,8 +425,9 @@ fn run_target<T: Target>(
     };
     let mut checked = match check_recorded(&config, options, summary) {
         Ok(checked) => checked,
-        Err((summary, error)) => {
-            return check_failed(&summary, &error, flags.json.as_deref(), seed, &history)
+        Err(failed) => {
+            let (summary, error) = *failed;
+            return check_failed(&summary, &error, flags.json.as_deref(), seed, &history);
         }
     };
     let exit_code = verdict_after_early_stop(&mut checked.report, &checked.summary);
@@ -487,11 +488,11 @@ fn check_recorded(
     config: &RunConfig,
     options: CheckOptions,
     summary: Summary,
-) -> Result<Checked, (Summary, Error)> {
+) -> Result<Checked, Box<(Summary, Error)>> {
     let origin = config.history.display().to_string();
     let history = match photofinish::history::read_path(&config.history, Some(Format::JsonLines)) {
         Ok(history) => history,
-        Err(e) => return Err((summary, e.into())),
+        Err(e) => return Err(Box::new((summary, e.into()))),
     };
     let model = config.workload.kind.model();
     let choice = ModelChoice::choose(Some(model), None, history.header.as_ref());
@@ -504,7 +505,7 @@ fn check_recorded(
             history,
             report,
         }),
-        Err(e) => Err((summary, e)),
+        Err(e) => Err(Box::new((summary, e))),
     }
 }
 
