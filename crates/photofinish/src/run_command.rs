@@ -80,6 +80,10 @@ enum TargetArgs {
         /// possibly stale).
         #[arg(long, default_value = "linearizable")]
         read: String,
+        /// The most bytes of an answer read (64 B to 1 GiB; 512KiB, 1MiB...). A longer answer
+        /// is not read further: a write is then indeterminate (info), a read failed.
+        #[arg(long, default_value = "1MiB", value_parser = options::answer_bytes)]
+        max_answer_bytes: usize,
         #[command(flatten)]
         run: RunFlags,
         #[command(flatten)]
@@ -278,6 +282,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         TargetArgs::Etcd {
             endpoints,
             read,
+            max_answer_bytes,
             run,
             spawn,
             cluster,
@@ -294,6 +299,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             let nemesis = servers.as_ref().and_then(|s| s.plan());
             with_workload(run, nemesis, |workload| {
                 EtcdTarget::new(&endpoints, workload.kind, read)
+                    .map(|target| target.with_max_body_bytes(max_answer_bytes))
             })
         }
         TargetArgs::Http {
