@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use photofinish::checker::{default_init, CheckOptions, Report, Verdict};
 use photofinish::faults::{FaultKind, FaultTarget, NemesisConfig, ServerKind};
-use photofinish::history::escape_and_clip;
+use photofinish::history::{escape_and_clip, Format};
+use photofinish::runner::run_blocking;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
 use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
@@ -17,7 +18,7 @@ use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
 use photofinish::runner::{
     NemesisPlan, RunConfig, RunError, Summary, Target, Workload, WorkloadKind,
 };
-use photofinish::{run_and_check, terminal, Error};
+use photofinish::{check_history, terminal, CheckRequest, Checked, Error, ModelChoice};
 
 use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
 use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, write_html};
@@ -80,6 +81,10 @@ enum TargetArgs {
         /// possibly stale).
         #[arg(long, default_value = "linearizable")]
         read: String,
+        /// The most bytes of an answer read (64 B to 1 GiB; 512KiB, 1MiB...). A longer answer
+        /// is not read further: a write is then indeterminate (info), a read failed.
+        #[arg(long, default_value = "1MiB", value_parser = options::answer_bytes)]
+        max_answer_bytes: usize,
         #[command(flatten)]
         run: RunFlags,
         #[command(flatten)]
@@ -116,7 +121,9 @@ enum TargetArgs {
     /// photofinish writes {"f":..,"key":..,"value":..} per line to its stdin, the program
     /// answers {"type":"ok","value":..}, {"type":"fail","error":..} (certainly no effect) or
     /// {"type":"info","error":..} (unknown) per line on stdout. Before the run one instance gets
-    /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset.
+    /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset. A program
+    /// may print {"type":"ready"} once, before anything else, when it has started (see
+    /// --start-timeout).
     Exec {
         #[command(flatten)]
         run: RunFlags,
@@ -160,6 +167,10 @@ struct RunFlags {
     /// An operation unanswered after this long is recorded as indeterminate (info).
     #[arg(long, default_value = "5s", value_parser = options::wait)]
     op_timeout: Duration,
+    /// How long a client program may take to start (exec): until its {"type":"ready"} line or
+    /// first answer the operation timeout does not run, and start-up gets this instead.
+    #[arg(long, default_value = "30s", value_parser = options::wait)]
+    start_timeout: Duration,
     /// The longest wait for the system outside operations: its setup (for exec, the program's
     /// answer to setup), the final reads, the end of the faults. A system that is not ready
     /// in time ends the run with exit 3, naming the step; the history so far is kept.
@@ -284,6 +295,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         TargetArgs::Etcd {
             endpoints,
             read,
+            max_answer_bytes,
             run,
             spawn,
             cluster,
@@ -300,6 +312,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             let nemesis = servers.as_ref().and_then(|s| s.plan());
             with_workload(run, nemesis, |workload| {
                 EtcdTarget::new(&endpoints, workload.kind, read)
+                    .map(|target| target.with_max_body_bytes(max_answer_bytes))
             })
         }
         TargetArgs::Http {
@@ -433,6 +446,7 @@ fn run_target<T: Target>(
     config.rate = flags.rate;
     config.seed = seed;
     config.op_timeout = flags.op_timeout;
+    config.start_timeout = flags.start_timeout;
     config.setup_timeout = flags.setup_timeout;
     config.fsync = flags.fsync;
     config.progress = !flags.quiet && flags.json.is_none();
@@ -455,10 +469,17 @@ fn run_target<T: Target>(
             ))
         );
     }
-    let mut checked = match run_and_check(target, &config, options) {
-        Ok(checked) => checked,
-        Err(Error::Run(error @ RunError::Unready { .. })) => return unready(&error, &history),
+    let summary = match run_blocking(target, &config) {
+        Ok(summary) => summary,
+        Err(error @ RunError::Unready { .. }) => return unready(&error, &history),
         Err(e) => return usage_error(e.to_string()),
+    };
+    let mut checked = match check_recorded(&config, options, summary) {
+        Ok(checked) => checked,
+        Err(failed) => {
+            let (summary, error) = *failed;
+            return check_failed(&summary, &error, flags.json.as_deref(), seed, &history);
+        }
     };
     let exit_code = verdict_after_early_stop(&mut checked.report, &checked.summary);
     warn(&checked.history);
@@ -509,6 +530,66 @@ fn verdict_after_early_stop(report: &mut Report, summary: &Summary) -> u8 {
         }
         _ => report.verdict.exit_code() as u8,
     }
+}
+
+/// Reads back the history the run wrote and checks it against the workload's model (with the
+/// initial value its header records), as [`photofinish::run_and_check`] does; on an error
+/// the run's summary comes back with it, so that it is still shown.
+fn check_recorded(
+    config: &RunConfig,
+    options: CheckOptions,
+    summary: Summary,
+) -> Result<Checked, Box<(Summary, Error)>> {
+    let origin = config.history.display().to_string();
+    let history = match photofinish::history::read_path(&config.history, Some(Format::JsonLines)) {
+        Ok(history) => history,
+        Err(e) => return Err(Box::new((summary, e.into()))),
+    };
+    let model = config.workload.kind.model();
+    let choice = ModelChoice::choose(Some(model), None, history.header.as_ref());
+    let mut request = CheckRequest::new(model);
+    request.init = choice.and_then(|choice| choice.init);
+    request.options = options;
+    match check_history(&history, &origin, &request) {
+        Ok(report) => Ok(Checked {
+            summary,
+            history,
+            report,
+        }),
+        Err(e) => Err(Box::new((summary, e))),
+    }
+}
+
+/// A run whose history could not be checked (a result of a shape the model cannot read):
+/// the run's summary, then the error, exit 2.
+fn check_failed(
+    summary: &Summary,
+    error: &Error,
+    json: Option<&Path>,
+    seed: u64,
+    history: &Path,
+) -> ExitCode {
+    match json {
+        Some(json) => {
+            let both = serde_json::json!({
+                "seed": seed,
+                "history": history,
+                "summary": summary,
+                "error": error.to_string(),
+            });
+            if let Err(code) = emit_json(json, &both) {
+                return code;
+            }
+        }
+        None => println!("{}", terminal::sanitize(&shown(summary).to_string())),
+    }
+    if json != Some(Path::new("-")) {
+        println!(
+            "{}",
+            terminal::sanitize(&format!("history: {}", history.display()))
+        );
+    }
+    usage_error(format!("cannot check the run's history: {error}"))
 }
 
 /// The longest error message the summary shows, in characters.

@@ -3,6 +3,8 @@
 
 use std::future::Future;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::{Completion, Invocation};
 
 /// A system under test. The runner opens one [`Client`] per concurrent process and opens a new
@@ -31,4 +33,50 @@ pub trait Client: Send + 'static {
     /// workload cannot describe, say) is [`Completion::Halt`]: recorded as `info`, it stops
     /// every client.
     fn invoke(&mut self, op: &Invocation) -> impl Future<Output = Completion> + Send;
+
+    /// For a client that takes time to start (a program that loads its libraries and connects
+    /// before it can answer): a signal it sets once started. Until then the operation timeout
+    /// does not run: the runner gives the start-up the start timeout
+    /// ([`RunConfig::start_timeout`](crate::RunConfig::start_timeout)), and the operation its
+    /// operation timeout from the moment the client is started. `None` (the default): the
+    /// client is ready once connected.
+    fn started(&self) -> Option<Started> {
+        None
+    }
+}
+
+/// Whether a client has finished starting up, shared between the client, which sets it, and
+/// the runner, which waits for it (see [`Client::started`]).
+///
+/// ```
+/// use photofinish_run::Started;
+///
+/// let started = Started::new();
+/// let seen_by_the_runner = started.clone();
+/// assert!(!seen_by_the_runner.is_set());
+/// started.set();
+/// assert!(seen_by_the_runner.is_set());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Started(CancellationToken);
+
+impl Started {
+    /// Not started yet.
+    pub fn new() -> Started {
+        Started::default()
+    }
+
+    /// Marks the client started; every clone sees it.
+    pub fn set(&self) {
+        self.0.cancel();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    /// Resolves once the client is started.
+    pub async fn wait(&self) {
+        self.0.cancelled().await
+    }
 }

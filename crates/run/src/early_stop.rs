@@ -2,8 +2,8 @@
 //!
 //! - a client answered [`Completion::Halt`]: the answer shows the run cannot go on;
 //! - the target is unusable from the start: among the first [`WINDOW`] operations (failed
-//!   connects included), at least [`UNUSABLE`] timed out, could not connect or got no usable
-//!   answer. Such a run would record only indeterminate operations, which no check can fault,
+//!   connects included), at least [`UNUSABLE`] timed out, did not start, could not connect
+//!   or got no usable answer. Such a run would record only indeterminate operations, which no check can fault,
 //!   and a long run of them tells nothing the first twenty did not.
 //!
 //! The rule is about the start of a run only: with a nemesis, operations invoked once its
@@ -24,6 +24,9 @@ pub(crate) const WINDOW: u32 = 20;
 pub(crate) const UNUSABLE: u32 = 14;
 /// The error the runner records for an operation that overran the operation timeout.
 pub(crate) const TIMED_OUT: &str = "timed out";
+/// How the error the runner records for an operation whose client did not finish starting
+/// within the start timeout begins; the timeout follows.
+pub(crate) const NOT_STARTED: &str = "not started within";
 /// The most characters of a target's error quoted in the reason.
 const QUOTED_CHARS: usize = 200;
 
@@ -35,6 +38,7 @@ pub(crate) struct EarlyStop {
     /// Operations invoked from then on are not counted (a nemesis's first fault).
     window_ends: Option<Instant>,
     op_timeout: Duration,
+    start_timeout: Duration,
     /// `the program` (exec) or `the system`: what to check.
     subject: &'static str,
 }
@@ -43,6 +47,7 @@ pub(crate) struct EarlyStop {
 pub(crate) enum Attempt {
     Usable,
     TimedOut,
+    NotStarted,
     CannotConnect(String),
     NoAnswer(String),
 }
@@ -53,6 +58,7 @@ impl Attempt {
     pub(crate) fn of(completion: &Completion) -> Attempt {
         match completion {
             Completion::Info(error) if error == TIMED_OUT => Attempt::TimedOut,
+            Completion::Info(error) if error.starts_with(NOT_STARTED) => Attempt::NotStarted,
             Completion::Info(error) => Attempt::NoAnswer(error.clone()),
             Completion::Fail(error) if completion.is_connect_failure() => {
                 Attempt::CannotConnect(error[CANNOT_CONNECT.len()..].to_string())
@@ -67,6 +73,7 @@ impl Attempt {
 struct StartWindow {
     seen: u32,
     timed_out: u32,
+    not_started: u32,
     cannot_connect: BTreeMap<String, u32>,
     no_answer: BTreeMap<String, u32>,
     closed: bool,
@@ -75,17 +82,23 @@ struct StartWindow {
 impl StartWindow {
     fn unusable(&self) -> u32 {
         self.timed_out
+            + self.not_started
             + self.cannot_connect.values().sum::<u32>()
             + self.no_answer.values().sum::<u32>()
     }
 
     /// Why the target cannot be used, for a person: the most frequent problem first, its
     /// most frequent message, and what to do.
-    fn reason(&self, op_timeout: Duration, subject: &str) -> String {
+    fn reason(&self, op_timeout: Duration, start_timeout: Duration, subject: &str) -> String {
         let connects: u32 = self.cannot_connect.values().sum();
         let answers: u32 = self.no_answer.values().sum();
         let seen = self.seen;
-        let (count, what, advice) = if self.timed_out >= connects && self.timed_out >= answers {
+        let most = self
+            .timed_out
+            .max(self.not_started)
+            .max(connects)
+            .max(answers);
+        let (count, what, advice) = if self.timed_out == most {
             (
                 self.timed_out,
                 "timed out".to_string(),
@@ -94,7 +107,16 @@ impl StartWindow {
                     op_timeout.as_secs_f64()
                 ),
             )
-        } else if connects >= answers {
+        } else if self.not_started == most {
+            (
+                self.not_started,
+                format!(
+                    "waited in vain for {subject} to start (no ready line, no answer within {} s)",
+                    start_timeout.as_secs_f64()
+                ),
+                format!("raise --start-timeout or check {subject}"),
+            )
+        } else if connects == most {
             (
                 connects,
                 format!("could not connect: {}", most_frequent(&self.cannot_connect)),
@@ -143,7 +165,7 @@ impl EarlyStop {
     pub(crate) fn new(
         clients: CancellationToken,
         window_ends: Option<Instant>,
-        op_timeout: Duration,
+        config: &crate::RunConfig,
         subject: &'static str,
     ) -> EarlyStop {
         EarlyStop {
@@ -151,7 +173,8 @@ impl EarlyStop {
             clients,
             start: Mutex::new(StartWindow::default()),
             window_ends,
-            op_timeout,
+            op_timeout: config.op_timeout,
+            start_timeout: config.start_timeout,
             subject,
         }
     }
@@ -193,6 +216,7 @@ impl EarlyStop {
         match attempt {
             Attempt::Usable => {}
             Attempt::TimedOut => window.timed_out += 1,
+            Attempt::NotStarted => window.not_started += 1,
             Attempt::CannotConnect(message) => {
                 *window.cannot_connect.entry(message).or_default() += 1
             }
@@ -200,7 +224,7 @@ impl EarlyStop {
         }
         if window.unusable() >= UNUSABLE {
             window.closed = true;
-            let reason = window.reason(self.op_timeout, self.subject);
+            let reason = window.reason(self.op_timeout, self.start_timeout, self.subject);
             drop(window);
             self.halt(Halt::new(HaltKind::TargetUnusable, reason));
         } else if window.seen >= WINDOW {
@@ -213,13 +237,16 @@ impl EarlyStop {
 mod tests {
     use super::*;
 
+    fn config() -> crate::RunConfig {
+        let workload = crate::Workload::new(crate::WorkloadKind::Counter, 1, 1);
+        let mut config = crate::RunConfig::new(workload, "unused.jsonl");
+        config.op_timeout = Duration::from_secs(1);
+        config.start_timeout = Duration::from_secs(2);
+        config
+    }
+
     fn early_stop() -> EarlyStop {
-        EarlyStop::new(
-            CancellationToken::new(),
-            None,
-            Duration::from_secs(1),
-            "the program",
-        )
+        EarlyStop::new(CancellationToken::new(), None, &config(), "the program")
     }
 
     #[test]
@@ -244,6 +271,21 @@ mod tests {
     }
 
     #[test]
+    fn programs_that_never_start_are_told_to_get_more_time() {
+        let stop = early_stop();
+        let now = Instant::now();
+        for _ in 0..14 {
+            let error = format!("{NOT_STARTED} 2 s");
+            stop.observe(now, Attempt::of(&Completion::Info(error)));
+        }
+        assert_eq!(
+            stop.halted().unwrap().reason,
+            "14 of the first 14 operations waited in vain for the program to start (no ready \
+             line, no answer within 2 s): raise --start-timeout or check the program"
+        );
+    }
+
+    #[test]
     fn seven_usable_of_the_first_twenty_keep_the_run_going_for_good() {
         let stop = early_stop();
         let now = Instant::now();
@@ -258,12 +300,7 @@ mod tests {
 
     #[test]
     fn refusals_name_the_most_frequent_cause() {
-        let stop = EarlyStop::new(
-            CancellationToken::new(),
-            None,
-            Duration::from_secs(1),
-            "the system",
-        );
+        let stop = EarlyStop::new(CancellationToken::new(), None, &config(), "the system");
         let now = Instant::now();
         for _ in 0..13 {
             stop.observe(
@@ -285,12 +322,7 @@ mod tests {
     #[test]
     fn operations_after_the_window_ends_do_not_count() {
         let now = Instant::now();
-        let stop = EarlyStop::new(
-            CancellationToken::new(),
-            Some(now),
-            Duration::from_secs(1),
-            "the system",
-        );
+        let stop = EarlyStop::new(CancellationToken::new(), Some(now), &config(), "the system");
         for _ in 0..20 {
             stop.observe(now, Attempt::TimedOut);
         }

@@ -5,6 +5,7 @@
 //! they issue; [`run`] (or [`run_blocking`]) drives them, appending every invocation and
 //! completion to a JSON Lines file as it happens, and returns a [`Summary`].
 
+mod bounded_body;
 mod client;
 mod early_stop;
 mod journal;
@@ -17,7 +18,8 @@ mod summary;
 pub mod targets;
 pub mod workload;
 
-pub use client::{Client, Target};
+pub use bounded_body::DEFAULT_MAX_BODY_BYTES;
+pub use client::{Client, Started, Target};
 pub use nemesis::{FaultSummary, NemesisPlan};
 pub use op::{cannot_connect_error, Completion, Halt, HaltKind, Invocation, CANNOT_CONNECT};
 pub use photofinish_faults as faults;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::early_stop::{Attempt, EarlyStop, TIMED_OUT};
+use crate::early_stop::{Attempt, EarlyStop, NOT_STARTED, TIMED_OUT};
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
 use crate::summary::{Latency, Summary};
@@ -32,6 +32,11 @@ pub struct RunConfig {
     pub seed: u64,
     /// An operation still unanswered after this long is recorded as indeterminate (`info`).
     pub op_timeout: Duration,
+    /// How long a client that takes time to start (see [`Client::started`]: an exec program
+    /// before its `ready` line or first answer) may take, from its first operation; the
+    /// operation timeout runs only once it is started. An operation whose client is not
+    /// started in time is recorded as indeterminate.
+    pub start_timeout: Duration,
     /// The longest wait for the system outside its operations: the target's setup (connecting,
     /// resetting, an exec program's first answer), the end of the faults, and all the final
     /// reads together. A setup that takes longer ends the run with [`RunError::Unready`]; final
@@ -54,8 +59,8 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// 1000 operations, no rate limit, seed 0, a 5 s operation timeout, a 30 s setup timeout,
-    /// no progress bar.
+    /// 1000 operations, no rate limit, seed 0, a 5 s operation timeout, 30 s start and setup
+    /// timeouts, no progress bar.
     pub fn new(workload: Workload, history: impl Into<PathBuf>) -> RunConfig {
         RunConfig {
             workload,
@@ -64,6 +69,7 @@ impl RunConfig {
             rate: None,
             seed: 0,
             op_timeout: Duration::from_secs(5),
+            start_timeout: Duration::from_secs(30),
             setup_timeout: Duration::from_secs(30),
             history: history.into(),
             fsync: false,
@@ -200,6 +206,7 @@ pub async fn run<T: Target>(
         counts: Counts::default(),
         next_process: AtomicI64::new(config.workload.clients as i64),
         op_timeout: config.op_timeout,
+        start_timeout: config.start_timeout,
         stop: halt.clone(),
         early_stop: early_stop(config, &target.describe(), halt.clone(), started),
         started,
@@ -368,7 +375,7 @@ fn early_stop(
     } else {
         "the system"
     };
-    EarlyStop::new(clients, window_ends, config.op_timeout, subject)
+    EarlyStop::new(clients, window_ends, config, subject)
 }
 
 /// The kind of target, for naming a step: the first word of its description (`exec`, `redis`).
@@ -397,6 +404,7 @@ struct Shared {
     /// on as a new process, since its old one may still be acting on the system.
     next_process: AtomicI64,
     op_timeout: Duration,
+    start_timeout: Duration,
     stop: CancellationToken,
     /// Stops every client when one answers [`Completion::Halt`].
     early_stop: EarlyStop,
@@ -599,9 +607,7 @@ async fn perform<C: Client>(
     let started = Instant::now();
     let stop = deadline.map_or(&shared.stop, |d| &d.token);
     let completion = tokio::select! {
-        answer = tokio::time::timeout(shared.op_timeout, client.invoke(op)) => {
-            answer.unwrap_or_else(|_| Completion::Info(TIMED_OUT.to_string()))
-        }
+        answer = invoke_bounded(client, op, shared.op_timeout, shared.start_timeout) => answer,
         () = stop.cancelled() => Completion::Info(match deadline {
             Some(deadline) if !shared.stop.is_cancelled() => deadline.reason.clone(),
             _ if shared.early_stop.halted().is_some() => "the run stopped early".to_string(),
@@ -629,6 +635,36 @@ async fn perform<C: Client>(
         });
     }
     completion
+}
+
+/// Performs `op` within the operation timeout, which for a client still starting up (see
+/// [`Client::started`]) runs only from the moment it is started; the start-up itself gets
+/// `start_timeout`.
+async fn invoke_bounded<C: Client>(
+    client: &mut C,
+    op: &Invocation,
+    op_timeout: Duration,
+    start_timeout: Duration,
+) -> Completion {
+    let timed_out = |_| Completion::Info(TIMED_OUT.to_string());
+    let starting = client.started().filter(|started| !started.is_set());
+    let invoke = client.invoke(op);
+    let Some(started) = starting else {
+        return tokio::time::timeout(op_timeout, invoke)
+            .await
+            .unwrap_or_else(timed_out);
+    };
+    tokio::pin!(invoke);
+    tokio::select! {
+        completion = &mut invoke => return completion,
+        () = started.wait() => {}
+        () = tokio::time::sleep(start_timeout) => {
+            return Completion::Info(format!("{NOT_STARTED} {}", seconds(start_timeout)));
+        }
+    }
+    tokio::time::timeout(op_timeout, invoke)
+        .await
+        .unwrap_or_else(timed_out)
 }
 
 /// The final reads, by a fresh process with a connection of its own, until `deadline`.

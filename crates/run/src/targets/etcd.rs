@@ -9,6 +9,10 @@
 //! Outcomes: a write refused before it was sent (connection refused) failed; any other error of
 //! a write leaves it indeterminate (`info`), since etcd may have committed it (a timed-out
 //! proposal often is). A read has no effect, so a read that errs simply failed.
+//!
+//! Answers are read up to a bound ([`DEFAULT_MAX_BODY_BYTES`] unless
+//! [`EtcdTarget::with_max_body_bytes`] says otherwise): a longer body is not read further, and
+//! its operation ends as any other error does.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,8 +22,12 @@ use base64::Engine as _;
 use photofinish_history::Value;
 use serde_json::{json, Value as Json};
 
+use crate::bounded_body::read_body;
 use crate::names::by_name;
-use crate::{cannot_connect_error, Client, Completion, Invocation, Target, WorkloadKind};
+use crate::{
+    cannot_connect_error, Client, Completion, Invocation, Target, WorkloadKind,
+    DEFAULT_MAX_BODY_BYTES,
+};
 
 /// How reads are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,6 +94,7 @@ pub struct EtcdTarget {
     kind: WorkloadKind,
     read: EtcdRead,
     prefix: String,
+    max_body_bytes: usize,
 }
 
 impl EtcdTarget {
@@ -122,6 +131,40 @@ impl EtcdTarget {
             kind,
             read,
             prefix: format!("photofinish/{}/", kind.model()),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        })
+    }
+
+    /// Reads answers of at most `bytes` bytes; a longer one is not read further.
+    ///
+    /// ```
+    /// use photofinish_run::targets::etcd::{EtcdRead, EtcdTarget};
+    /// use photofinish_run::WorkloadKind;
+    ///
+    /// let endpoints = ["http://127.0.0.1:2379".to_string()];
+    /// let target = EtcdTarget::new(&endpoints, WorkloadKind::Register, EtcdRead::Linearizable)
+    ///     .unwrap()
+    ///     .with_max_body_bytes(64 << 10);
+    /// assert_eq!(target.max_body_bytes(), 65536);
+    /// ```
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> EtcdTarget {
+        self.max_body_bytes = bytes.max(1);
+        self
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    fn client(&self, endpoint: &str, token: String) -> Result<EtcdClient, String> {
+        Ok(EtcdClient {
+            http: EtcdTarget::http()?,
+            endpoint: endpoint.to_string(),
+            prefix: self.prefix.clone(),
+            kind: self.kind,
+            read: self.read,
+            token,
+            max_body_bytes: self.max_body_bytes,
         })
     }
 
@@ -151,14 +194,7 @@ impl Target for EtcdTarget {
     }
 
     async fn setup(&self) -> Result<(), String> {
-        let client = EtcdClient {
-            http: EtcdTarget::http()?,
-            endpoint: self.endpoints[0].clone(),
-            prefix: self.prefix.clone(),
-            kind: self.kind,
-            read: self.read,
-            token: "setup".into(),
-        };
+        let client = self.client(&self.endpoints[0], "setup".into())?;
         let start = self.prefix.as_bytes();
         let mut end = start.to_vec();
         if let Some(last) = end.last_mut() {
@@ -175,14 +211,8 @@ impl Target for EtcdTarget {
     }
 
     async fn connect(&self, worker: usize) -> Result<EtcdClient, String> {
-        Ok(EtcdClient {
-            http: EtcdTarget::http()?,
-            endpoint: self.endpoints[worker % self.endpoints.len()].clone(),
-            prefix: self.prefix.clone(),
-            kind: self.kind,
-            read: self.read,
-            token: format!("worker-{worker}"),
-        })
+        let endpoint = &self.endpoints[worker % self.endpoints.len()];
+        self.client(endpoint, format!("worker-{worker}"))
     }
 }
 
@@ -195,6 +225,7 @@ pub struct EtcdClient {
     read: EtcdRead,
     /// What create-once writes as the owner.
     token: String,
+    max_body_bytes: usize,
 }
 
 /// Why a call did not answer: never sent, or sent with an unknown outcome.
@@ -272,10 +303,10 @@ impl EtcdClient {
             }
         })?;
         let status = response.status();
-        let text = response
-            .text()
+        let body = read_body(response, self.max_body_bytes)
             .await
-            .map_err(|e| CallError::Unknown(format!("reading the answer: {e}")))?;
+            .map_err(|e| CallError::Unknown(e.describe(self.max_body_bytes)))?;
+        let text = String::from_utf8_lossy(&body);
         let json: Json = serde_json::from_str(&text).map_err(|_| {
             CallError::Unknown(format!("{status}: an answer that is not JSON: {text:.200}"))
         })?;

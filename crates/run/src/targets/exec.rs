@@ -15,13 +15,26 @@
 //! that exits, or answers something else, makes its operation indeterminate; the next process
 //! gets a new instance of the program.
 //!
+//! Start-up is not an operation. A program may print `{"type":"ready"}` once, before anything
+//! else, when it has started (loaded its libraries, connected to the system). Until that line,
+//! or for a program that does not print it until its first answer, the program is starting:
+//! the operation timeout does not run, and start-up has an allowance of its own
+//! ([`RunConfig::start_timeout`](crate::RunConfig::start_timeout), `--start-timeout`). So a
+//! program that takes seconds to start is never replaced, mid-start, by another that takes as
+//! long. And the instance that replaces one is started ahead of need: whenever a client takes
+//! an instance, the next one for its worker starts, so that after an indeterminate operation
+//! the next one does not wait behind a start-up.
+//!
 //! Nothing a program writes is held without a bound: an answer line longer than the target's
 //! limit ([`DEFAULT_MAX_ANSWER_BYTES`] unless set) makes its operation indeterminate without
 //! being read further, the error texts recorded are clipped, and what the program writes on
 //! standard error reaches the terminal line by line with control characters escaped.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 
 use photofinish_history::{escape_and_clip, Value};
 use serde::Deserialize;
@@ -29,7 +42,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
 use crate::workload::Workload;
-use crate::{Client, Completion, Invocation, Target};
+use crate::{Client, Completion, Invocation, Started, Target};
 
 /// A program to start once per client, with its arguments. No shell is involved: the arguments
 /// reach the program as given.
@@ -39,6 +52,32 @@ pub struct ExecTarget {
     args: Vec<String>,
     workload: Workload,
     max_answer_bytes: usize,
+    /// Instances started ahead of need, one per worker.
+    spares: Arc<Spares>,
+}
+
+/// The instance each worker takes next, already starting.
+#[derive(Default)]
+struct Spares(Mutex<HashMap<usize, ExecClient>>);
+
+impl Spares {
+    fn take(&self, worker: usize) -> Option<ExecClient> {
+        self.lock().remove(&worker)
+    }
+
+    fn put(&self, worker: usize, client: ExecClient) {
+        self.lock().insert(worker, client);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, ExecClient>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl fmt::Debug for Spares {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} spare instances", self.lock().len())
+    }
 }
 
 /// The longest answer line read from a program unless [`ExecTarget::with_max_answer_bytes`]
@@ -62,6 +101,7 @@ impl ExecTarget {
             args,
             workload,
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            spares: Arc::default(),
         }
     }
 
@@ -115,6 +155,7 @@ impl ExecTarget {
             stdin,
             answers: BufReader::new(stdout),
             max_answer_bytes: self.max_answer_bytes,
+            started: Started::new(),
         })
     }
 }
@@ -241,8 +282,17 @@ impl Target for ExecTarget {
         }
     }
 
+    /// Takes the worker's instance started ahead of need (or starts one), and starts the next.
     async fn connect(&self, worker: usize) -> Result<ExecClient, String> {
-        self.spawn(Some(worker))
+        let client = match self.spares.take(worker) {
+            Some(spare) => spare,
+            None => self.spawn(Some(worker))?,
+        };
+        // A spare that cannot start now is tried again, and reported, at the next connect.
+        if let Ok(spare) = self.spawn(Some(worker)) {
+            self.spares.put(worker, spare);
+        }
+        Ok(client)
     }
 }
 
@@ -252,6 +302,8 @@ pub struct ExecClient {
     stdin: ChildStdin,
     answers: BufReader<ChildStdout>,
     max_answer_bytes: usize,
+    /// Set at the program's `ready` line or first answer.
+    started: Started,
 }
 
 /// An answer line as the protocol defines it.
@@ -277,7 +329,15 @@ impl ExecClient {
         if let Err(e) = self.stdin.flush().await {
             return Completion::Info(format!("client program: write: {e}"));
         }
-        match read_line_bounded(&mut self.answers, self.max_answer_bytes).await {
+        let mut line = read_line_bounded(&mut self.answers, self.max_answer_bytes).await;
+        if !self.started.is_set() {
+            let ready = matches!(&line, Ok(Line::Whole(answer)) if is_ready(answer));
+            self.started.set();
+            if ready {
+                line = read_line_bounded(&mut self.answers, self.max_answer_bytes).await;
+            }
+        }
+        match line {
             Ok(Line::Whole(answer)) => match std::str::from_utf8(&answer) {
                 Ok(answer) => parse_answer(answer),
                 Err(_) => Completion::Info(format!(
@@ -296,6 +356,13 @@ impl ExecClient {
             Err(e) => Completion::Info(format!("client program: read: {e}")),
         }
     }
+}
+
+/// Whether `line` is the `{"type":"ready"}` a program may print once, before anything else.
+fn is_ready(line: &[u8]) -> bool {
+    serde_json::from_slice::<Answer>(line).is_ok_and(|answer| {
+        answer.kind == "ready" && answer.value == Value::Null && answer.error.is_none()
+    })
 }
 
 fn parse_answer(line: &str) -> Completion {
@@ -330,6 +397,10 @@ impl Client for ExecClient {
         let request = serde_json::to_string(op).expect("operations always serialize");
         self.exchange(&request).await
     }
+
+    fn started(&self) -> Option<Started> {
+        Some(self.started.clone())
+    }
 }
 
 #[cfg(test)]
@@ -347,6 +418,12 @@ mod tests {
             Completion::Fail("busy".into())
         );
         assert!(parse_answer(r#"{"type":"maybe"}"#).is_info());
+        // `ready` is a start-up line, not an answer.
+        assert!(parse_answer(r#"{"type":"ready"}"#).is_info());
+        assert!(is_ready(br#"{"type":"ready"}"#));
+        assert!(is_ready(br#" {"type" : "ready"} "#));
+        assert!(!is_ready(br#"{"type":"ready","value":1}"#));
+        assert!(!is_ready(br#"{"type":"ok"}"#));
         assert!(parse_answer("not json").is_info());
     }
 

@@ -247,7 +247,7 @@ impl PostgresTarget {
     async fn open(&self) -> Result<tokio_postgres::Client, String> {
         let (client, connection) = tokio_postgres::connect(&self.config, NoTls)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| describe(&e))?;
         // The connection task ends by itself once the client is dropped or the socket fails;
         // its error then reaches the client's pending query.
         tokio::spawn(connection);
@@ -348,7 +348,7 @@ impl Target for PostgresTarget {
         client
             .batch_execute(&format!("DROP TABLE IF EXISTS {table}; {schema}"))
             .await
-            .map_err(|e| format!("creating {table}: {e}"))
+            .map_err(|e| format!("creating {table}: {}", describe(&e)))
     }
 
     async fn connect(&self, worker: usize) -> Result<PostgresClient, String> {
@@ -359,8 +359,8 @@ impl Target for PostgresTarget {
                 self.isolation.sql()
             ))
             .await
-            .map_err(|e| e.to_string())?;
-        let sql = self.prepare(&client).await.map_err(|e| e.to_string())?;
+            .map_err(|e| describe(&e))?;
+        let sql = self.prepare(&client).await.map_err(|e| describe(&e))?;
         Ok(PostgresClient {
             client,
             sql,
@@ -410,13 +410,33 @@ type OpResult = Result<Value, Completion>;
 /// termination, 58 and XX: the server's own failure), when even a COMMIT may have gone
 /// through. An error without a code is the connection's: unknown.
 fn judge(error: tokio_postgres::Error) -> Completion {
-    let message = error.to_string();
+    let message = describe(&error);
     match error.code() {
         Some(code) if !["08", "57", "58", "XX"].contains(&&code.code()[..2]) => {
             Completion::Fail(message)
         }
         _ => Completion::Info(message),
     }
+}
+
+/// An error as a person reads it: the server's message and SQL state (`could not serialize
+/// access due to concurrent update (SQLSTATE 40001)`), else the error and its causes, rather
+/// than the driver's bare `db error`.
+fn describe(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn retryable(error: &tokio_postgres::Error) -> bool {
@@ -446,9 +466,7 @@ fn int_of(what: &str, value: &Value) -> Result<i64, Completion> {
 /// A bigint column as a history value, NULL as null.
 fn column(row: Option<tokio_postgres::Row>) -> OpResult {
     let row = row.ok_or_else(|| Completion::Fail("no row for this key".to_string()))?;
-    let v: Option<i64> = row
-        .try_get(0)
-        .map_err(|e| Completion::Fail(e.to_string()))?;
+    let v: Option<i64> = row.try_get(0).map_err(|e| Completion::Fail(describe(&e)))?;
     Ok(v.map_or(Value::Null, Value::Int))
 }
 
@@ -492,7 +510,7 @@ impl PostgresClient {
                     .map(|row| {
                         row.try_get::<_, i64>(0)
                             .map(Value::Int)
-                            .map_err(|e| Completion::Fail(e.to_string()))
+                            .map_err(|e| Completion::Fail(describe(&e)))
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map(Value::List)
@@ -578,7 +596,12 @@ async fn read_modify_write(
     }
     Err(last_error.map_or_else(
         || Completion::Fail("no attempt".to_string()),
-        |e| Completion::Fail(format!("gave up after {attempts} attempts: {e}")),
+        |e| {
+            Completion::Fail(match attempts {
+                1 => describe(&e),
+                _ => format!("gave up after {attempts} attempts: {}", describe(&e)),
+            })
+        },
     ))
 }
 
