@@ -416,6 +416,7 @@ fn run_target<T: Target>(
         Err(e) => return usage_error(e.to_string()),
     };
     warn(&checked.history);
+    let stalled = photofinish::liveness::ended_stalled(&checked.summary, checked.report.verdict);
     if let Some(html) = &flags.html {
         if let Err(code) = write_html(html, &history, &checked.history, Some(&checked.report)) {
             return code;
@@ -427,6 +428,7 @@ fn run_target<T: Target>(
             "history": history,
             "summary": checked.summary,
             "report": checked.report,
+            "ended_stalled": stalled,
         });
         if let Err(code) = emit_json(json, &both) {
             return code;
@@ -441,13 +443,17 @@ fn run_target<T: Target>(
             println!("{}\n", nothing_tested_banner(reason, &checked.summary));
         }
         print!("{}", terminal::render(&checked.report));
+        if let Some(reason) = &stalled {
+            println!("*** UNKNOWN: {} ***  [exit 3]", terminal::sanitize(reason));
+        }
         let history = terminal::sanitize(&history.display().to_string());
         println!("history: {history}");
         println!(
             "rerun the same operations with --seed {seed}; recheck with: photofinish check {history}"
         );
     }
-    ExitCode::from(checked.report.verdict.exit_code() as u8)
+    let code = photofinish::liveness::exit_code(checked.report.verdict, stalled.as_deref());
+    ExitCode::from(code as u8)
 }
 
 /// The longest error message the summary shows, in characters.
