@@ -597,10 +597,7 @@ mod tests {
         assert_eq!(stall.detected_ns, 1_100_000_000);
         assert_eq!(stall.until_ns, Some(3_100_000_000));
         assert_eq!(stall.waiting_count, 2);
-        assert_eq!(
-            stall.waiting_text(),
-            "read (process 0); write (process 1)"
-        );
+        assert_eq!(stall.waiting_text(), "read (process 0); write (process 1)");
         assert_eq!(
             stall.to_string(),
             "from t = 0.10 s on, 2 of 2 clients waited and nothing completed for 3.00 s"

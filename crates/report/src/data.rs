@@ -132,7 +132,7 @@ struct PageData<'a> {
     /// Stalls (see [`photofinish_history::stall`]): time since and until minus `t0` (until
     /// null: the history ended stalled), the first event at or after each (null: the end),
     /// and the sentence that says it, as a string id.
-    stalls: Vec<(i64, Option<i64>, u64, Option<u64>, u32)>,
+    stalls: Vec<StallWindow>,
     /// The earliest time in the history, in nanoseconds, as text (it may not fit a
     /// JavaScript number); every time in the data is relative to it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,13 +234,13 @@ pub(crate) fn encode(history: &History, report: Option<&Report>, title: &str) ->
     script_safe(&serde_json::to_string(&data).expect("page data is plain JSON"))
 }
 
+/// A stall as the page data holds it: since and until (minus `t0`), the first events at or
+/// after them, and its sentence's string id.
+type StallWindow = (i64, Option<i64>, u64, Option<u64>, u32);
+
 /// The history's stalls as the page shades them: in time, and in events (the first event at or
 /// after each end).
-fn stall_windows(
-    history: &History,
-    t0: Option<i64>,
-    strings: &mut Strings,
-) -> Vec<(i64, Option<i64>, u64, Option<u64>, u32)> {
+fn stall_windows(history: &History, t0: Option<i64>, strings: &mut Strings) -> Vec<StallWindow> {
     let (_, stalls) = photofinish_history::stall::stalls_of(history);
     if stalls.is_empty() {
         return Vec::new();

@@ -22,21 +22,12 @@ use crate::{Completion, Invocation};
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// When quiet counts as a stall, and what the run does about one.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StallOptions {
     pub rule: StallRule,
     /// Stop the run once a stall has lasted this long past its detection; `None` (the default)
     /// lets the run go on, its operations timing out one by one.
     pub stop_after: Option<Duration>,
-}
-
-impl Default for StallOptions {
-    fn default() -> StallOptions {
-        StallOptions {
-            rule: StallRule::default(),
-            stop_after: None,
-        }
-    }
 }
 
 /// The run's stall clock, shared by its workers and the watcher.
