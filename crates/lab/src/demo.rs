@@ -476,7 +476,12 @@ impl fmt::Display for DemoReport {
         if missed == 0 {
             writeln!(
                 f,
-                "demo passed: all {racy} racy runs caught, all {stalls} deadlocks caught as stalls, all {safe} fixes passed, in {:.1} s",
+                "demo passed: all {racy} racy runs caught, {}all {safe} fixes passed, in {:.1} s",
+                match stalls {
+                    0 => String::new(),
+                    1 => "the deadlock caught as a stall, ".to_string(),
+                    n => format!("all {n} deadlocks caught as stalls, "),
+                },
                 self.elapsed.as_secs_f64()
             )?;
         } else {
