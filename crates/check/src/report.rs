@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use photofinish_history::stall::Stall;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::Diagnosis;
@@ -72,6 +73,11 @@ pub struct Report {
     pub configurations: u64,
     #[serde(serialize_with = "as_millis")]
     pub elapsed: Duration,
+    /// Spans in which operations waited and none completed: those the run recorded, else those
+    /// the events' times show (see [`photofinish_history::stall`]). They leave the verdict
+    /// alone: an operation caught in a stall is indeterminate, and proves nothing either way.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stalls: Vec<Stall>,
 }
 
 /// The name of the polynomial procedure for registers whose written values are all distinct.

@@ -26,6 +26,7 @@ pub mod formats;
 mod header;
 mod history;
 mod recorder;
+pub mod stall;
 mod text;
 mod value;
 mod writer;

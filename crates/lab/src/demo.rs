@@ -11,7 +11,9 @@ use photofinish_check::{check_model, default_init, CheckOptions, Report, Verdict
 use photofinish_history::Format;
 use photofinish_run::faults::{FaultKind, NemesisConfig};
 use photofinish_run::targets::http::HttpTarget;
-use photofinish_run::{format_micros, run, CancellationToken, NemesisPlan, RunConfig, Workload};
+use photofinish_run::{
+    format_micros, run, CancellationToken, NemesisPlan, RunConfig, StallOptions, Workload,
+};
 use serde::Serialize;
 
 use crate::drive::{drive, Drive, Figures};
@@ -90,6 +92,8 @@ pub struct DemoRow {
     /// Why the verdict is unknown when the check says (such as "nothing was tested: no
     /// operation completed ok").
     pub reason: Option<String>,
+    /// The first stall of the run, in a sentence: when, how long, who waited on what.
+    pub stall: Option<String>,
     pub history: PathBuf,
     /// The checker's whole report, for an HTML report of the run.
     #[serde(skip)]
@@ -241,6 +245,12 @@ async fn run_scenario(
                 config.duration = Some(fault.run_for);
                 config.nemesis = Some(slow_link(&fault, remote, options.seed));
             }
+            // A stall ends the run once it is detected: a deadlock costs a second, not every
+            // waiting operation's timeout.
+            config.stall = StallOptions {
+                stop_after: Some(Duration::ZERO),
+                ..StallOptions::default()
+            };
             let summary = run(target, &config, CancellationToken::new())
                 .await
                 .map_err(|e| e.to_string())?;
@@ -289,10 +299,16 @@ async fn run_scenario(
     .map_err(|e| format!("the check stopped: {e}"))??;
 
     let expected = scenario.expectation();
-    let held = matches!(
-        (expected, report.verdict),
-        (Expectation::Racy, Verdict::Invalid) | (Expectation::Safe, Verdict::Valid)
-    );
+    let stalled = !report.stalls.is_empty();
+    let held = match expected {
+        Expectation::Racy => report.verdict == Verdict::Invalid,
+        Expectation::Safe => report.verdict == Verdict::Valid && !stalled,
+        Expectation::Stalls => report.verdict != Verdict::Invalid && stalled,
+    };
+    let stall = report
+        .stalls
+        .first()
+        .map(|s| format!("{s}; waiting: {}", s.waiting_text()));
     Ok(DemoRow {
         scenario: strategy.scenario(),
         strategy: strategy.name(),
@@ -306,10 +322,17 @@ async fn run_scenario(
         added_p50_us: 0.0,
         added_p99_us: 0.0,
         held,
-        finding: finding(&report),
+        // A stall says more than "nothing was tested" about a run that deadlocked.
+        finding: match (&stall, report.verdict) {
+            (Some(_), Verdict::Valid | Verdict::Unknown) => {
+                report.stalls.first().map(ToString::to_string)
+            }
+            _ => finding(&report),
+        },
         duplicates,
         fault_split,
         reason: report.reason.clone(),
+        stall,
         history,
         report,
     })
@@ -443,6 +466,8 @@ pub(crate) fn held_text(row: &DemoRow) -> &'static str {
         (true, Expectation::Safe) => "yes: fix passed",
         (false, Expectation::Racy) => "NO: race missed",
         (false, Expectation::Safe) => "NO: fix failed",
+        (true, Expectation::Stalls) => "yes: stall caught",
+        (false, Expectation::Stalls) => "NO: stall missed",
     }
 }
 
@@ -486,7 +511,10 @@ pub(crate) fn write_scenario(
                 f,
                 "    {:<24} {:<8} {:>5} {:>6.0} {:>9} {:>9} {:>10} {:>10}  {}",
                 row.strategy,
-                verdict_name(row.verdict),
+                match (&row.stall, row.verdict) {
+                    (Some(_), Verdict::Valid | Verdict::Unknown) => "STALLED",
+                    _ => verdict_name(row.verdict),
+                },
                 row.ops,
                 row.throughput,
                 format_micros(row.p50_us),
@@ -544,17 +572,22 @@ impl fmt::Display for DemoReport {
             write_scenario(f, scenario, &rows)?;
             writeln!(f)?;
         }
-        let racy = self
-            .rows
-            .iter()
-            .filter(|r| r.expected == Expectation::Racy)
-            .count();
-        let safe = self.rows.len() - racy;
+        let count = |expected| self.rows.iter().filter(|r| r.expected == expected).count();
+        let (racy, safe, stalls) = (
+            count(Expectation::Racy),
+            count(Expectation::Safe),
+            count(Expectation::Stalls),
+        );
         let missed = self.rows.iter().filter(|r| !r.held).count();
         if missed == 0 {
             writeln!(
                 f,
-                "demo passed: all {racy} racy runs caught, all {safe} fixes passed, in {:.1} s",
+                "demo passed: all {racy} racy runs caught, {}all {safe} fixes passed, in {:.1} s",
+                match stalls {
+                    0 => String::new(),
+                    1 => "the deadlock caught as a stall, ".to_string(),
+                    n => format!("all {n} deadlocks caught as stalls, "),
+                },
                 self.elapsed.as_secs_f64()
             )?;
         } else {

@@ -5,7 +5,8 @@
 //! misses: a check-then-create through a lagging cache (and five ways teams try to fix it), a
 //! read-modify-write of integers and of decimal amounts, a lock that only holds within one
 //! replica, a document written back over another writer's change, a record copied while it is
-//! written, a value used after its lock was freed. Each runs next to its fix, and the demo
+//! written, a value used after its lock was freed, two locks taken in opposite orders (a
+//! deadlock, caught as a stall). Each runs next to its fix, and the demo
 //! succeeds only if every race is caught and every fix passes. [`compare`] puts one scenario's
 //! options side by side with what each costs in latency.
 //!
@@ -22,6 +23,7 @@
 mod balance;
 mod compare;
 mod create;
+mod deadlock;
 mod demo;
 mod drive;
 mod remote;
@@ -35,6 +37,7 @@ mod strategies;
 pub use balance::BalanceStrategy;
 pub use compare::{compare, compare_blocking, CompareError, CompareOptions, Comparison};
 pub use create::{CreateStrategy, LOCK_TTL, STALL};
+pub use deadlock::DeadlockStrategy;
 pub use demo::{
     demo, demo_blocking, DemoError, DemoOptions, DemoReport, DemoRow, FaultSplit, Progress,
 };

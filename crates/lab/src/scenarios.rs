@@ -10,6 +10,7 @@ use photofinish_run::WorkloadKind;
 
 use crate::balance::BalanceStrategy;
 use crate::create::CreateStrategy;
+use crate::deadlock::DeadlockStrategy;
 use crate::drive::LabWorkload;
 use crate::remote::RemoteCreateStrategy;
 use crate::snapshot::SnapshotStrategy;
@@ -17,7 +18,7 @@ use crate::stale_read::StaleReadStrategy;
 use crate::strategies::{CounterStrategy, Expectation, StatusStrategy};
 
 /// The lab's races, by the name `compare --scenario` takes, in the order the demo runs them.
-pub const SCENARIOS: [&str; 7] = [
+pub const SCENARIOS: [&str; 8] = [
     "create-once",
     "slow-network",
     "counter",
@@ -25,6 +26,7 @@ pub const SCENARIOS: [&str; 7] = [
     "status",
     "snapshot",
     "stale-read",
+    "deadlock",
 ];
 
 /// What a scenario's requests do and what the checker holds them to, in one line.
@@ -53,6 +55,10 @@ pub fn describe(scenario: &str) -> &'static str {
             "reads, writes and compare-and-sets of a register; cas-register allows \
                          no two sets from the same value"
         }
+        "deadlock" => {
+            "deposits lock an account's balance then its log, statements read it under both \
+                       locks; a run in which operations wait and none completes is a stall"
+        }
         _ => "",
     }
 }
@@ -67,6 +73,7 @@ pub enum Strategy {
     Status(StatusStrategy),
     Snapshot(SnapshotStrategy),
     StaleRead(StaleReadStrategy),
+    Deadlock(DeadlockStrategy),
 }
 
 /// Who generates a strategy's operations: photofinish's runner, with one of its workloads, or
@@ -120,6 +127,10 @@ impl Strategy {
                 .iter()
                 .map(|s| Strategy::StaleRead(*s))
                 .collect(),
+            "deadlock" => DeadlockStrategy::ALL
+                .iter()
+                .map(|s| Strategy::Deadlock(*s))
+                .collect(),
             _ => return None,
         })
     }
@@ -134,6 +145,7 @@ impl Strategy {
             Strategy::Status(_) => "status",
             Strategy::Snapshot(_) => "snapshot",
             Strategy::StaleRead(_) => "stale-read",
+            Strategy::Deadlock(_) => "deadlock",
         }
     }
 
@@ -146,6 +158,7 @@ impl Strategy {
             Strategy::Status(s) => s.name(),
             Strategy::Snapshot(s) => s.name(),
             Strategy::StaleRead(s) => s.name(),
+            Strategy::Deadlock(s) => s.name(),
         }
     }
 
@@ -158,6 +171,7 @@ impl Strategy {
             Strategy::Status(s) => s.expectation(),
             Strategy::Snapshot(s) => s.expectation(),
             Strategy::StaleRead(s) => s.expectation(),
+            Strategy::Deadlock(s) => s.expectation(),
         }
     }
 
@@ -169,7 +183,7 @@ impl Strategy {
             Strategy::Create(_) | Strategy::RemoteCreate(_) => {
                 Driver::Runner(WorkloadKind::CreateOnce)
             }
-            Strategy::Counter(_) => Driver::Runner(WorkloadKind::Counter),
+            Strategy::Counter(_) | Strategy::Deadlock(_) => Driver::Runner(WorkloadKind::Counter),
             Strategy::Balance(_) => Driver::Lab(LabWorkload::DecimalCounter),
             Strategy::Status(_) => Driver::Runner(WorkloadKind::Set),
             Strategy::Snapshot(_) => Driver::Lab(LabWorkload::Snapshot),
@@ -287,6 +301,20 @@ impl Strategy {
                     post("/records/{key}", r#"{"measurement": {value}}"#, None)?,
                 ),
                 ("read", read(&format!("/records/{name}/{{key}}"), "")?),
+            ],
+            Strategy::Deadlock(_) => vec![
+                (
+                    "add",
+                    post(
+                        &format!("/accounts/{name}/{{key}}/deposit"),
+                        r#"{"amount": {value}}"#,
+                        None,
+                    )?,
+                ),
+                (
+                    "read",
+                    read(&format!("/accounts/{name}/{{key}}"), "/value")?,
+                ),
             ],
             Strategy::StaleRead(_) => {
                 let mut cas = post(
@@ -449,7 +477,7 @@ mod tests {
                 assert!(demo.iter().any(|s| s.strategy == strategy), "{strategy}");
             }
         }
-        assert_eq!(Strategy::of_scenario("deadlock"), None);
+        assert_eq!(Strategy::of_scenario("livelock"), None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::balance::BalanceStrategy;
 use crate::create::CreateStrategy;
+use crate::deadlock::DeadlockStrategy;
 use crate::remote::{
     handler_work, is_sendable, ObjectsClient, RemoteCreateStrategy, RemoteObjects,
 };
@@ -135,6 +136,8 @@ fn router(replica: Replica) -> Router {
         .route("/records/{strategy}/{key}", get(copy_record))
         .route("/registers/{key}", get(read_register).post(write_register))
         .route("/registers/{strategy}/{key}/cas", post(compare_and_set))
+        .route("/accounts/{strategy}/{key}/deposit", post(deposit))
+        .route("/accounts/{strategy}/{key}", get(statement))
         .with_state(replica)
 }
 
@@ -220,6 +223,31 @@ async fn add_to_counter(
     let value = strategy
         .add(&replica.store, &replica.state, &key, body.amount)
         .await;
+    Json(json!({ "value": value })).into_response()
+}
+
+async fn deposit(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+    Json(body): Json<Amount>,
+) -> Response {
+    let strategy: DeadlockStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let value = strategy.deposit(&replica.store, &key, body.amount).await;
+    Json(json!({ "value": value })).into_response()
+}
+
+async fn statement(
+    State(replica): State<Replica>,
+    Path((name, key)): Path<(String, String)>,
+) -> Response {
+    let strategy: DeadlockStrategy = match strategy(&name) {
+        Ok(s) => s,
+        Err(message) => return error(StatusCode::NOT_FOUND, message),
+    };
+    let value = strategy.statement(&replica.store, &key).await;
     Json(json!({ "value": value })).into_response()
 }
 

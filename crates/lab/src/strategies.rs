@@ -35,8 +35,11 @@ impl ReplicaState {
 pub enum Expectation {
     /// The checker must find a violation.
     Racy,
-    /// The checker must find none.
+    /// The checker must find none, and the run must not stall.
     Safe,
+    /// The run must stall (operations wait and none completes), and the checker find no
+    /// violation in what did complete: a deadlock.
+    Stalls,
 }
 
 impl fmt::Display for Expectation {
@@ -44,6 +47,7 @@ impl fmt::Display for Expectation {
         f.write_str(match self {
             Expectation::Racy => "racy",
             Expectation::Safe => "safe",
+            Expectation::Stalls => "stalls",
         })
     }
 }

@@ -26,17 +26,20 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
         assert!(row.history.starts_with(dir.path()));
         let name = format!("{}/{} on {}", row.scenario, row.strategy, row.replicas);
         // Create-once runs take a quarter of the budget; a run stops at its budget, give or
-        // take the final reads.
-        // A fault scenario runs for a fixed time instead.
-        if row.fault_split.is_none() {
-            assert!(row.ops >= options.ops / 4 - 1, "{name}: {} ops", row.ops);
-        }
+        // take the final reads, or once it stalls; a fault scenario runs for a fixed time.
+        let stalls = row.expected == Expectation::Stalls;
+        assert!(
+            stalls || row.fault_split.is_some() || row.ops >= options.ops / 4 - 1,
+            "{name}: {} ops",
+            row.ops
+        );
         assert_eq!(
             row.finding.is_some(),
-            row.expected == Expectation::Racy,
+            row.expected != Expectation::Safe,
             "{name}"
         );
-        assert_eq!(row.reason, None, "{name}");
+        assert_eq!(row.stall.is_some(), stalls, "{name}");
+        assert!(stalls || row.reason.is_none(), "{name}");
         // Every history says what it was recorded with, so it is checked again without flags.
         let history = photofinish_history::read_path(&row.history, None).unwrap();
         let header = history.header.expect("the history has a header");
@@ -60,7 +63,11 @@ fn the_default_demo_catches_every_race_and_passes_every_fix() {
             .filter(|r| r.scenario == scenario)
             .map(|r| r.expected)
             .collect();
-        assert!(expected.contains(&Expectation::Racy), "{scenario}");
+        // A race to catch, or a deadlock to catch as a stall, and its fix.
+        assert!(
+            expected.contains(&Expectation::Racy) || expected.contains(&Expectation::Stalls),
+            "{scenario}"
+        );
         assert!(expected.contains(&Expectation::Safe), "{scenario}");
     }
     let racy: Vec<_> = report

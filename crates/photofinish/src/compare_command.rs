@@ -12,7 +12,7 @@ use crate::usage_error;
 #[derive(clap::Args)]
 pub struct CompareArgs {
     /// The scenario whose options to compare: create-once, counter, decimal-counter, status,
-    /// snapshot or stale-read.
+    /// snapshot, stale-read or deadlock.
     #[arg(long)]
     scenario: String,
     /// Replica counts to run every option on, comma-separated.

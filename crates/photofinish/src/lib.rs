@@ -41,6 +41,7 @@
 //! std::fs::write(&out, page).unwrap();
 //! ```
 
+pub mod liveness;
 pub mod output;
 pub mod terminal;
 

@@ -483,6 +483,7 @@ fn run_target<T: Target>(
     };
     let exit_code = verdict_after_early_stop(&mut checked.report, &checked.summary);
     warn(&checked.history);
+    let stalled = photofinish::liveness::ended_stalled(&checked.summary, checked.report.verdict);
     if let Some(html) = &flags.html {
         if let Err(code) = write_html(html, &history, &checked.history, Some(&checked.report)) {
             return code;
@@ -494,6 +495,7 @@ fn run_target<T: Target>(
             "history": history,
             "summary": checked.summary,
             "report": checked.report,
+            "ended_stalled": stalled,
         });
         if let Err(code) = emit_json(json, &both) {
             return code;
@@ -508,13 +510,22 @@ fn run_target<T: Target>(
             println!("{}\n", nothing_tested_banner(reason, &checked.summary));
         }
         print!("{}", terminal::render(&checked.report));
+        if let Some(reason) = &stalled {
+            println!("*** UNKNOWN: {} ***  [exit 3]", terminal::sanitize(reason));
+        }
         let history = terminal::sanitize(&history.display().to_string());
         println!("history: {history}");
         println!(
             "rerun the same operations with --seed {seed}; recheck with: photofinish check {history}"
         );
     }
-    ExitCode::from(exit_code)
+    // A run that ended stalled proves nothing about liveness it could not see: exit 3, unless
+    // the history is INVALID or the early stop already chose its code.
+    let code = match stalled {
+        Some(_) if exit_code == 0 => 3,
+        _ => exit_code,
+    };
+    ExitCode::from(code)
 }
 
 /// A run that stopped early proves nothing beyond an anomaly it already recorded: unless the

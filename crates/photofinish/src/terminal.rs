@@ -321,6 +321,10 @@ pub fn render(report: &Report) -> String {
     for warning in &report.warnings {
         let _ = writeln!(out, "warning: {warning}");
     }
+    if !report.stalls.is_empty() {
+        let _ = writeln!(out);
+        let _ = crate::runner::write_stalls(&mut out, &report.stalls, "history");
+    }
     for failure in &report.failures {
         let witness = report.witness.as_ref().filter(|w| w.key == failure.key);
         render_failure(&mut out, failure, witness);

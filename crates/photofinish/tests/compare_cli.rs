@@ -137,7 +137,7 @@ fn json_and_html_carry_the_same_matrix() {
 #[test]
 fn usage_errors_exit_2() {
     for args in [
-        &["compare", "--scenario", "deadlock"][..],
+        &["compare", "--scenario", "livelock"][..],
         &["compare", "--scenario", "counter", "--replicas", "0"],
         &["compare", "--scenario", "counter", "--clients", "1"],
         &["compare"],
@@ -150,10 +150,10 @@ fn usage_errors_exit_2() {
             text(&out.stderr)
         );
     }
-    let out = photofinish(&["compare", "--scenario", "deadlock"]);
+    let out = photofinish(&["compare", "--scenario", "livelock"]);
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("unknown --scenario `deadlock`") && stderr.contains("create-once"),
+        stderr.contains("unknown --scenario `livelock`") && stderr.contains("create-once"),
         "{stderr}"
     );
 }

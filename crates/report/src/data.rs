@@ -129,6 +129,10 @@ struct PageData<'a> {
     keys: Vec<u32>,
     /// Nemesis events: (kind, f, value) as string ids, event index, time minus `t0` or null.
     nemesis: Vec<(u32, u32, u32, u64, Option<i64>)>,
+    /// Stalls (see [`photofinish_history::stall`]): time since and until minus `t0` (until
+    /// null: the history ended stalled), the first event at or after each (null: the end),
+    /// and the sentence that says it, as a string id.
+    stalls: Vec<StallWindow>,
     /// The earliest time in the history, in nanoseconds, as text (it may not fit a
     /// JavaScript number); every time in the data is relative to it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,6 +215,7 @@ pub(crate) fn encode(history: &History, report: Option<&Report>, title: &str) ->
         })
         .collect();
 
+    let stalls = stall_windows(history, t0, &mut strings);
     let report = report.map(|r| report_data(r, &part_index, &mut strings));
     let data = PageData {
         title,
@@ -221,11 +226,56 @@ pub(crate) fn encode(history: &History, report: Option<&Report>, title: &str) ->
         lines: line_runs(history),
         keys,
         nemesis,
+        stalls,
         t0: t0.map(|t| t.to_string()),
         warnings: &history.warnings,
         report,
     };
     script_safe(&serde_json::to_string(&data).expect("page data is plain JSON"))
+}
+
+/// A stall as the page data holds it: since and until (minus `t0`), the first events at or
+/// after them, and its sentence's string id.
+type StallWindow = (i64, Option<i64>, u64, Option<u64>, u32);
+
+/// The history's stalls as the page shades them: in time, and in events (the first event at or
+/// after each end).
+fn stall_windows(history: &History, t0: Option<i64>, strings: &mut Strings) -> Vec<StallWindow> {
+    let (_, stalls) = photofinish_history::stall::stalls_of(history);
+    if stalls.is_empty() {
+        return Vec::new();
+    }
+    let mut timed: Vec<(i64, u64)> = history
+        .operations
+        .iter()
+        .flat_map(|op| {
+            [
+                op.invoke_time.map(|t| (t, op.invoked_at)),
+                op.complete_time.zip(op.completed_at),
+            ]
+        })
+        .chain(history.nemesis.iter().map(|n| n.time.map(|t| (t, n.at))))
+        .flatten()
+        .collect();
+    timed.sort_unstable();
+    let event_at = |time: i64| {
+        let from = timed.partition_point(|&(t, _)| t < time);
+        timed[from..].iter().map(|&(_, at)| at).min()
+    };
+    let t0 = t0.unwrap_or(0);
+    stalls
+        .iter()
+        .map(|stall| {
+            let text = format!("{stall}; waiting: {}", stall.waiting_text());
+            (
+                stall.since_ns - t0,
+                stall.until_ns.map(|u| u - t0),
+                event_at(stall.since_ns).unwrap_or(history.event_count),
+                stall.until_ns.and_then(event_at),
+                strings.id(&text),
+            )
+        })
+        .collect()
 }
 
 /// The partition key of every operation, or `None` when the history is one partition.

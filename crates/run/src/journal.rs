@@ -218,6 +218,11 @@ impl JournalHandle {
         }
     }
 
+    /// Now, on the clock of the events' `time`: nanoseconds since the journal was opened.
+    pub fn now(&self) -> i64 {
+        self.shared.start.elapsed().as_nanos() as i64
+    }
+
     pub fn failed(&self) -> bool {
         self.shared.failed.load(Ordering::SeqCst)
     }

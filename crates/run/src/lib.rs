@@ -3,7 +3,9 @@
 //!
 //! A [`Target`] opens [`Client`]s; a [`Workload`](workload::Workload) says which operations
 //! they issue; [`run`] (or [`run_blocking`]) drives them, appending every invocation and
-//! completion to a JSON Lines file as it happens, and returns a [`Summary`].
+//! completion to a JSON Lines file as it happens, and returns a [`Summary`]. A run notices
+//! when operations wait and none completes ([`StallOptions`]): it records the stall in the
+//! history and its summary says who waited on what.
 
 mod bounded_body;
 mod client;
@@ -14,6 +16,7 @@ pub mod nemesis;
 mod op;
 mod runner;
 pub mod spawn;
+mod stall;
 mod summary;
 pub mod targets;
 pub mod workload;
@@ -24,6 +27,7 @@ pub use nemesis::{FaultSummary, NemesisPlan};
 pub use op::{cannot_connect_error, Completion, Halt, HaltKind, Invocation, CANNOT_CONNECT};
 pub use photofinish_faults as faults;
 pub use runner::{run, run_blocking, RunConfig, RunError};
-pub use summary::{format_micros, Latency, Summary};
+pub use stall::{StallOptions, WATCH_INTERVAL};
+pub use summary::{format_micros, write_stalls, Latency, Summary};
 pub use tokio_util::sync::CancellationToken;
 pub use workload::{Workload, WorkloadKind};

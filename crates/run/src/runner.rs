@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::early_stop::{Attempt, EarlyStop, NOT_STARTED, TIMED_OUT};
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
+use crate::stall::{StallOptions, StallWatch};
 use crate::summary::{Latency, Summary};
 use crate::workload::{drains, Workload, MAX_DRAIN};
 use crate::{Client, Completion, Invocation, Target};
@@ -56,6 +57,9 @@ pub struct RunConfig {
     /// Faults to perform beside the clients, seeded with `seed`; each fault's start and end is
     /// written into the history and the summary says how operations fared in and out of them.
     pub nemesis: Option<NemesisPlan>,
+    /// When quiet counts as a stall (default: 10 × p99 latency, at least 1 s), and whether
+    /// a stall stops the run.
+    pub stall: StallOptions,
 }
 
 impl RunConfig {
@@ -76,6 +80,7 @@ impl RunConfig {
             progress: false,
             header: RecordedWith::default(),
             nemesis: None,
+            stall: StallOptions::default(),
         }
     }
 
@@ -196,8 +201,15 @@ pub async fn run<T: Target>(
         ),
         None => None,
     };
+    let (stalls, stall_watcher) = StallWatch::start(
+        journal.handle(),
+        config.workload.clients,
+        config.stall,
+        halt.clone(),
+    );
     let shared = Arc::new(Shared {
         journal: journal.handle(),
+        stalls,
         budget: Budget {
             remaining: config.ops.map(AtomicU64::new),
             deadline: config.duration.map(|d| Instant::now() + d),
@@ -300,6 +312,8 @@ pub async fn run<T: Target>(
         bar.show(&shared.counts, started);
         bar.bar.finish_and_clear();
     }
+    stall_watcher.abort();
+    let stalls = shared.stalls.finish();
     let elapsed = started.elapsed();
     journal.close().map_err(history_error)?;
 
@@ -330,6 +344,7 @@ pub async fn run<T: Target>(
         faults: faults.map(|(faults, error)| {
             FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
         }),
+        stalls,
     })
 }
 
@@ -411,6 +426,7 @@ struct Shared {
     started: Instant,
     /// Whether to keep every operation's span, for the fault summary.
     spans: bool,
+    stalls: StallWatch,
 }
 
 struct Budget {
@@ -604,6 +620,7 @@ async fn perform<C: Client>(
     deadline: Option<&Stop>,
 ) -> Completion {
     shared.journal.invoke(process, op);
+    shared.stalls.invoked(process, op);
     let started = Instant::now();
     let stop = deadline.map_or(&shared.stop, |d| &d.token);
     let completion = tokio::select! {
@@ -616,6 +633,7 @@ async fn perform<C: Client>(
     };
     let latency = started.elapsed();
     let seq = shared.journal.complete(process, op, &completion);
+    shared.stalls.completed(process, &completion);
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
     tally.record(latency, &completion);

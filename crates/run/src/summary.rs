@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::nemesis::FaultSummary;
 use crate::Halt;
+use photofinish_history::stall::Stall;
 
 /// The figures of one run.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -39,6 +40,17 @@ pub struct Summary {
     /// nemesis stopped the run if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faults: Option<FaultSummary>,
+    /// Spans in which operations waited and none completed (see
+    /// [`photofinish_history::stall`]), as the history records them.
+    pub stalls: Vec<Stall>,
+}
+
+impl Summary {
+    /// The stall the run ended in, if it did: the run proves nothing about what it was
+    /// waiting for.
+    pub fn ended_stalled(&self) -> Option<&Stall> {
+        self.stalls.last().filter(|s| s.ongoing())
+    }
 }
 
 /// Latency percentiles of completed operations, in microseconds.
@@ -142,8 +154,27 @@ impl fmt::Display for Summary {
         if let Some(faults) = &self.faults {
             write!(f, "{faults}")?;
         }
-        Ok(())
+        write_stalls(f, &self.stalls, "run")
     }
+}
+
+/// The stalls, one paragraph each: when, how long, who waited on what; `ended` names what a
+/// stall still on at the end outlasted (the run, the history).
+pub fn write_stalls(f: &mut impl fmt::Write, stalls: &[Stall], ended: &str) -> fmt::Result {
+    for stall in stalls.iter().take(8) {
+        writeln!(f, "stall:      {stall}")?;
+        writeln!(f, "  waiting:  {}", stall.waiting_text())?;
+        if stall.ongoing() {
+            writeln!(
+                f,
+                "  the {ended} ended stalled: nothing it waited for completed"
+            )?;
+        }
+    }
+    if stalls.len() > 8 {
+        writeln!(f, "  ... and {} more stalls", stalls.len() - 8)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

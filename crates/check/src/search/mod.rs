@@ -66,6 +66,7 @@ pub(crate) fn check<M: Model>(
         procedures: Vec::new(),
         configurations: 0,
         elapsed: Duration::ZERO,
+        stalls: photofinish_history::stall::stalls_of(history).1,
     };
     // A history whose client operations all failed, timed out or never completed is linearizable
     // whatever the system did: it proves nothing, and a pass would be a lie. An empty history

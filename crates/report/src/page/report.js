@@ -24,6 +24,9 @@
   const EDGE = { o: '#3f8f4f', f: '#b84a4a', i: '#b8902a', p: '#b8902a' };
   const MARK = { stuck: '#d0021b', concurrent: '#e67e00', step: '#1f5fd1' };
   const NEMESIS_FILL = 'rgba(140, 90, 200, 0.16)';
+  const STALL_FILL = 'rgba(208, 2, 27, 0.13)';
+  // The nemesis functions a run records stalls with: shaded as stalls, not as faults.
+  const STALL_EVENTS = new Set(['start-stall', 'stop-stall']);
   const OUTCOME = {
     o: 'ok',
     f: 'fail (did not take effect)',
@@ -241,6 +244,7 @@
     let healing = false;
     for (const [, fn, , eventAt, time] of DATA.nemesis) {
       const name = S[fn];
+      if (STALL_EVENTS.has(name)) continue;
       if (HEALING.test(name)) {
         if (open) {
           open.e1 = eventAt;
@@ -263,9 +267,21 @@
       open.e1 = DATA.events;
       windows.push(open);
     }
+    for (const w of windows) w.fill = NEMESIS_FILL;
     return windows;
   }
-  const WINDOWS = nemesisWindows();
+  // A stall: from the last answer (or the first invocation after it) to the next answer, or to
+  // the end of the history when it ended stalled.
+  function stallWindows() {
+    return (DATA.stalls || []).map(([t0, t1, e0, e1, text]) => ({
+      e0, t0: DATA.t0 === undefined ? null : t0,
+      e1: e1 === null ? DATA.events : e1,
+      t1: DATA.t0 === undefined ? null : t1,
+      label: 'stall', text: S[text], fill: STALL_FILL,
+    }));
+  }
+  const STALLS = stallWindows();
+  const WINDOWS = nemesisWindows().concat(STALLS);
 
   function windowSpan(w) {
     if (state.mode === 'time') {
@@ -395,11 +411,11 @@
     const grid = ticks(view.x0, view.x1, plotW, state.mode === 'event');
     ctx.fillStyle = '#e6e9ed';
     for (const v of grid) ctx.fillRect(Math.round(X(v)), AXIS_H, 1, h - AXIS_H);
-    ctx.fillStyle = NEMESIS_FILL;
     for (const win of WINDOWS) {
       const span = windowSpan(win);
       if (!span) continue;
       const a = X(span[0]);
+      ctx.fillStyle = win.fill;
       ctx.fillRect(a, AXIS_H, Math.max(2, X(span[1]) - a), h - AXIS_H);
     }
 
@@ -808,7 +824,8 @@
         warnings.append(el('li', '', 'undecided' + (part === null ? '' : ' (key ' + keyText(part) + ')') + ': ' + reason));
       }
     }
-    document.body.classList.toggle('has-nemesis', WINDOWS.length > 0);
+    document.body.classList.toggle('has-nemesis', WINDOWS.length > STALLS.length);
+    document.body.classList.toggle('has-stall', STALLS.length > 0);
   }
 
   // ---- Statistics --------------------------------------------------------------------------
@@ -865,8 +882,12 @@
   }
 
   function fillNemesis() {
-    if (!DATA.nemesis.length) return;
     const box = $('nemesis');
+    if (STALLS.length) {
+      box.append(el('h3', '', 'Stalls'));
+      for (const win of STALLS) box.append(el('p', 'stall', win.text));
+    }
+    if (!DATA.nemesis.length) return;
     box.append(el('h3', '', 'Nemesis'));
     const shown = 200;
     const rows = DATA.nemesis.slice(0, shown).map(([kind, fn, val, eventAt, time]) => [
@@ -925,10 +946,10 @@
     const bottom = 20;
     const X = (t) => left + ((t - tMin) / (tMax - tMin)) * (w - left - right);
     const Y = (v) => h - bottom - (v / yMax) * (h - bottom - topPad);
-    g.fillStyle = NEMESIS_FILL;
     for (const win of WINDOWS) {
       if (win.t0 === null) continue;
       const a = X(win.t0);
+      g.fillStyle = win.fill;
       g.fillRect(a, topPad, Math.max(2, X(win.t1 === null ? tMax : win.t1) - a), h - bottom - topPad);
     }
     g.textBaseline = 'middle';
