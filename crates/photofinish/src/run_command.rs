@@ -509,7 +509,7 @@ fn run_target<T: Target>(
         if let Some(reason) = &checked.report.reason {
             println!("{}\n", nothing_tested_banner(reason, &checked.summary));
         }
-        print!("{}", terminal::render(&checked.report));
+        print!("{}", terminal::render_exiting(&checked.report, exit_code));
         if let Some(reason) = &stalled {
             println!("*** UNKNOWN: {} ***  [exit 3]", terminal::sanitize(reason));
         }

@@ -291,6 +291,12 @@ pub fn sanitize(text: &str) -> String {
 /// Renders a report for a terminal: what was checked and how much it rests on, warnings, each
 /// failure, undecided partitions, then the verdict with its exit code; [`sanitize`]d.
 pub fn render(report: &Report) -> String {
+    render_exiting(report, report.verdict.exit_code() as u8)
+}
+
+/// [`render`], with the exit code the process gives when that is not the verdict's own (a run
+/// halted because the workload does not fit the target exits 2 with an `unknown` verdict).
+pub fn render_exiting(report: &Report, exit_code: u8) -> String {
     let mut out = String::new();
     let c = &report.coverage;
     let _ = writeln!(
@@ -337,12 +343,16 @@ pub fn render(report: &Report) -> String {
             undecided.reason
         );
     }
-    let _ = writeln!(out, "\n{}", verdict_line(report));
+    let _ = writeln!(out, "\n{}", verdict_line_exiting(report, exit_code));
     sanitize(&out)
 }
 
 /// The last line of a report: the verdict, why, and the exit code it gives.
 pub fn verdict_line(report: &Report) -> String {
+    verdict_line_exiting(report, report.verdict.exit_code() as u8)
+}
+
+fn verdict_line_exiting(report: &Report, exit_code: u8) -> String {
     let text = match report.verdict {
         Verdict::Valid => "VALID: the history is linearizable".to_string(),
         Verdict::Invalid => {
@@ -370,7 +380,7 @@ pub fn verdict_line(report: &Report) -> String {
             ),
         },
     };
-    sanitize(&format!("{text}  [exit {}]", report.verdict.exit_code()))
+    sanitize(&format!("{text}  [exit {exit_code}]"))
 }
 
 #[cfg(test)]
