@@ -151,7 +151,10 @@ fn ctrl_c_ends_the_run_with_a_verdict_and_no_pending_operation() {
         "the header comes first"
     );
     let invokes = recorded.matches(r#""type":"invoke""#).count();
-    let completions = recorded.lines().count() - 1 - invokes;
+    // Besides the header, every line is a client's event or a stall the run noticed (a
+    // machine under load can keep 20 programs from answering for a second).
+    let stalls = recorded.matches(r#""process":"nemesis""#).count();
+    let completions = recorded.lines().count() - 1 - invokes - stalls;
     assert_eq!(invokes, completions, "every invocation has its completion");
 }
 
