@@ -29,11 +29,13 @@ use std::time::Duration;
 use photofinish_history::History;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind};
-pub use model::{cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, RegisterAccess};
+pub use model::{
+    cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, RegisterAccess, SetAccess,
+};
 pub use models::{check_model, default_init, ModelInfo, MODELS};
 pub use report::{
     Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
-    Witness, GENERIC_SEARCH, UNIQUE_VALUES,
+    Witness, GENERIC_SEARCH, GROWING_SET, UNIQUE_VALUES,
 };
 pub use search::NOTHING_TESTED;
 

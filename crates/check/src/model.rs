@@ -1,5 +1,6 @@
 //! What a model is: the sequential specification a history is checked against.
 
+use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -170,6 +171,31 @@ pub trait Model: Send + Sync {
     fn register_value<'a>(&self, _state: &'a Self::State) -> Option<&'a Value> {
         None
     }
+
+    /// For a model whose partitions are grow-only sets: what `op` does with the set, or `None`
+    /// if it is no add or read of the whole set. The answer must agree with [`Model::step`]
+    /// exactly: an add of `v` always succeeds and leaves the state with `v` in it, a read of
+    /// `s` succeeds only in a state whose elements are exactly `s` and changes nothing.
+    ///
+    /// With [`Model::set_elements`], this lets the check decide such a partition in time
+    /// linear in the history (see [`SearchChoice`](crate::SearchChoice)).
+    fn set_access<'a>(&self, _op: &'a Self::Op) -> Option<SetAccess<'a>> {
+        None
+    }
+
+    /// For a grow-only set model (see [`Model::set_access`]): the elements `state` holds.
+    fn set_elements<'a>(&self, _state: &'a Self::State) -> Option<&'a BTreeSet<Value>> {
+        None
+    }
+}
+
+/// What a grow-only set operation does with the set: see [`Model::set_access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetAccess<'a> {
+    /// Added this element (nothing, if it was there already).
+    Add(&'a Value),
+    /// Returned the whole set: these elements.
+    Read(&'a BTreeSet<Value>),
 }
 
 /// What a register operation does with the register's value: see [`Model::register_access`].

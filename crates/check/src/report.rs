@@ -65,9 +65,9 @@ pub struct Report {
     pub witness: Option<Witness>,
     /// Partitions left undecided, and why.
     pub undecided: Vec<UndecidedPartition>,
-    /// Which procedures decided the partitions, how many each, in how long: the polynomial
-    /// unique-values procedure ([`UNIQUE_VALUES`]) where it applies, the generic search
-    /// ([`GENERIC_SEARCH`]) elsewhere, and why.
+    /// Which procedures decided the partitions, how many each, in how long: a polynomial
+    /// procedure where the model has one and it applies ([`UNIQUE_VALUES`] for registers,
+    /// [`GROWING_SET`] for sets), the generic search ([`GENERIC_SEARCH`]) elsewhere, and why.
     pub procedures: Vec<ProcedureUse>,
     /// Configurations the search explored, over all partitions.
     pub configurations: u64,
@@ -83,13 +83,16 @@ pub struct Report {
 /// The name of the polynomial procedure for registers whose written values are all distinct.
 pub const UNIQUE_VALUES: &str = "unique-values procedure";
 
+/// The name of the polynomial procedure for grow-only sets read whole.
+pub const GROWING_SET: &str = "grow-only set procedure";
+
 /// The name of the generic search (exponential at worst).
 pub const GENERIC_SEARCH: &str = "generic search";
 
 /// The partitions one procedure decided.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProcedureUse {
-    /// [`UNIQUE_VALUES`] or [`GENERIC_SEARCH`].
+    /// [`UNIQUE_VALUES`], [`GROWING_SET`] or [`GENERIC_SEARCH`].
     pub name: String,
     /// How many partitions it decided.
     pub partitions: usize,

@@ -301,6 +301,7 @@ agreements! {
     independent_cas_register_agrees_with_reference: "cas-register-independent",
     independent_counter_agrees_with_reference: "counter-independent",
     set_agrees_with_reference: "set",
+    set_unique_agrees_with_reference: "set-unique",
     queue_agrees_with_reference: "queue",
     mutex_agrees_with_reference: "mutex",
     create_once_agrees_with_reference: "create-once",

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::{self, Diagnosis};
-use crate::model::{Model, Prepared};
+use crate::model::{Model, Prepared, SetAccess};
 
 /// A grow-only set, starting from the elements of `init` (a list, or `nil` for empty).
 #[derive(Clone, Debug)]
@@ -104,5 +104,16 @@ impl Model for Set {
 
     fn may_reset(&self, _op: &SetOp, _observation: &SetOp) -> bool {
         false
+    }
+
+    fn set_access<'a>(&self, op: &'a SetOp) -> Option<SetAccess<'a>> {
+        Some(match op {
+            SetOp::Add(v) => SetAccess::Add(v),
+            SetOp::Read(seen) => SetAccess::Read(seen),
+        })
+    }
+
+    fn set_elements<'a>(&self, state: &'a Self::State) -> Option<&'a BTreeSet<Value>> {
+        Some(state)
     }
 }

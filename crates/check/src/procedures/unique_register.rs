@@ -53,37 +53,14 @@ use rustc_hash::FxHashMap;
 
 use photofinish_history::{History, Value};
 
+use super::{generic_search_agrees, in_real_time, positions, Conflict, Decision, NEVER};
 use crate::model::{Model, RegisterAccess};
 use crate::search::budget::Budget;
-use crate::search::linearize::{linearize, Limits, SearchResult};
-use crate::search::partition::{PEvent, Partition};
+use crate::search::partition::Partition;
 
 const NONE: u32 = u32::MAX;
-/// The return position of an operation that never returned.
-const NEVER: u32 = u32::MAX;
 /// The value id of the initial value.
 const INIT: u32 = 0;
-
-/// What the procedure found for one partition.
-pub(crate) enum Decision {
-    /// The partition is not of the procedure's shape: why, in a phrase for the report.
-    NotApplicable(String),
-    Linearizable,
-    NotLinearizable(Conflict),
-}
-
-/// Why a partition has no linearization, in partition-local operation indices.
-#[derive(Debug)]
-pub(crate) struct Conflict {
-    /// The operation that cannot be placed.
-    pub stuck: u32,
-    /// What leaves it no place, in a sentence.
-    pub reason: String,
-    /// A linearization of the operations placed before the conflict was found.
-    pub prefix: Vec<u32>,
-    /// Operations (ascending) that alone have no linearization, for the same reason.
-    pub witness: Vec<u32>,
-}
 
 /// Whether the procedure can apply to `model`'s partitions at all.
 pub(crate) fn applies<M: Model>(model: &M) -> bool {
@@ -120,35 +97,15 @@ pub(crate) fn decide<M: Model>(
 /// once, each a legal step of the model from its initial state, and none placed after an
 /// operation that completed before it began.
 fn certifies<M: Model>(model: &M, part: &Partition<M::Op>, order: &[u32]) -> bool {
-    let n = part.ops.len();
-    let mut invoked = vec![NEVER; n];
-    let mut returned = vec![NEVER; n];
-    for (pos, event) in part.events.iter().enumerate() {
-        match *event {
-            PEvent::Invoke(o) => invoked[o as usize] = pos as u32,
-            PEvent::Return(o) => returned[o as usize] = pos as u32,
-        }
+    if !in_real_time(part, order) {
+        return false;
     }
-    let mut placed = vec![false; n];
     let mut state = model.init();
     for &o in order {
-        if std::mem::replace(&mut placed[o as usize], true) {
-            return false;
-        }
         match model.step(&state, &part.ops[o as usize].op) {
             Some(next) => state = next,
             None => return false,
         }
-    }
-    if (0..n).any(|o| !part.ops[o].indeterminate && !placed[o]) {
-        return false;
-    }
-    let mut first_return_after = NEVER;
-    for &o in order.iter().rev() {
-        if invoked[o as usize] > first_return_after {
-            return false;
-        }
-        first_return_after = first_return_after.min(returned[o as usize]);
     }
     true
 }
@@ -172,27 +129,8 @@ fn confirms<M: Model>(
     if registers.decide().is_ok() {
         return false;
     }
-    if conflict.witness.len() > CROSS_CHECK_OPS {
-        return true;
-    }
-    let limits = Limits {
-        budget,
-        max_search_bytes: 64 << 20,
-        first_failure: None,
-        index: 0,
-        max_configurations: CROSS_CHECK_CONFIGURATIONS,
-    };
-    !matches!(
-        linearize(model, &witness, &limits).0,
-        SearchResult::Linearizable
-    )
+    generic_search_agrees(model, &witness, budget)
 }
-
-/// The most operations a counterexample may have for the generic search to cross-check it.
-const CROSS_CHECK_OPS: usize = 64;
-
-/// The most configurations that cross-check may explore.
-const CROSS_CHECK_CONFIGURATIONS: u64 = 200_000;
 
 /// The partition in register terms.
 struct Registers<'a, M: Model> {
@@ -260,14 +198,7 @@ impl<'a, M: Model> Registers<'a, M> {
                 }
             }
         }
-        let mut invoked = vec![NEVER; n];
-        let mut returned = vec![NEVER; n];
-        for (pos, event) in part.events.iter().enumerate() {
-            match *event {
-                PEvent::Invoke(o) => invoked[o as usize] = pos as u32,
-                PEvent::Return(o) => returned[o as usize] = pos as u32,
-            }
-        }
+        let (invoked, returned) = positions(part);
         let mut ids: FxHashMap<&'a Value, u32> = FxHashMap::default();
         let mut values: Vec<&'a Value> = Vec::new();
         let mut needs = vec![NONE; n];
@@ -626,6 +557,8 @@ impl<'a, M: Model> Registers<'a, M> {
             reason,
             prefix: Vec::new(),
             witness: self.witness(key, needed_by),
+            state_size: 1,
+            shrink: true,
         }
     }
 

@@ -13,10 +13,10 @@ use rayon::prelude::*;
 use photofinish_history::{History, Operation};
 
 use crate::model::Model;
-use crate::procedures::unique_register::{self, Decision};
+use crate::procedures::{Decision, Procedure};
 use crate::report::{
     Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
-    Witness, GENERIC_SEARCH, UNIQUE_VALUES,
+    Witness, GENERIC_SEARCH,
 };
 use crate::{CheckError, CheckOptions, SearchChoice};
 use budget::{Budget, Exceeded};
@@ -32,6 +32,15 @@ const PREFIX_STEPS: usize = 200;
 /// configuration is costly and the procedure's own explanation has to do.
 const EXPLAIN_CONFIGURATIONS: u64 = 10_000;
 const EXPLAIN_OPERATIONS: usize = 5_000;
+
+/// The most values the generic search may copy from state to state in all, explaining such a
+/// failure: where states are large (a set of thousands of elements), fewer configurations.
+const EXPLAIN_WORK: u64 = 2_000_000;
+
+/// The most operations a procedure's counterexample may have for the generic search to shrink
+/// it: a set's counterexample holds the adds of every element its reads saw, and the search
+/// copies the set at every step.
+const SHRINK_OPERATIONS: usize = 200;
 
 /// The longest the search for a minimal witness may take, within what the check's own budget
 /// leaves: it makes a failure easier to read, never changes the verdict.
@@ -87,7 +96,7 @@ pub(crate) fn check<M: Model>(
     let results = search_partitions(model, history, &parts, options, &budget);
     // The first failure's partition, the operation it got stuck on, and the operations to
     // shrink (all of the partition's, unless a procedure found a few that suffice).
-    let mut first_failure: Option<(usize, u32, Option<Vec<u32>>)> = None;
+    let mut first_failure: Option<(usize, u32, Option<Counterexample>)> = None;
     let mut uses = Uses::default();
     // Partitions in the order of their first event: the failure reported is the first in the
     // file, whatever order the threads happened to finish in.
@@ -126,8 +135,8 @@ pub(crate) fn check<M: Model>(
                         ),
                     };
                     match &decided.declined {
-                        Some(why) => format!(
-                            "{ran_out}; {why}, so the {UNIQUE_VALUES} does not apply and the exact check is exponential here"
+                        Some((procedure, why)) => format!(
+                            "{ran_out}; {why}, so the {procedure} does not apply and the exact check is exponential here"
                         ),
                         None => ran_out,
                     }
@@ -154,7 +163,10 @@ pub(crate) fn check<M: Model>(
         report.witness = match few {
             // Shrink the procedure's counterexample, a handful of operations, rather than the
             // whole partition, which the generic search may not decide in the budget.
-            Some(few) => {
+            Some(few) if !few.shrink || few.ops.len() > SHRINK_OPERATIONS => {
+                Some(Witness::of(history, part, &few.ops, false))
+            }
+            Some(Counterexample { ops: few, .. }) => {
                 let sub = part.subset(&few);
                 witness::shrink(
                     model,
@@ -188,12 +200,19 @@ struct Decided<S> {
     /// The procedure that decided it.
     by: &'static str,
     elapsed: Duration,
-    /// Why the unique-values procedure did not decide it, when it was tried.
-    declined: Option<String>,
-    /// From the unique-values procedure, for a partition with no linearization: what leaves
+    /// The polynomial procedure that was tried and did not decide it, and why.
+    declined: Option<(&'static str, String)>,
+    /// From a polynomial procedure, for a partition with no linearization: what leaves
     /// the stuck operation no place (unless the generic search named another one), and a few
     /// operations that alone have no linearization.
-    conflict: Option<(Option<String>, Vec<u32>)>,
+    conflict: Option<(Option<String>, Counterexample)>,
+}
+
+/// A polynomial procedure's counterexample: a few operations that alone have no linearization.
+struct Counterexample {
+    ops: Vec<u32>,
+    /// Whether the generic shrinker may shrink them.
+    shrink: bool,
 }
 
 impl<S> Decided<S> {
@@ -223,7 +242,10 @@ fn search_partitions<M: Model>(
 ) -> Vec<Decided<M::State>> {
     let first_failure = AtomicUsize::new(usize::MAX);
     let threads = rayon::current_num_threads().min(parts.len()).max(1);
-    let unique_values = options.search == SearchChoice::Auto && unique_register::applies(model);
+    let procedure = match options.search {
+        SearchChoice::Auto => Procedure::for_model(model),
+        SearchChoice::Generic => None,
+    };
     // Biggest first, so one large partition does not start last and run alone; one partition
     // per task, so an idle thread always takes the next one.
     let mut schedule: Vec<usize> = (0..parts.len()).collect();
@@ -245,26 +267,28 @@ fn search_partitions<M: Model>(
                 return (index, Decided::by(GENERIC_SEARCH, cancelled, started));
             }
             let mut declined = None;
-            if unique_values {
+            if let Some(procedure) = procedure {
+                let name = procedure.name();
                 if let Some(exceeded) = budget.exceeded() {
                     let undecided = SearchResult::Undecided(match exceeded {
                         Exceeded::Time => Undecided::Timeout,
                         Exceeded::Memory => Undecided::Memory,
                     });
-                    return (index, Decided::by(UNIQUE_VALUES, undecided, started));
+                    return (index, Decided::by(name, undecided, started));
                 }
                 let part = &parts[index];
-                match unique_register::decide(model, history, part, budget) {
+                match procedure.decide(model, history, part, budget) {
                     Decision::Linearizable => {
                         let valid = SearchResult::Linearizable;
-                        return (index, Decided::by(UNIQUE_VALUES, valid, started));
+                        return (index, Decided::by(name, valid, started));
                     }
                     Decision::NotLinearizable(conflict) => {
                         // The generic search explains a failure best (the states the stuck
                         // operation was tried in): given a little work, it often finds it.
                         let explain = Limits {
                             first_failure: None,
-                            max_configurations: EXPLAIN_CONFIGURATIONS,
+                            max_configurations: EXPLAIN_CONFIGURATIONS
+                                .min(EXPLAIN_WORK / conflict.state_size.max(1) as u64),
                             ..limits
                         };
                         let (searched, configurations) = if part.ops.len() <= EXPLAIN_OPERATIONS {
@@ -293,22 +317,29 @@ fn search_partitions<M: Model>(
                             Some(stuck) => {
                                 first_failure.fetch_min(index, Ordering::Relaxed);
                                 let failed = SearchResult::NotLinearizable(stuck);
-                                let mut decided = Decided::by(UNIQUE_VALUES, failed, started);
+                                let mut decided = Decided::by(name, failed, started);
                                 decided.configurations = configurations;
-                                decided.conflict = Some((why, conflict.witness));
+                                decided.conflict = Some((
+                                    why,
+                                    Counterexample {
+                                        ops: conflict.witness,
+                                        shrink: conflict.shrink,
+                                    },
+                                ));
                                 return (index, decided);
                             }
                             // The two disagree, which they never should: the generic search
                             // decides with its whole budget.
                             None => {
-                                declined = Some(
+                                declined = Some((
+                                    name,
                                     "its verdict and the generic search's disagree (a bug: please report it)"
                                         .to_string(),
-                                )
+                                ))
                             }
                         }
                     }
-                    Decision::NotApplicable(why) => declined = Some(why),
+                    Decision::NotApplicable(why) => declined = Some((name, why)),
                 }
             }
             let (result, configurations) = linearize(model, &parts[index], &limits);
@@ -358,10 +389,11 @@ fn concurrent_with<Op: Clone>(part: &Partition<Op>, op: u32) -> Vec<u32> {
 /// Which procedures decided the partitions: counted as they are reported.
 #[derive(Default)]
 struct Uses {
-    unique: (usize, Duration),
+    /// Per polynomial procedure, in the order first used: partitions decided and time taken.
+    polynomial: Vec<(&'static str, usize, Duration)>,
     generic: (usize, Duration),
-    /// The first reason the unique-values procedure declined a partition the generic search
-    /// then decided, and how many partitions it declined.
+    /// The first reason a polynomial procedure declined a partition the generic search then
+    /// decided, and how many partitions were declined.
     declined: Option<String>,
     declined_count: usize,
 }
@@ -371,14 +403,22 @@ impl Uses {
         if matches!(decided.result, SearchResult::Undecided(_)) {
             return;
         }
-        let slot = if decided.by == UNIQUE_VALUES {
-            &mut self.unique
-        } else {
-            &mut self.generic
-        };
-        slot.0 += 1;
-        slot.1 += decided.elapsed;
-        if let Some(why) = &decided.declined {
+        if decided.by != GENERIC_SEARCH {
+            let at = match self.polynomial.iter().position(|p| p.0 == decided.by) {
+                Some(at) => at,
+                None => {
+                    self.polynomial.push((decided.by, 0, Duration::ZERO));
+                    self.polynomial.len() - 1
+                }
+            };
+            let (_, count, elapsed) = &mut self.polynomial[at];
+            *count += 1;
+            *elapsed += decided.elapsed;
+            return;
+        }
+        self.generic.0 += 1;
+        self.generic.1 += decided.elapsed;
+        if let Some((_, why)) = &decided.declined {
             self.declined_count += 1;
             if self.declined.is_none() {
                 self.declined = Some(match &part.key {
@@ -390,15 +430,16 @@ impl Uses {
     }
 
     fn into_report(self) -> Vec<ProcedureUse> {
-        let mut uses = Vec::new();
-        if self.unique.0 > 0 {
-            uses.push(ProcedureUse {
-                name: UNIQUE_VALUES.to_string(),
-                partitions: self.unique.0,
-                elapsed: self.unique.1,
+        let mut uses: Vec<ProcedureUse> = self
+            .polynomial
+            .into_iter()
+            .map(|(name, partitions, elapsed)| ProcedureUse {
+                name: name.to_string(),
+                partitions,
+                elapsed,
                 why: None,
-            });
-        }
+            })
+            .collect();
         if self.generic.0 > 0 {
             uses.push(ProcedureUse {
                 name: GENERIC_SEARCH.to_string(),

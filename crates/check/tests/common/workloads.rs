@@ -79,6 +79,7 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
         Box::new(CounterW::default()),
         Box::new(DecimalCounterW::default()),
         Box::new(SetW::default()),
+        Box::new(UniqueSetW::default()),
         Box::new(QueueW::default()),
         Box::new(MutexW::default()),
         Box::new(CreateW::default()),
@@ -843,6 +844,79 @@ impl Workload for SetW {
             _ => BTreeSet::new(),
         };
         let toggled = Value::Int(tape.below(4) as i64);
+        if !set.remove(&toggled) {
+            set.insert(toggled);
+        }
+        Value::List(set.into_iter().collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `set` from `[-1]`, as the runner's set workload: adds of fresh integers (now and then one
+/// added before, or the initial -1), reads of the whole set.
+pub struct UniqueSetW {
+    state: BTreeSet<i64>,
+    next: i64,
+}
+
+impl Default for UniqueSetW {
+    fn default() -> UniqueSetW {
+        let mut w = UniqueSetW {
+            state: BTreeSet::new(),
+            next: 0,
+        };
+        w.reset();
+        w
+    }
+}
+
+impl Workload for UniqueSetW {
+    fn label(&self) -> &'static str {
+        "set-unique"
+    }
+    fn model(&self) -> &'static str {
+        "set"
+    }
+    fn init(&self) -> Value {
+        Value::List(vec![Value::Int(-1)])
+    }
+    fn reset(&mut self) {
+        self.state = BTreeSet::from([-1]);
+        self.next = 0;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(5) {
+            0 | 1 => OpSpec::new("read", Value::Null),
+            2 if tape.chance(15) => {
+                OpSpec::new("add", tape.below(self.next as usize + 1) as i64 - 1)
+            }
+            _ => {
+                self.next += 1;
+                OpSpec::new("add", self.next - 1)
+            }
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(Value::from(self.state.iter().copied().collect::<Vec<_>>())),
+            _ => {
+                self.state.insert(op.value.as_i64().expect("an int"));
+                Ok(op.value.clone())
+            }
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        if op.f != "read" {
+            return op.value.clone();
+        }
+        let mut set: BTreeSet<Value> = match (tape.below(3), current) {
+            (0, _) => BTreeSet::from([Value::Int(-1)]),
+            (_, Value::List(items)) => items.iter().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        // Take one element out or put one in: one added, the initial one, or one never added.
+        let toggled = Value::Int(tape.below(self.next as usize + 3) as i64 - 1);
         if !set.remove(&toggled) {
             set.insert(toggled);
         }
