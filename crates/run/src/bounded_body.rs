@@ -7,22 +7,24 @@
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 
 /// Why a body was not read whole.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum BodyError {
     /// Longer than the bound: not read further.
     TooLong,
-    /// The connection failed while reading it.
-    Read(String),
+    /// The connection failed while reading it; each target words the error its own way.
+    Read(reqwest::Error),
 }
 
 impl BodyError {
     /// What to record for it, with the bound `max`.
-    pub(crate) fn describe(&self, max: usize) -> String {
+    pub(crate) fn describe(self, max: usize) -> String {
         match self {
             BodyError::TooLong => {
                 format!("the response body is longer than {max} bytes (not read further)")
             }
-            BodyError::Read(error) => format!("reading the response body: {error}"),
+            BodyError::Read(error) => {
+                format!("reading the response body: {}", error.without_url())
+            }
         }
     }
 }
@@ -48,7 +50,7 @@ pub(crate) async fn read_body(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(error) => return Err(BodyError::Read(error.without_url().to_string())),
+            Err(error) => return Err(BodyError::Read(error)),
         }
     }
 }

@@ -107,6 +107,7 @@ pub use template::Template;
 use outcome::{shape_problem, shown, Answer, Mismatch};
 use template::{Context, Encoding};
 
+use crate::bounded_body::{read_body, BodyError};
 use crate::{Client, Completion, Halt, HaltKind, Invocation, Target};
 
 impl HttpSpec {
@@ -382,7 +383,7 @@ impl HttpTarget {
             Ok(body) => body,
             Err(BodyError::TooLong) => b"(a body too long to show)".to_vec(),
             Err(BodyError::Read(error)) => {
-                format!("(the body could not be read: {error})").into_bytes()
+                format!("(the body could not be read: {})", clipped(&chain(error))).into_bytes()
             }
         };
         let completion = match request.classify(status) {
@@ -441,36 +442,6 @@ pub struct HttpClient {
     worker: usize,
     max_body_bytes: usize,
     run: Arc<str>,
-}
-
-/// Why a body was not read whole.
-enum BodyError {
-    TooLong,
-    Read(String),
-}
-
-/// Reads `response`'s body, at most `max` bytes of it: a longer body (by its Content-Length,
-/// or as it streams) is not read further.
-async fn read_body(mut response: reqwest::Response, max: usize) -> Result<Vec<u8>, BodyError> {
-    if response
-        .content_length()
-        .is_some_and(|length| length > max as u64)
-    {
-        return Err(BodyError::TooLong);
-    }
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > max {
-                    return Err(BodyError::TooLong);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(error) => return Err(BodyError::Read(clipped(&chain(error)))),
-        }
-    }
 }
 
 /// An HTTP client error with its causes (`error sending request: tcp connect error:
@@ -554,7 +525,10 @@ impl Client for HttpClient {
                     ))
                 }
                 Err(BodyError::Read(error)) => {
-                    return Completion::Info(format!("reading the body: {error}"))
+                    return Completion::Info(format!(
+                        "reading the body: {}",
+                        clipped(&chain(error))
+                    ))
                 }
             },
         };
