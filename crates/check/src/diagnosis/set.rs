@@ -5,7 +5,9 @@
 //! elements of the initial set or of adds that did not fail and began before it returned.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use photofinish_history::{Operation, Outcome, Value};
 
@@ -50,12 +52,12 @@ struct Acknowledged<'a> {
     /// By completion.
     adds: Vec<(&'a Value, &'a Operation)>,
     /// When each element's first acknowledged add completed.
-    at: HashMap<&'a Value, u64>,
+    at: FxHashMap<&'a Value, u64>,
 }
 
 impl<'a> Acknowledged<'a> {
     fn new(init: &BTreeSet<Value>, adds: &[&'a Operation]) -> Acknowledged<'a> {
-        let mut first: HashMap<&Value, &Operation> = HashMap::new();
+        let mut first: FxHashMap<&Value, &Operation> = FxHashMap::default();
         for &add in adds {
             if ok_at(add).is_none() || init.contains(&add.value) {
                 continue;
@@ -163,7 +165,7 @@ fn phantoms(
     reads: &[(&Operation, BTreeSet<Value>)],
 ) -> Vec<(usize, Finding<'static>)> {
     // Each element's first add that did not fail.
-    let mut first_add: HashMap<&Value, &Operation> = HashMap::new();
+    let mut first_add: FxHashMap<&Value, &Operation> = FxHashMap::default();
     for &add in adds {
         let entry = first_add.entry(&add.value).or_insert(add);
         if add.invoked_at < entry.invoked_at {
