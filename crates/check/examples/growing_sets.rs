@@ -204,11 +204,11 @@ fn plant(fault: Fault, results: &mut [Vec<i64>], done: &[Done]) {
         Fault::None => {}
         Fault::Lost => {
             for (read, r) in reads() {
-                let acknowledged = done.iter().filter_map(|d| match d.add {
+                let mut acknowledged = done.iter().filter_map(|d| match d.add {
                     Some(e) if d.complete_line < read.invoke_line => Some(e),
                     _ => None,
                 });
-                if let Some(e) = acknowledged.last() {
+                if let Some(e) = acknowledged.next_back() {
                     results[r].retain(|&x| x != e);
                     return;
                 }
