@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::model::{Model, Prepared};
-use crate::models::{Set, SetOp};
+use crate::models::{Elements, Set, SetOp};
 
 use super::{
     finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
@@ -25,7 +25,7 @@ use super::{
 pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
     let init = &model.init;
     let mut adds: Vec<&Operation> = Vec::new();
-    let mut reads: Vec<(&Operation, BTreeSet<Value>)> = Vec::new();
+    let mut reads: Vec<(&Operation, Elements)> = Vec::new();
     for &op in ops {
         match model.prepare(op) {
             Ok(Prepared::Op {
@@ -67,8 +67,8 @@ struct FirstSeen<'a> {
 }
 
 impl<'a> FirstSeen<'a> {
-    fn new(reads: &'a [(&'a Operation, BTreeSet<Value>)]) -> FirstSeen<'a> {
-        let mut by_completion: Vec<&(&Operation, BTreeSet<Value>)> = reads.iter().collect();
+    fn new(reads: &'a [(&'a Operation, Elements)]) -> FirstSeen<'a> {
+        let mut by_completion: Vec<&(&Operation, Elements)> = reads.iter().collect();
         by_completion.sort_by_key(|(read, _)| read.completed_at);
         let mut first = FirstSeen {
             reads: Vec::new(),
@@ -78,7 +78,7 @@ impl<'a> FirstSeen<'a> {
             let Some(done) = read.completed_at else {
                 continue;
             };
-            for v in seen {
+            for v in seen.iter() {
                 if let Entry::Vacant(slot) = first.at.entry(v) {
                     slot.insert(done);
                     first.reads.push((v, read));
@@ -99,7 +99,7 @@ impl<'a> FirstSeen<'a> {
 /// how many elements it misses that reads which completed before it began returned.
 fn unseen<'a>(
     first_seen: &'a FirstSeen<'a>,
-    reads: &'a [(&'a Operation, BTreeSet<Value>)],
+    reads: &'a [(&'a Operation, Elements)],
     flagged: &[bool],
 ) -> Vec<(usize, Finding<'a>)> {
     let mut findings = Vec::new();
@@ -133,7 +133,7 @@ fn unseen<'a>(
 fn stale_elements(
     first_seen: &FirstSeen,
     read: &Operation,
-    seen: &BTreeSet<Value>,
+    seen: &Elements,
 ) -> (String, Vec<usize>) {
     let gone: Vec<(&Value, &Operation)> = first_seen.reads[..first_seen.before(read.invoked_at)]
         .iter()
@@ -212,7 +212,7 @@ type Missing<'a> = (Vec<(usize, Finding<'a>)>, Vec<bool>);
 fn missing<'a>(
     init: &'a BTreeSet<Value>,
     acknowledged: &'a Acknowledged<'a>,
-    reads: &'a [(&'a Operation, BTreeSet<Value>)],
+    reads: &'a [(&'a Operation, Elements)],
 ) -> Missing<'a> {
     let mut findings = Vec::new();
     let mut flagged = vec![false; reads.len()];
@@ -246,7 +246,7 @@ fn lost_elements(
     init: &BTreeSet<Value>,
     acknowledged: &Acknowledged,
     read: &Operation,
-    seen: &BTreeSet<Value>,
+    seen: &Elements,
 ) -> (String, Vec<usize>) {
     let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
         [..acknowledged.before(read.invoked_at)]
@@ -288,7 +288,7 @@ fn lost_elements(
 fn phantoms(
     init: &BTreeSet<Value>,
     adds: &[&Operation],
-    reads: &[(&Operation, BTreeSet<Value>)],
+    reads: &[(&Operation, Elements)],
 ) -> Vec<(usize, Finding<'static>)> {
     // Each element's first add that did not fail.
     let mut first_add: FxHashMap<&Value, &Operation> = FxHashMap::default();
