@@ -137,7 +137,7 @@ fn stale_elements(
 ) -> (String, Vec<usize>) {
     let gone: Vec<(&Value, &Operation)> = first_seen.reads[..first_seen.before(read.invoked_at)]
         .iter()
-        .filter(|(v, _)| !seen.contains(*v))
+        .filter(|(v, _)| !seen.contains(v))
         .copied()
         .collect();
     let mut values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
@@ -223,7 +223,7 @@ fn missing<'a>(
             .filter(|v| acknowledged.at.get(v).is_some_and(|&done| done < began))
             .count();
         let gone = acknowledged.before(began) - present;
-        let initial = init.iter().filter(|v| !seen.contains(*v)).count();
+        let initial = init.iter().filter(|v| !seen.contains(v)).count();
         if gone + initial == 0 {
             continue;
         }
@@ -251,11 +251,11 @@ fn lost_elements(
     let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
         [..acknowledged.before(read.invoked_at)]
         .iter()
-        .filter(|(v, _)| !seen.contains(*v))
+        .filter(|(v, _)| !seen.contains(v))
         .copied()
         .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
-    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(*v)).collect();
+    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(v)).collect();
     let shown = |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
     let elements = |n: usize| if n == 1 { "element" } else { "elements" };
     let mut what = Vec::new();
