@@ -44,11 +44,17 @@ pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
     let acknowledged = Acknowledged::new(init, &adds);
     let (mut lost, flagged) = missing(init, &acknowledged, &reads);
     lost.sort_by_key(|(n, f)| (Reverse(*n), f.at));
-    let first_seen = FirstSeen::new(&reads);
-    let mut stale = unseen(&first_seen, &reads, &flagged);
-    stale.sort_by_key(|(n, f)| (Reverse(*n), f.at));
     let mut phantom = phantoms(init, &adds, &reads);
     phantom.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+    // What earlier reads returned is looked for only when nothing simpler explains the failure:
+    // it walks every read again, which on a long history costs as much as the rest.
+    let first_seen;
+    let mut stale = Vec::new();
+    if lost.is_empty() && phantom.is_empty() {
+        first_seen = FirstSeen::new(&reads);
+        stale = unseen(&first_seen, &reads, &flagged);
+        stale.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+    }
     finish(
         lost.into_iter()
             .chain(stale)
