@@ -12,9 +12,10 @@
 //!
 //! Each partition is decided by the fastest exact procedure its shape allows (see
 //! [`SearchChoice`]): a register whose written values are all distinct by the polynomial
-//! unique-values procedure, anything else by the generic search, which is exponential in the
-//! number of concurrent operations at worst. [`Report::procedures`] says which decided what,
-//! and why the generic search had to.
+//! unique-values procedure, a grow-only set by the set procedure (linear in the history),
+//! anything else by the generic search, which is exponential in the number of concurrent
+//! operations at worst. [`Report::procedures`] says which decided what, and why the generic
+//! search had to.
 
 mod decimal;
 pub mod diagnosis;
@@ -56,10 +57,10 @@ pub struct CheckOptions {
 ///
 /// The generic search decides any model, in time exponential in the number of concurrent
 /// operations at worst. Where a partition's shape allows, [`SearchChoice::Auto`] uses an exact
-/// polynomial procedure instead: today, for a register (`register`, `cas-register`, each key of
-/// `kv`) whose written values are all distinct, the unique-values procedure
-/// ([`UNIQUE_VALUES`]). Both give the same verdict; the report's
-/// [`procedures`](Report::procedures) says which decided what.
+/// polynomial procedure instead: for a register (`register`, `cas-register`, each key of `kv`)
+/// whose written values are all distinct, the unique-values procedure ([`UNIQUE_VALUES`]); for
+/// a grow-only `set`, the set procedure ([`GROWING_SET`]), whatever its elements. Both give the
+/// same verdict; the report's [`procedures`](Report::procedures) says which decided what.
 ///
 /// ```
 /// use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict, UNIQUE_VALUES};
@@ -81,6 +82,25 @@ pub struct CheckOptions {
 /// let report = check_model("register", None, None, &history, &generic).unwrap();
 /// assert_eq!(report.verdict, Verdict::Invalid);
 /// assert_eq!(report.procedures[0].name, "generic search");
+/// ```
+///
+/// A set that lost an element: the add of 2 was acknowledged before the read began.
+///
+/// ```
+/// use photofinish_check::{check_model, CheckOptions, Verdict, GROWING_SET};
+/// use photofinish_history::read_str;
+///
+/// let history = read_str(r#"{"type":"invoke","f":"add","value":1,"process":0}
+/// {"type":"ok","f":"add","value":1,"process":0}
+/// {"type":"invoke","f":"add","value":2,"process":0}
+/// {"type":"ok","f":"add","value":2,"process":0}
+/// {"type":"invoke","f":"read","value":null,"process":1}
+/// {"type":"ok","f":"read","value":[1],"process":1}
+/// "#, "lost", None).unwrap();
+/// let report = check_model("set", None, None, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(report.procedures[0].name, GROWING_SET);
+/// assert!(report.failures[0].reason.contains("misses 2, yet the `add` of 2"));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SearchChoice {

@@ -194,8 +194,8 @@ pub trait Model: Send + Sync {
 pub enum SetAccess<'a> {
     /// Added this element (nothing, if it was there already).
     Add(&'a Value),
-    /// Returned the whole set: these elements.
-    Read(&'a BTreeSet<Value>),
+    /// Returned the whole set: these elements, sorted, each once.
+    Read(&'a [Value]),
 }
 
 /// What a register operation does with the register's value: see [`Model::register_access`].

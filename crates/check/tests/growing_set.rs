@@ -355,6 +355,10 @@ fn a_read_that_misses_what_an_earlier_read_saw_is_invalid() {
         reason(&report)
     );
     assert_eq!(stuck_line(&report), 10104);
+    assert_eq!(
+        report.diagnosis[0].message,
+        "read on line 10105 misses element 5000 that the read on line 10103 returned before it began"
+    );
 }
 
 #[test]

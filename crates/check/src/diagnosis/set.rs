@@ -1,16 +1,20 @@
 //! Set findings: reads that miss acknowledged elements, and reads with elements nothing added.
 //!
-//! Elements are never removed. So a read must contain every element of the initial set and
-//! every element whose add completed `ok` before the read began; and it can contain only
-//! elements of the initial set or of adds that did not fail and began before it returned.
+//! Elements are never removed. So a read must contain every element of the initial set, every
+//! element whose add completed `ok` before the read began, and every element a read that
+//! completed before it began returned; and it can contain only elements of the initial set or
+//! of adds that did not fail and began before it returned.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::model::{Model, Prepared};
-use crate::models::{Set, SetOp};
+use crate::models::{Elements, Set, SetOp};
 
 use super::{
     finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
@@ -21,7 +25,7 @@ use super::{
 pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
     let init = &model.init;
     let mut adds: Vec<&Operation> = Vec::new();
-    let mut reads: Vec<(&Operation, BTreeSet<Value>)> = Vec::new();
+    let mut reads: Vec<(&Operation, Elements)> = Vec::new();
     for &op in ops {
         match model.prepare(op) {
             Ok(Prepared::Op {
@@ -38,11 +42,136 @@ pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
         }
     }
     let acknowledged = Acknowledged::new(init, &adds);
-    let mut lost = missing(init, &acknowledged, &reads);
+    let (mut lost, flagged) = missing(init, &acknowledged, &reads);
     lost.sort_by_key(|(n, f)| (Reverse(*n), f.at));
     let mut phantom = phantoms(init, &adds, &reads);
     phantom.sort_by_key(|(n, f)| (Reverse(*n), f.at));
-    finish(lost.into_iter().chain(phantom).map(|(_, f)| f).collect())
+    // What earlier reads returned is looked for only when nothing simpler explains the failure:
+    // it walks every read again, which on a long history costs as much as the rest.
+    let first_seen;
+    let mut stale = Vec::new();
+    if lost.is_empty() && phantom.is_empty() {
+        first_seen = FirstSeen::new(&reads);
+        stale = unseen(&first_seen, &reads, &flagged);
+        stale.sort_by_key(|(n, f)| (Reverse(*n), f.at));
+    }
+    finish(
+        lost.into_iter()
+            .chain(stale)
+            .chain(phantom)
+            .map(|(_, f)| f)
+            .collect(),
+    )
+}
+
+/// Each element's first read: the read that completed first with the element in its result.
+struct FirstSeen<'a> {
+    /// By completion.
+    reads: Vec<(&'a Value, &'a Operation)>,
+    /// When each element's first read completed.
+    at: FxHashMap<&'a Value, u64>,
+}
+
+impl<'a> FirstSeen<'a> {
+    fn new(reads: &'a [(&'a Operation, Elements)]) -> FirstSeen<'a> {
+        let mut by_completion: Vec<&(&Operation, Elements)> = reads.iter().collect();
+        by_completion.sort_by_key(|(read, _)| read.completed_at);
+        let mut first = FirstSeen {
+            reads: Vec::new(),
+            at: FxHashMap::default(),
+        };
+        for (read, seen) in by_completion {
+            let Some(done) = read.completed_at else {
+                continue;
+            };
+            for v in seen.iter() {
+                if let Entry::Vacant(slot) = first.at.entry(v) {
+                    slot.insert(done);
+                    first.reads.push((v, read));
+                }
+            }
+        }
+        first
+    }
+
+    /// How many elements a read had returned before event `at`.
+    fn before(&self, at: u64) -> usize {
+        self.reads
+            .partition_point(|(_, op)| op.completed_at < Some(at))
+    }
+}
+
+/// Per read that misses no acknowledged or initial element (`flagged` marks those that do):
+/// how many elements it misses that reads which completed before it began returned.
+fn unseen<'a>(
+    first_seen: &'a FirstSeen<'a>,
+    reads: &'a [(&'a Operation, Elements)],
+    flagged: &[bool],
+) -> Vec<(usize, Finding<'a>)> {
+    let mut findings = Vec::new();
+    for ((read, seen), &flagged) in reads.iter().zip(flagged) {
+        if flagged {
+            continue;
+        }
+        let began = read.invoked_at;
+        let present = seen
+            .iter()
+            .filter(|v| first_seen.at.get(v).is_some_and(|&done| done < began))
+            .count();
+        let gone = first_seen.before(began) - present;
+        if gone == 0 {
+            continue;
+        }
+        findings.push((
+            gone,
+            Finding::later(
+                DiagnosisKind::StaleRead,
+                line(read),
+                "reads that miss what earlier reads returned",
+                move || stale_elements(first_seen, read, seen),
+            ),
+        ));
+    }
+    findings
+}
+
+/// What a read misses of what earlier reads returned, in words, and the lines of the reads.
+fn stale_elements(
+    first_seen: &FirstSeen,
+    read: &Operation,
+    seen: &Elements,
+) -> (String, Vec<usize>) {
+    let gone: Vec<(&Value, &Operation)> = first_seen.reads[..first_seen.before(read.invoked_at)]
+        .iter()
+        .filter(|(v, _)| !seen.contains(v))
+        .copied()
+        .collect();
+    let mut values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
+    values.sort();
+    let mut earlier: Vec<&Operation> = gone.iter().map(|(_, op)| *op).collect();
+    earlier.sort_by_key(|op| op.completed_at);
+    earlier.dedup_by_key(|op| op.id);
+    let elements = if values.len() == 1 {
+        "element"
+    } else {
+        "elements"
+    };
+    let shown = listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
+    let by = match earlier.as_slice() {
+        [one] => format!("the read on line {} returned", line(one)),
+        [first, ..] => format!("reads returned (the read on line {} first)", line(first)),
+        [] => "earlier reads returned".to_string(),
+    };
+    let named: Vec<&Operation> = std::iter::once(read)
+        .chain(earlier.iter().take(MAX_LISTED).copied())
+        .collect();
+    (
+        format!(
+            "read on line {} misses {elements} {shown} that {by} before it began",
+            line(read)
+        ),
+        lines(&named, &[]),
+    )
 }
 
 /// Each element's first acknowledged add (elements of the initial set aside).
@@ -50,12 +179,12 @@ struct Acknowledged<'a> {
     /// By completion.
     adds: Vec<(&'a Value, &'a Operation)>,
     /// When each element's first acknowledged add completed.
-    at: HashMap<&'a Value, u64>,
+    at: FxHashMap<&'a Value, u64>,
 }
 
 impl<'a> Acknowledged<'a> {
     fn new(init: &BTreeSet<Value>, adds: &[&'a Operation]) -> Acknowledged<'a> {
-        let mut first: HashMap<&Value, &Operation> = HashMap::new();
+        let mut first: FxHashMap<&Value, &Operation> = FxHashMap::default();
         for &add in adds {
             if ok_at(add).is_none() || init.contains(&add.value) {
                 continue;
@@ -81,25 +210,30 @@ impl<'a> Acknowledged<'a> {
     }
 }
 
-/// Per read, how many initial and acknowledged elements it misses. Counting costs no more than
-/// going through the read's own elements; only the reads shown list what they miss.
+/// Per read, how many initial and acknowledged elements it misses, and which reads miss any.
+/// Counting costs no more than going through the read's own elements; only the reads shown
+/// list what they miss.
+type Missing<'a> = (Vec<(usize, Finding<'a>)>, Vec<bool>);
+
 fn missing<'a>(
     init: &'a BTreeSet<Value>,
     acknowledged: &'a Acknowledged<'a>,
-    reads: &'a [(&'a Operation, BTreeSet<Value>)],
-) -> Vec<(usize, Finding<'a>)> {
+    reads: &'a [(&'a Operation, Elements)],
+) -> Missing<'a> {
     let mut findings = Vec::new();
-    for (read, seen) in reads {
+    let mut flagged = vec![false; reads.len()];
+    for (i, (read, seen)) in reads.iter().enumerate() {
         let began = read.invoked_at;
         let present = seen
             .iter()
             .filter(|v| acknowledged.at.get(v).is_some_and(|&done| done < began))
             .count();
         let gone = acknowledged.before(began) - present;
-        let initial = init.iter().filter(|v| !seen.contains(*v)).count();
+        let initial = init.iter().filter(|v| !seen.contains(v)).count();
         if gone + initial == 0 {
             continue;
         }
+        flagged[i] = true;
         findings.push((
             gone + initial,
             Finding::later(
@@ -110,7 +244,7 @@ fn missing<'a>(
             ),
         ));
     }
-    findings
+    (findings, flagged)
 }
 
 /// What a read misses, in words, and the lines of the read and the adds named.
@@ -118,16 +252,16 @@ fn lost_elements(
     init: &BTreeSet<Value>,
     acknowledged: &Acknowledged,
     read: &Operation,
-    seen: &BTreeSet<Value>,
+    seen: &Elements,
 ) -> (String, Vec<usize>) {
     let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
         [..acknowledged.before(read.invoked_at)]
         .iter()
-        .filter(|(v, _)| !seen.contains(*v))
+        .filter(|(v, _)| !seen.contains(v))
         .copied()
         .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
-    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(*v)).collect();
+    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(v)).collect();
     let shown = |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
     let elements = |n: usize| if n == 1 { "element" } else { "elements" };
     let mut what = Vec::new();
@@ -160,10 +294,10 @@ fn lost_elements(
 fn phantoms(
     init: &BTreeSet<Value>,
     adds: &[&Operation],
-    reads: &[(&Operation, BTreeSet<Value>)],
+    reads: &[(&Operation, Elements)],
 ) -> Vec<(usize, Finding<'static>)> {
     // Each element's first add that did not fail.
-    let mut first_add: HashMap<&Value, &Operation> = HashMap::new();
+    let mut first_add: FxHashMap<&Value, &Operation> = FxHashMap::default();
     for &add in adds {
         let entry = first_add.entry(&add.value).or_insert(add);
         if add.invoked_at < entry.invoked_at {
@@ -251,6 +385,33 @@ mod tests {
         );
         assert_eq!(diagnosis[0].kind, DiagnosisKind::LostElement);
         assert_eq!(diagnosis[0].lines, vec![1, 2, 3, 4, 5, 6, 8, 9]);
+    }
+
+    #[test]
+    fn a_read_that_misses_what_an_earlier_read_returned() {
+        // The add never completed: only the first read says it took effect.
+        let text = [
+            event("invoke", 0, "add", "1"),
+            read(1, "[1]"),
+            read(2, "[]"),
+        ]
+        .concat();
+        let diagnosis = diagnose(&set("[]"), &text);
+        assert_eq!(
+            messages(&diagnosis),
+            ["read on line 5 misses element 1 that the read on line 3 returned before it began"]
+        );
+        assert_eq!(diagnosis[0].kind, DiagnosisKind::StaleRead);
+        assert_eq!(diagnosis[0].lines, vec![2, 3, 4, 5]);
+        // Concurrent reads may see it in either order.
+        let text = [
+            event("invoke", 0, "add", "1"),
+            event("invoke", 1, "read", "null"),
+            read(2, "[]"),
+            event("ok", 1, "read", "[1]"),
+        ]
+        .concat();
+        assert!(diagnose(&set("[]"), &text).is_empty());
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub use multi_register::{Micro, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
 pub use queue::{Element, Queue, QueueOp};
 pub use register::{Register, RegisterOp};
-pub use set::{Set, SetOp};
+pub use set::{Elements, Set, SetOp};
 
 use photofinish_history::{History, Value};
 

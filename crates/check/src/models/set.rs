@@ -16,7 +16,44 @@ pub struct Set {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SetOp {
     Add(Value),
-    Read(BTreeSet<Value>),
+    Read(Elements),
+}
+
+/// What a read of the whole set returned: its elements, sorted, each once. A slice rather than
+/// a tree: reads of a large set are many and long, and are only walked in order and searched.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Elements(Box<[Value]>);
+
+impl Elements {
+    /// The elements of `items`, in any order, repeats counted once.
+    pub fn new(items: &[Value]) -> Elements {
+        let mut items = items.to_vec();
+        if !items.windows(2).all(|w| w[0] < w[1]) {
+            items.sort_unstable();
+            items.dedup();
+        }
+        Elements(items.into_boxed_slice())
+    }
+
+    pub fn as_slice(&self) -> &[Value] {
+        &self.0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Value> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, value: &Value) -> bool {
+        self.0.binary_search(value).is_ok()
+    }
 }
 
 impl Set {
@@ -28,9 +65,13 @@ impl Set {
 }
 
 fn elements(what: &str, value: &Value) -> Result<BTreeSet<Value>, String> {
+    Ok(list(what, value)?.iter().cloned().collect())
+}
+
+fn list<'v>(what: &str, value: &'v Value) -> Result<&'v [Value], String> {
     match value {
-        Value::Null => Ok(BTreeSet::new()),
-        Value::List(items) => Ok(items.iter().cloned().collect()),
+        Value::Null => Ok(&[]),
+        Value::List(items) => Ok(items),
         other => Err(format!(
             "{what} must be a list of elements, found {}",
             other.kind()
@@ -54,10 +95,10 @@ impl Model for Set {
         match op.f.as_str() {
             "add" => Ok(Prepared::op(SetOp::Add(op.value.clone()))),
             "read" => match op.outcome {
-                Outcome::Ok => Ok(Prepared::op(SetOp::Read(elements(
+                Outcome::Ok => Ok(Prepared::op(SetOp::Read(Elements::new(list(
                     "read's result",
                     &op.result,
-                )?))),
+                )?)))),
                 _ => Ok(Prepared::Skip),
             },
             other => Err(format!("unknown f `{other}`: expected add or read")),
@@ -71,7 +112,7 @@ impl Model for Set {
                 next.insert(v.clone());
                 Some(next)
             }
-            SetOp::Read(seen) => (seen == state).then(|| state.clone()),
+            SetOp::Read(seen) => seen.iter().eq(state.iter()).then(|| state.clone()),
         }
     }
 
@@ -89,7 +130,7 @@ impl Model for Set {
 
     fn observed_state(&self, op: &SetOp) -> Option<Self::State> {
         match op {
-            SetOp::Read(seen) => Some(seen.clone()),
+            SetOp::Read(seen) => Some(seen.iter().cloned().collect()),
             SetOp::Add(_) => None,
         }
     }
@@ -97,7 +138,7 @@ impl Model for Set {
     /// Elements are never removed, so a state must be a subset of what a later read returns.
     fn may_reach(&self, from: &Self::State, observation: &SetOp) -> bool {
         match observation {
-            SetOp::Read(seen) => from.is_subset(seen),
+            SetOp::Read(seen) => from.len() <= seen.len() && from.iter().all(|v| seen.contains(v)),
             SetOp::Add(_) => true,
         }
     }
@@ -109,7 +150,7 @@ impl Model for Set {
     fn set_access<'a>(&self, op: &'a SetOp) -> Option<SetAccess<'a>> {
         Some(match op {
             SetOp::Add(v) => SetAccess::Add(v),
-            SetOp::Read(seen) => SetAccess::Read(seen),
+            SetOp::Read(seen) => SetAccess::Read(seen.as_slice()),
         })
     }
 

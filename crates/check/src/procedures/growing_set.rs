@@ -98,6 +98,8 @@ struct Sets<'a, M: Model> {
     history: &'a History,
     part: &'a Partition<M::Op>,
     init: &'a BTreeSet<Value>,
+    /// The initial elements, sorted: what reads must grow from.
+    init_sorted: Vec<Value>,
     access: Vec<SetAccess<'a>>,
     /// Event positions; `NEVER` for an operation that never returns.
     invoked: Vec<u32>,
@@ -108,7 +110,7 @@ struct Sets<'a, M: Model> {
 
 /// The reads that returned one set.
 struct Group<'a> {
-    set: &'a BTreeSet<Value>,
+    set: &'a [Value],
     /// In order of invocation.
     reads: Vec<u32>,
 }
@@ -158,6 +160,7 @@ impl<'a, M: Model> Sets<'a, M> {
             history,
             part,
             init,
+            init_sorted: init.iter().cloned().collect(),
             access,
             invoked,
             returned,
@@ -169,7 +172,7 @@ impl<'a, M: Model> Sets<'a, M> {
         self.access.len()
     }
 
-    fn read_set(&self, o: u32) -> &'a BTreeSet<Value> {
+    fn read_set(&self, o: u32) -> &'a [Value] {
         match self.access[o as usize] {
             SetAccess::Read(set) => set,
             SetAccess::Add(_) => unreachable!("operation {o} is an add"),
@@ -253,7 +256,7 @@ impl<'a, M: Model> Sets<'a, M> {
         for o in 0..self.len() as u32 {
             match self.access[o as usize] {
                 SetAccess::Read(set) => {
-                    if let Some(missed) = self.init.iter().find(|v| !set.contains(*v)) {
+                    if let Some(missed) = self.init.iter().find(|v| !holds(set, v)) {
                         return Err(self.missing_initial(o, missed));
                     }
                     reads.push(o);
@@ -285,7 +288,10 @@ impl<'a, M: Model> Sets<'a, M> {
                     return Err(self.incomparable(group.reads[0], r, &levels));
                 }
             }
-            let below = levels.groups.last().map_or(self.init, |g| g.set);
+            let below = levels
+                .groups
+                .last()
+                .map_or(&self.init_sorted[..], |g| g.set);
             let j = levels.groups.len() as u32;
             let mut firsts = Vec::new();
             let mut never_added = None;
@@ -331,7 +337,7 @@ impl<'a, M: Model> Sets<'a, M> {
         // The set so far; the last read (first, the initial set), which equals the set as it
         // was then; and what was added since.
         let mut state: FxHashSet<&Value> = self.init.iter().collect();
-        let mut last_read = self.init;
+        let mut last_read: &[Value] = &self.init_sorted;
         let mut added_since: Vec<&Value> = Vec::new();
         let mut largest = self.init.len();
         for &o in order {
@@ -345,8 +351,8 @@ impl<'a, M: Model> Sets<'a, M> {
                     // It holds the state as it was at the last read and what came since, and
                     // has as many elements as the state: it is the state.
                     if seen.len() != state.len()
-                        || !last_read.is_subset(seen)
-                        || !added_since.iter().all(|v| seen.contains(*v))
+                        || difference(last_read, seen, |_| {}).is_err()
+                        || !added_since.iter().all(|v| holds(seen, v))
                     {
                         return false;
                     }
@@ -437,8 +443,8 @@ impl<'a, M: Model> Sets<'a, M> {
     /// Reads `p` and `r` whose sets are not one inside the other (`p`'s is not larger).
     fn incomparable(&self, p: u32, r: u32, levels: &Levels<'a>) -> Conflict {
         let (small, large) = (self.read_set(p), self.read_set(r));
-        let x = small.iter().find(|v| !large.contains(*v));
-        let y = large.iter().find(|v| !small.contains(*v));
+        let x = small.iter().find(|v| !holds(large, v));
+        let y = large.iter().find(|v| !holds(small, v));
         let (Some(x), Some(y)) = (x, y) else {
             unreachable!("the reads' sets are incomparable");
         };
@@ -455,8 +461,7 @@ impl<'a, M: Model> Sets<'a, M> {
         // before it began says what happened in real-time terms.
         for (reader, other) in [(r, p), (p, r)] {
             let (seen, other_seen) = (self.read_set(reader), self.read_set(other));
-            let missed: FxHashSet<&Value> =
-                other_seen.iter().filter(|v| !seen.contains(*v)).collect();
+            let missed: FxHashSet<&Value> = other_seen.iter().filter(|v| !holds(seen, v)).collect();
             let began = self.invoked[reader as usize];
             let acknowledged = (0..self.len() as u32)
                 .filter(|&o| self.added(o).is_some_and(|v| missed.contains(v)))
@@ -530,7 +535,7 @@ impl<'a, M: Model> Sets<'a, M> {
             (SetAccess::Read(smaller), SetAccess::Read(larger)) => {
                 let x = larger
                     .iter()
-                    .find(|v| !smaller.contains(*v))
+                    .find(|v| !holds(smaller, v))
                     .expect("a later group's set is larger");
                 self.stale(late, early, x, &levels.first_add)
             }
@@ -612,12 +617,17 @@ enum Moment {
     Completed,
 }
 
+/// Whether the sorted `set` holds `value`.
+fn holds(set: &[Value], value: &Value) -> bool {
+    set.binary_search(value).is_ok()
+}
+
 /// Calls `grown` with each element of `larger` missing from `smaller`, in order, walking both
 /// sorted sets once; `Err` with an element of `smaller` that `larger` misses, if there is one
 /// (after the elements before it).
 fn difference<'s, 'l>(
-    smaller: &'s BTreeSet<Value>,
-    larger: &'l BTreeSet<Value>,
+    smaller: &'s [Value],
+    larger: &'l [Value],
     mut grown: impl FnMut(&'l Value),
 ) -> Result<(), &'s Value> {
     let mut small: Peekable<_> = smaller.iter().peekable();
