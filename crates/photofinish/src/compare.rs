@@ -506,6 +506,11 @@ impl RunComparison {
         }
     }
 
+    /// The row the others' added latency is against: the first that ran.
+    pub fn baseline(&self) -> Option<usize> {
+        self.rows.iter().position(RunRow::ran)
+    }
+
     /// Writes the matrix as an HTML page at `output`, each row linking to its run's report.
     pub fn write_html(&self, output: &Path) -> Result<(), String> {
         let base = output
@@ -519,6 +524,7 @@ impl RunComparison {
                 .display()
                 .to_string()
         };
+        let baseline = self.baseline();
         let mut rows = String::new();
         for (index, row) in self.rows.iter().enumerate() {
             let label = html(&row.label);
@@ -526,10 +532,10 @@ impl RunComparison {
                 Some(report) => format!("<a href=\"{}\">{label}</a>", html(&link(report))),
                 None => label,
             };
-            let added = |us: Option<f64>| match (index, us) {
-                (0, _) => "(baseline)".to_string(),
-                (_, Some(us)) => signed_micros(us),
-                (_, None) => String::new(),
+            let added = |us: Option<f64>| match us {
+                _ if Some(index) == baseline => "(baseline)".to_string(),
+                Some(us) => signed_micros(us),
+                None => String::new(),
             };
             rows.push_str(&format!(
                 "<tr><td>{option}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td>\
@@ -630,6 +636,7 @@ impl fmt::Display for RunComparison {
             .unwrap_or(6)
             .max(6);
         let replicas = self.rows.iter().any(|r| r.replicas.is_some());
+        let baseline = self.baseline();
         let replica_cell = |row: Option<&RunRow>| match (replicas, row) {
             (false, _) => String::new(),
             (true, None) => format!(" {:>8}", "replicas"),
@@ -653,10 +660,10 @@ impl fmt::Display for RunComparison {
             "+p99"
         )?;
         for (index, (row, label)) in self.rows.iter().zip(&labels).enumerate() {
-            let added = |us: Option<f64>| match (index, us) {
-                (0, _) => "(baseline)".to_string(),
-                (_, Some(us)) => signed_micros(us),
-                (_, None) => "-".to_string(),
+            let added = |us: Option<f64>| match us {
+                _ if Some(index) == baseline => "(baseline)".to_string(),
+                Some(us) => signed_micros(us),
+                None => "-".to_string(),
             };
             if !row.ran() {
                 writeln!(
