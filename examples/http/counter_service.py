@@ -85,12 +85,18 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(204)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Room for every client's connection at once: the default of 5 makes the rest wait for
+    # the kernel to retry their connect, a second each.
+    request_queue_size = 128
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -331,6 +331,9 @@ fn finding(report: &Json) -> Option<String> {
         .or_else(|| first_line(&report["undecided"][0]["reason"]))
 }
 
+/// Called after each row.
+pub type RowProgress = Arc<dyn Fn(&RunRow) + Send + Sync>;
+
 /// What to compare with.
 #[derive(Clone, Default)]
 pub struct RunCompareOptions {
@@ -338,7 +341,7 @@ pub struct RunCompareOptions {
     /// Where each row's files go (created if missing); a new temporary directory when `None`.
     pub dir: Option<PathBuf>,
     /// Called after each row, e.g. to say how far the comparison is.
-    pub progress: Option<Arc<dyn Fn(&RunRow) + Send + Sync>>,
+    pub progress: Option<RowProgress>,
 }
 
 /// The matrix: one row per option, in the order given.
