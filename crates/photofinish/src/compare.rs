@@ -455,12 +455,13 @@ fn plan_row(dir: &Path, index: usize, label: &str, load: &Load) -> RowPlan {
     }
 }
 
-/// A label made into part of a file name: letters, digits, `-`, `.` and `_` kept, runs of
-/// anything else one `-`, at most 60 characters.
+/// A label made into part of a file name: letters, digits, `_` and a `.` after them kept,
+/// runs of anything else one `-`, at most 60 characters.
 fn file_stem(label: &str) -> String {
     let mut stem = String::new();
     for c in label.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
+        let after_word = stem.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if c.is_ascii_alphanumeric() || c == '_' || (c == '.' && after_word) {
             stem.push(c);
         } else if !stem.ends_with('-') {
             stem.push('-');
