@@ -8,7 +8,8 @@
 //! statistics), and [`faults`] starts throwaway servers and clusters behind fault proxies and
 //! runs the nemesis; [`output`] keeps reports from overwriting what they were made from.
 //! Everything the `photofinish` command does is a call into these;
-//! [`run_and_check`] is `photofinish run`.
+//! [`run_and_check`] is `photofinish run`, and [`compare::compare_runs`] runs several targets
+//! or variants with the same load and puts them side by side (`photofinish compare --run`).
 //!
 //! ```
 //! use photofinish::{check_text, CheckRequest};
@@ -41,6 +42,7 @@
 //! std::fs::write(&out, page).unwrap();
 //! ```
 
+pub mod compare;
 pub mod liveness;
 pub mod output;
 pub mod terminal;

@@ -53,10 +53,14 @@ enum Command {
     /// concurrent clients, check every history and print a table.
     /// Exit code 0 exactly when every race is caught and every fix passes.
     Demo(demo_command::DemoArgs),
-    /// Run one race lab scenario's options (e.g. create-once's six fixes) with the same seed and
-    /// clients on each replica count, and print a matrix: verdict and finding, operations,
-    /// throughput, p50/p99 latency and the latency each adds against the original code.
-    /// Exit code 0 when every race is caught and every fix passes, 1 otherwise, 2 on bad usage.
+    /// Run options side by side with the same seed and clients, one after another, and print a
+    /// matrix: verdict and finding, operations, throughput, p50/p99 latency and the latency
+    /// each adds against the first. Either one race lab scenario's options (--scenario, e.g.
+    /// create-once's six fixes) on each replica count: exit code 0 when every race is caught
+    /// and every fix passes, 1 otherwise. Or your own system's variants, each a `run` command
+    /// line (--run 'redis --spawn -w counter --variant incr', --http FILE): exit code 0 when
+    /// every row ran and was decided, valid or INVALID alike; 3 when a row decided nothing
+    /// (unknown, stalled, stopped early, could not run). 2 on bad usage.
     Compare(compare_command::CompareArgs),
     /// A TCP proxy that adds faults between your service and its database or cache, until
     /// Ctrl-C: latency and jitter on every round trip, a bandwidth limit. Listens on loopback
