@@ -35,6 +35,31 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` safe inside HTML (or SVG) elements and attribute values: the five characters markup
+/// gives meaning to become entities, and control characters, which a page has no use for and
+/// which could smuggle a terminal escape into a saved report, become U+FFFD.
+///
+/// ```
+/// use photofinish_history::escape_html;
+///
+/// assert_eq!(escape_html("<a href=\"x\">&'\u{1b}"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;\u{fffd}");
+/// ```
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `text` escaped and clipped to [`QUOTE_CHARS`], the way reader errors quote what they found.
 pub(crate) fn quote(text: &str) -> String {
     escape_and_clip(text, QUOTE_CHARS)

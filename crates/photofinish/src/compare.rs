@@ -606,19 +606,7 @@ fn signed_micros(us: f64) -> String {
 
 /// Text made safe inside HTML elements and attribute values.
 fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    photofinish_history::escape_html(text)
 }
 
 /// The widest option label the table shows before clipping it.

@@ -113,19 +113,10 @@ fn compare_scenario(args: CompareArgs, scenario: String) -> ExitCode {
         }
         Err(e) => return usage_error(format!("compare: {e}")),
     };
-    if let Some(html) = &args.html {
-        if let Err(message) = matrix.write_html(html) {
-            return usage_error(message);
-        }
-        eprintln!("photofinish: wrote {}", html.display());
-    }
-    if args.json {
-        match serde_json::to_string_pretty(&matrix) {
-            Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(format!("cannot write the matrix: {e}")),
-        }
-    } else {
-        print!("{matrix}");
+    if let Err(code) = present(&matrix, args.html.as_deref(), args.json, |page| {
+        matrix.write_html(page).map(drop)
+    }) {
+        return code;
     }
     if matrix.rows.iter().all(|row| row.held) {
         ExitCode::SUCCESS
@@ -204,21 +195,36 @@ fn compare_own(args: CompareArgs) -> ExitCode {
         Ok(matrix) => matrix,
         Err(e) => return usage_error(e.to_string()),
     };
-    if let Some(html) = &args.html {
-        if let Err(message) = matrix.write_html(html) {
-            return usage_error(message);
-        }
+    if let Err(code) = present(&matrix, args.html.as_deref(), args.json, |page| {
+        matrix.write_html(page)
+    }) {
+        return code;
+    }
+    ExitCode::from(matrix.exit_code())
+}
+
+/// Writes the matrix's page if `--html` asked for one, then prints the matrix as JSON
+/// (`--json`) or as a table, its text sanitised (labels and findings come from the user and
+/// from histories).
+fn present(
+    matrix: &(impl serde::Serialize + std::fmt::Display),
+    html: Option<&Path>,
+    json: bool,
+    write_html: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), ExitCode> {
+    if let Some(html) = html {
+        write_html(html).map_err(usage_error)?;
         eprintln!("photofinish: wrote {}", html.display());
     }
-    if args.json {
-        match serde_json::to_string_pretty(&matrix) {
+    if json {
+        match serde_json::to_string_pretty(matrix) {
             Ok(json) => println!("{json}"),
-            Err(e) => return usage_error(format!("cannot write the matrix: {e}")),
+            Err(e) => return Err(usage_error(format!("cannot write the matrix: {e}"))),
         }
     } else {
         print!("{}", photofinish::terminal::sanitize(&matrix.to_string()));
     }
-    ExitCode::from(matrix.exit_code())
+    Ok(())
 }
 
 /// What compare gives every row, by the argument's name in `run`.

@@ -67,17 +67,7 @@ fn fill(template: &str, mut value: impl FnMut(&str) -> String) -> String {
 
 /// Escapes text for an HTML element's content (the page title).
 fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
+    photofinish_history::escape_html(text)
 }
 
 #[cfg(test)]

@@ -25,18 +25,7 @@ fn colour(kind: StepKind) -> &'static str {
 /// Text safe inside SVG (XML) markup: control characters escaped first, then the five
 /// characters XML gives meaning to.
 pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in escape(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    photofinish_history::escape_html(&escape(text))
 }
 
 /// The cycle of `finding` as an SVG element, or `None` if the finding is not a cycle.
