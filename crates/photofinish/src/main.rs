@@ -390,6 +390,7 @@ fn run_report(args: ReportArgs) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => run_check(args),
@@ -408,5 +409,18 @@ fn main() -> ExitCode {
             txn_command::print_models();
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// A closed pipe on standard output (`photofinish check h.jsonl | head`) ends the process
+/// quietly by SIGPIPE, as it ends `cat` or `grep`, instead of a panic in `println!` (Rust
+/// ignores SIGPIPE by default, so every write would fail with EPIPE). Nothing is lost: every
+/// command writes its files (histories, reports) and stops what it started before it prints
+/// its results, and servers started with `--spawn` die with their parent.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

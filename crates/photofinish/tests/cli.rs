@@ -242,3 +242,23 @@ fn the_timeout_turns_into_unknown() {
         other => panic!("unexpected exit {other:?}"),
     }
 }
+
+/// `photofinish models | head -0`: a reader that has gone away ends photofinish quietly by
+/// SIGPIPE, as it ends other command-line tools, never with a panic message.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_photofinish"))
+        .arg("models")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(SIGPIPE), "{:?}", out.status);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+/// SIGPIPE's number on Linux (the tests do not depend on libc for one constant).
+const SIGPIPE: i32 = 13;
