@@ -186,6 +186,11 @@ pub struct Witness {
     /// shrinking ran out of its time budget first: the witness is then smaller than the
     /// partition, but maybe not as small as it gets.
     pub minimal: bool,
+    /// Whether the shrinker worked on them. False when they are a polynomial procedure's
+    /// counterexample left as it found it: too many operations for the shrinker to work on
+    /// within its budget, or a conflict in what the operations saw that shrinking would
+    /// misrepresent.
+    pub shrunk: bool,
     /// The operations, in order of invocation, as the history recorded them (with their lines).
     pub operations: Vec<Operation>,
 }

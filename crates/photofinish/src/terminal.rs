@@ -54,6 +54,18 @@ fn key_label(key: &Option<Value>) -> String {
         .map_or_else(|| "the history".to_string(), |k| format!("key {k}"))
 }
 
+/// How small the witness is: 1-minimal, shrunk as far as the budget allowed, or left as the
+/// polynomial procedure found it.
+fn witness_note(witness: &Witness) -> &'static str {
+    if witness.minimal {
+        " (without any one of them, the rest can)"
+    } else if witness.shrunk {
+        " (shrinking stopped at its budget; maybe not the smallest)"
+    } else {
+        " (as the procedure that decided the history found them, not shrunk)"
+    }
+}
+
 /// One failing partition: what it means first (the diagnosis), then the few operations that
 /// alone cannot be explained (the witness), then where the search got stuck and the states and
 /// operations around that point.
@@ -69,11 +81,7 @@ fn render_failure(out: &mut String, failure: &Failure, witness: Option<&Witness>
             "  {} {count} operation{} alone cannot be explained{}:",
             if count == 1 { "this" } else { "these" },
             if count == 1 { "" } else { "s" },
-            if witness.minimal {
-                " (without any one of them, the rest can)"
-            } else {
-                " (shrinking stopped at its budget; maybe not the smallest)"
-            }
+            witness_note(witness)
         );
         for op in witness.operations.iter().take(SHOWN_STEPS) {
             let _ = writeln!(out, "    {}", describe_op(op));

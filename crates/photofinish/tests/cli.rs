@@ -262,3 +262,29 @@ fn a_closed_pipe_ends_the_output_quietly() {
 
 /// SIGPIPE's number on Linux (the tests do not depend on libc for one constant).
 const SIGPIPE: i32 = 13;
+
+/// A procedure's counterexample left as it was found (two reads of sets neither inside the
+/// other: shrinking would misrepresent the conflict) is not called a budget-limited shrink.
+#[test]
+fn an_unshrunk_counterexample_says_so() {
+    let history = file(
+        "incomparable-reads.jsonl",
+        r#"{"type":"invoke","process":0,"f":"add","value":1}
+{"type":"invoke","process":1,"f":"add","value":2}
+{"type":"invoke","process":2,"f":"read","value":null}
+{"type":"invoke","process":3,"f":"read","value":null}
+{"type":"ok","process":2,"f":"read","value":[1]}
+{"type":"ok","process":3,"f":"read","value":[2]}
+{"type":"ok","process":0,"f":"add","value":1}
+{"type":"ok","process":1,"f":"add","value":2}
+"#,
+    );
+    let out = check("set", &history, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("these 4 operations alone cannot be explained (as the procedure that decided the history found them, not shrunk)"),
+        "{text}"
+    );
+    assert!(!text.contains("budget"), "{text}");
+}

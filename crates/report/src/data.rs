@@ -110,6 +110,8 @@ struct FailureData<'a> {
     witness: Vec<usize>,
     /// Whether removing any one of `witness` makes the rest explainable.
     witness_minimal: bool,
+    /// Whether the shrinker worked on `witness` (false: a procedure's counterexample as found).
+    witness_shrunk: bool,
 }
 
 /// Everything the page shows.
@@ -358,6 +360,7 @@ fn report_data<'a>(
             .map(|w| w.operations.iter().map(|op| op.id).collect())
             .unwrap_or_default(),
         witness_minimal: witness_of(f).is_some_and(|w| w.minimal),
+        witness_shrunk: witness_of(f).is_some_and(|w| w.shrunk),
     };
     ReportData {
         verdict: report.verdict,

@@ -164,7 +164,7 @@ pub(crate) fn check<M: Model>(
             // Shrink the procedure's counterexample, a handful of operations, rather than the
             // whole partition, which the generic search may not decide in the budget.
             Some(few) if !few.shrink || few.ops.len() > SHRINK_OPERATIONS => {
-                Some(Witness::of(history, part, &few.ops, false))
+                Some(Witness::of(history, part, &few.ops, false, false))
             }
             Some(Counterexample { ops: few, .. }) => {
                 let sub = part.subset(&few);
@@ -176,7 +176,7 @@ pub(crate) fn check<M: Model>(
                     &witness_budget,
                     options.max_memory,
                 )
-                .or_else(|| Some(Witness::of(history, part, &few, false)))
+                .or_else(|| Some(Witness::of(history, part, &few, true, false)))
             }
             None => witness::shrink(
                 model,
@@ -530,10 +530,17 @@ fn explain<M: Model>(
 }
 
 impl Witness {
-    fn of<Op>(history: &History, part: &Partition<Op>, keep: &[u32], minimal: bool) -> Witness {
+    fn of<Op>(
+        history: &History,
+        part: &Partition<Op>,
+        keep: &[u32],
+        shrunk: bool,
+        minimal: bool,
+    ) -> Witness {
         Witness {
             key: part.key.clone(),
             minimal,
+            shrunk,
             operations: keep
                 .iter()
                 .map(|&o| history.operations[part.ops[o as usize].history_id].clone())

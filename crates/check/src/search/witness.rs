@@ -127,6 +127,7 @@ pub(crate) fn shrink<M: Model>(
         history,
         part,
         &keep,
+        true,
         reduced && !undecided.get(),
     ))
 }

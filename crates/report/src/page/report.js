@@ -687,7 +687,11 @@
     $('cx-witness-title').textContent =
       (failure.witness.length === 1 ? 'This operation' : 'These ' + failure.witness.length + ' operations') +
       ' alone cannot be explained' +
-      (failure.witness_minimal ? ' (without any one of them, the rest can)' : ' (shrinking stopped at its budget)');
+      (failure.witness_minimal
+        ? ' (without any one of them, the rest can)'
+        : failure.witness_shrunk
+          ? ' (shrinking stopped at its budget)'
+          : ' (as the procedure that decided the history found them, not shrunk)');
     $('cx-witness').replaceChildren(...failure.witness.map((id) => opItem(id, 'witness')));
     $('cx-reason').textContent = failure.reason;
     const stuck = $('cx-stuck');
