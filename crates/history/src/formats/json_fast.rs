@@ -139,6 +139,23 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// How many items the list that starts here holds, when it holds no list and no string
+    /// with a `,`: one more than its commas. Counted ahead (quickly) so that a long list (the
+    /// whole set, read) is allocated once rather than grown and copied; a miscount only costs
+    /// a reallocation.
+    fn flat_list_len(&self) -> usize {
+        let rest = &self.bytes[self.pos..];
+        let Some(end) = memchr::memchr(b']', rest) else {
+            return 0;
+        };
+        let commas = memchr::memchr_iter(b',', &rest[..end]).count();
+        if commas == 0 && rest[..end].iter().all(|b| b.is_ascii_whitespace()) {
+            0
+        } else {
+            commas + 1
+        }
+    }
+
     fn word(&mut self, word: &[u8], value: Value) -> Option<Value> {
         if !self.bytes[self.pos..].starts_with(word) {
             return None;
@@ -181,7 +198,7 @@ impl<'a> Scanner<'a> {
 
     fn list(&mut self, depth: usize) -> Option<Value> {
         self.pos += 1; // `[`
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(self.flat_list_len());
         self.skip_blank();
         if self.peek()? == b']' {
             self.pos += 1;
@@ -194,7 +211,9 @@ impl<'a> Scanner<'a> {
             match self.next()? {
                 b',' => {}
                 b']' => {
-                    items.shrink_to_fit();
+                    if items.capacity() > items.len() {
+                        items.shrink_to_fit();
+                    }
                     return Some(Value::List(items));
                 }
                 _ => return None,

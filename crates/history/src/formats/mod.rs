@@ -18,6 +18,7 @@ use crate::{Event, EventKind, History, HistoryBuilder, Position, Process, ReadEr
 
 mod detect;
 pub mod edn;
+mod edn_fast;
 pub mod jepsen_log;
 pub(crate) mod json;
 mod json_array;
