@@ -1,8 +1,12 @@
 //! Readers for the history formats photofinish understands, and detection of which one a file is.
 //!
-//! Every reader streams: it holds one record at a time (a line of JSON Lines or of a Jepsen log,
-//! an element of a JSON array, a form of EDN), never the whole input, and a record longer than
-//! [`ReadOptions::max_record_bytes`] (16 MiB unless set) is an error naming where it starts. Every
+//! Every reader streams: it holds one record at a time (a line of a Jepsen log, an element of a
+//! JSON array, a form of EDN) or, for JSON Lines, one batch of lines (about 4 MiB, parsed on
+//! every CPU), never the whole input, and a record longer than
+//! [`ReadOptions::max_record_bytes`] (16 MiB unless set) is an error naming where it starts.
+//! The common shape of a JSON Lines or EDN event is read by a scanner of its own that leaves
+//! anything else to the general parser, so errors and their positions are the general
+//! parser's. Every
 //! format reads `\n`, `\r\n` and lone `\r` line endings and skips a UTF-8 byte-order mark. A
 //! writer that crashed mid-record leaves a torn last record: it is dropped with a warning in
 //! [`crate::History::warnings`] and the rest is checked.
