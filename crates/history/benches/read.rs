@@ -3,7 +3,8 @@
 //!
 //! The same generated history (a cas register driven by 10 processes: writes, reads and
 //! compare-and-sets, some failing or timing out) is written in every format the crate reads and
-//! read back whole, single-threaded. Set `PHOTOFINISH_BENCH_RUNS` to change how many runs each
+//! read back whole (JSON Lines parses its lines on every CPU, the other formats on one thread;
+//! the CPU column sums all threads). Set `PHOTOFINISH_BENCH_RUNS` to change how many runs each
 //! median is taken over, `PHOTOFINISH_BENCH_EVENTS` to change the history's size, and
 //! `PHOTOFINISH_BENCH_ONLY` to a format's name (`JSON Lines`, ...) to time that format alone.
 
@@ -170,11 +171,16 @@ fn write_jepsen_log(ops: &[Op]) -> String {
     out
 }
 
-/// The time this thread has run on a CPU, from Linux's scheduler statistics: unlike wall time,
-/// it does not count the time other processes on a busy machine took the CPU. `None` elsewhere.
+/// The time this process's threads have run on a CPU, from Linux's scheduler statistics: unlike
+/// wall time, it does not count the time other processes on a busy machine took the CPU. Summed
+/// over the threads alive (the reader's worker threads stay alive between reads). `None`
+/// elsewhere.
 fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        nanos += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
     Some(Duration::from_nanos(nanos))
 }
 
@@ -194,8 +200,9 @@ fn main() {
         ("Jepsen log", Format::JepsenLog, write_jepsen_log(&ops)),
     ];
     println!(
-        "photofinish-history reading benchmark: median of {} runs, one thread\n",
-        runs()
+        "photofinish-history reading benchmark: median of {} runs, {} CPUs\n",
+        runs(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
         "| format | events | MB | median ms | events/s | MB/s | median CPU ms | events/CPU s |"

@@ -1,6 +1,8 @@
 //! Operations: invocations paired with their completions.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -104,13 +106,53 @@ impl History {
     }
 }
 
+/// An event as a reader found it: an [`Event`] whose `f` may still be borrowed from the input.
+#[derive(Debug)]
+pub(crate) struct ParsedEvent<'a> {
+    pub kind: EventKind,
+    pub process: Process,
+    pub f: Cow<'a, str>,
+    pub value: Value,
+    pub key: Option<Value>,
+    pub time: Option<i64>,
+    pub error: Option<Value>,
+}
+
+impl From<Event> for ParsedEvent<'static> {
+    fn from(event: Event) -> Self {
+        ParsedEvent {
+            kind: event.kind,
+            process: event.process,
+            f: Cow::Owned(event.f),
+            value: event.value,
+            key: event.key,
+            time: event.time,
+            error: event.error,
+        }
+    }
+}
+
+impl ParsedEvent<'_> {
+    pub(crate) fn into_event(self) -> Event {
+        Event {
+            kind: self.kind,
+            process: self.process,
+            f: self.f.into_owned(),
+            value: self.value,
+            key: self.key,
+            time: self.time,
+            error: self.error,
+        }
+    }
+}
+
 /// Pairs events into operations as they stream in, so a reader never holds the events and the
 /// operations at once.
 pub struct HistoryBuilder {
     origin: String,
     history: History,
     /// The open operation of each process.
-    open: HashMap<i64, usize>,
+    open: FxHashMap<i64, usize>,
 }
 
 impl HistoryBuilder {
@@ -119,7 +161,7 @@ impl HistoryBuilder {
         HistoryBuilder {
             origin: escape(origin),
             history: History::default(),
-            open: HashMap::new(),
+            open: FxHashMap::default(),
         }
     }
 
@@ -138,6 +180,16 @@ impl HistoryBuilder {
 
     /// Adds the next event; `at` is where it was read, for error messages.
     pub fn push(&mut self, event: Event, at: Position) -> Result<(), ReadError> {
+        self.push_parsed(ParsedEvent::from(event), at)
+    }
+
+    /// Adds the next event as a reader found it, its `f` still borrowed from the input: only an
+    /// invocation keeps a copy of it, a completion just compares it with its invocation's.
+    pub(crate) fn push_parsed(
+        &mut self,
+        event: ParsedEvent<'_>,
+        at: Position,
+    ) -> Result<(), ReadError> {
         let seq = self.history.event_count;
         self.history.event_count += 1;
         let process = match event.process {
@@ -145,7 +197,7 @@ impl HistoryBuilder {
             Process::Nemesis => {
                 self.history.nemesis.push(NemesisEvent {
                     kind: event.kind,
-                    f: event.f,
+                    f: event.f.into_owned(),
                     value: event.value,
                     at: seq,
                     line: at.line,
@@ -174,7 +226,7 @@ impl HistoryBuilder {
                 self.history.operations.push(Operation {
                     id,
                     process,
-                    f: event.f,
+                    f: event.f.into_owned(),
                     key: event.key,
                     value: event.value,
                     outcome: Outcome::Pending,
@@ -244,7 +296,10 @@ impl HistoryBuilder {
         Ok(())
     }
 
-    pub fn finish(self) -> History {
+    pub fn finish(mut self) -> History {
+        // Vectors grow by doubling: give back what the last doubling reserved and never used.
+        self.history.operations.shrink_to_fit();
+        self.history.nemesis.shrink_to_fit();
         self.history
     }
 }

@@ -10,7 +10,7 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 
-use super::{io_error, show_bytes, Fields};
+use super::{edn_fast, io_error, show_bytes, Fields};
 use crate::text::quote;
 use crate::{Event, Float, HistoryBuilder, Position, ReadError, Value};
 
@@ -390,6 +390,17 @@ impl<R: Read> Parser<R> {
                     ))
                 }
                 _ => {}
+            }
+            if b == b'{' {
+                // Most events are one flat map on a line, already buffered: read at once.
+                if let Some((fields, len)) = edn_fast::scan_map(&self.buf[self.pos..self.end]) {
+                    if len <= self.max_form {
+                        if let Ok(event) = fields.into_event() {
+                            self.bump_ascii(len);
+                            return Ok(Some((start, event)));
+                        }
+                    }
+                }
             }
             self.form_offset = Some(self.consumed + self.pos);
             let Some(value) = self.read_form(1, true)? else {

@@ -5,45 +5,85 @@
 use std::io::BufRead;
 
 use super::json::{self, EventObject};
-use super::{read_lines, LineFault, Torn};
+use super::json_fast;
+use super::{read_lines_parallel, EventField, LineFault, Record, Torn};
 use crate::{Event, HistoryBuilder, Position, ReadError, RecordedWith};
 
-/// Reads the events of JSON Lines. Lines longer than `max` bytes are an error.
+/// Reads the events of JSON Lines. Lines longer than `max` bytes are an error. Lines are parsed
+/// in parallel, a batch at a time; errors name the first line at fault, as a reader that went
+/// line by line would.
 pub fn read_into<R: BufRead>(
     input: R,
     builder: &mut HistoryBuilder,
     max: usize,
 ) -> Result<(), ReadError> {
-    let mut first = true;
-    read_lines(
+    read_lines_parallel(
         input,
         builder,
         max,
         Torn::WhenCutShort,
-        |line, _, builder| {
-            let lead = line
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(line.len());
-            if lead == line.len() {
-                return Ok(None);
+        parse_line,
+        |header, is_first, builder| {
+            if !is_first {
+                return Err(NOT_FIRST.to_string());
             }
-            let column = |offset: usize| column_of(line, lead + offset);
-            let object = json::parse_event_object(&line[lead..], "the end of the line").map_err(
-                |fault| LineFault {
-                    column: column(fault.offset),
-                    message: fault.message,
-                    at_end: fault.at_end,
-                },
-            )?;
-            let is_first = std::mem::take(&mut first);
-            event_or_header(object, is_first, builder).map_err(|(offset, message)| LineFault {
-                column: column(offset),
-                message,
-                at_end: false,
-            })
+            builder.set_header(RecordedWith::from_value(header)?);
+            Ok(())
         },
     )
+}
+
+const NOT_FIRST: &str =
+    "a header (an object with `photofinish` and no `type`) may only be the first record of a history";
+
+/// What one line holds: nothing, an event (its `f` borrowed from the line) or a header.
+fn parse_line(line: &[u8]) -> Result<Record<'_>, LineFault> {
+    let lead = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    if lead == line.len() {
+        return Ok(Record::Blank);
+    }
+    if let Some(event) = json_fast::scan_event(&line[lead..]).and_then(|f| f.into_parsed().ok()) {
+        return Ok(Record::Event(event));
+    }
+    let column = |offset: usize| column_of(line, lead + offset);
+    let object =
+        json::parse_event_object(&line[lead..], "the end of the line").map_err(|fault| {
+            LineFault {
+                column: column(fault.offset),
+                message: fault.message,
+                at_end: fault.at_end,
+            }
+        })?;
+    if object.fields.kind.is_none() {
+        if let Some(value) = object.header {
+            return Ok(Record::Header {
+                value,
+                column: column(0),
+            });
+        }
+    }
+    let offsets = object.offsets;
+    match object.fields.into_parsed() {
+        Ok(event) => Ok(Record::Event(event)),
+        Err((field, message)) => Err(LineFault {
+            column: column(field_offset(field, offsets)),
+            message,
+            at_end: false,
+        }),
+    }
+}
+
+/// Where in an object the value of `field` starts, from [`EventObject::offsets`].
+fn field_offset(field: EventField, offsets: [usize; 3]) -> usize {
+    match field {
+        EventField::Type => offsets[0],
+        EventField::Process => offsets[1],
+        EventField::Time => offsets[2],
+        EventField::Whole => 0,
+    }
 }
 
 /// The 1-based column, in characters, of byte `offset` of `line`.
@@ -61,10 +101,7 @@ pub(super) fn event_or_header(
     if object.fields.kind.is_none() {
         if let Some(header) = object.header {
             if !is_first {
-                return Err((
-                    0,
-                    "a header (an object with `photofinish` and no `type`) may only be the first record of a history".to_string(),
-                ));
+                return Err((0, NOT_FIRST.to_string()));
             }
             let header = RecordedWith::from_value(header).map_err(|m| (0, m))?;
             builder.set_header(header);
@@ -76,20 +113,12 @@ pub(super) fn event_or_header(
         .fields
         .into_event()
         .map(Some)
-        .map_err(|(field, message)| {
-            let offset = match field {
-                super::EventField::Type => offsets[0],
-                super::EventField::Process => offsets[1],
-                super::EventField::Time => offsets[2],
-                super::EventField::Whole => 0,
-            };
-            (offset, message)
-        })
+        .map_err(|(field, message)| (field_offset(field, offsets), message))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{read, read_str, Format, Outcome, Process, Value};
+    use crate::{read, read_str, read_with, Format, Outcome, Process, Value};
 
     fn read_jsonl(text: &str) -> Result<crate::History, crate::ReadError> {
         read_str(text, "h.jsonl", Some(Format::JsonLines))
@@ -263,6 +292,73 @@ mod tests {
         assert_eq!(
             err,
             "/dev/zero:1:1: the line is longer than 16 MiB, the most one record may hold"
+        );
+    }
+
+    /// Lines enough that they are parsed in parallel, several batches of them.
+    fn many_events(count: usize) -> Vec<String> {
+        (0..count)
+            .map(|i| {
+                let p = i / 2 % 7;
+                let kind = if i % 2 == 0 { "invoke" } else { "ok" };
+                format!(r#"{{"type":"{kind}","f":"write","value":{i},"process":{p},"index":{i}}}"#)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_history_names_its_first_fault_whatever_the_batches() {
+        let mut lines = many_events(40_000);
+        let h = read_jsonl(&(lines.join("\n") + "\n")).unwrap();
+        assert_eq!((h.event_count, h.operations.len()), (40_000, 20_000));
+        assert_eq!(h.operations[19_999].complete_line, Some(40_000));
+        assert_eq!(h.operations[12_345].value, Value::Int(24_690));
+        // A bad line late in one batch and another early in the next: the first is reported.
+        lines[20_000] = r#"{"type":"ok","f":"write","value":1,"process":0,}"#.to_string();
+        lines[30_000] = "{".to_string();
+        lines[17_000] = r#"{"type":"ok","f":"write","value":1.5,"process":"x"}"#.to_string();
+        let err = error(&(lines.join("\r\n") + "\r\n"));
+        assert!(
+            err.starts_with("h.jsonl:17001:48: `process` must be an integer"),
+            "{err}"
+        );
+        // A pairing error comes before a later parse error.
+        let mut lines = many_events(10_000);
+        lines[5_000] = r#"{"type":"ok","f":"write","value":1,"process":6}"#.to_string();
+        lines[9_000] = "[".to_string();
+        let err = error(&lines.join("\n"));
+        assert!(err.starts_with("h.jsonl:5001:1: `ok` completion"), "{err}");
+    }
+
+    #[test]
+    fn a_long_history_keeps_its_torn_last_line_and_header_rules() {
+        let lines = many_events(3_001);
+        let torn = lines.join("\n");
+        let torn = &torn[..torn.len() - 10];
+        let h = read_jsonl(torn).unwrap();
+        assert_eq!(h.event_count, 3_000);
+        assert_eq!(h.warnings.len(), 1);
+        assert!(h.warnings[0].starts_with("h.jsonl:3001: ignored a torn last line"));
+        let header = r#"{"photofinish":{"model":"register"}}"#;
+        let h = read_jsonl(&format!("\n \n{header}\n{}\n", lines.join("\n"))).unwrap();
+        assert_eq!(h.header.unwrap().model.as_deref(), Some("register"));
+        assert_eq!(h.operations[0].invoke_line, 4);
+        let err = error(&format!("{}\n{header}\n", lines.join("\n")));
+        assert!(err.starts_with("h.jsonl:3002:1: a header"), "{err}");
+        let long = format!("{}\n{}\n", lines.join("\n"), "x".repeat(100));
+        let err = read_with(
+            long.as_bytes(),
+            "h.jsonl",
+            &crate::ReadOptions {
+                format: Some(Format::JsonLines),
+                max_record_bytes: 90,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("h.jsonl:3002:1: the line is longer than 90 bytes"),
+            "{err}"
         );
     }
 }

@@ -10,6 +10,28 @@ pub(crate) enum LineError {
     TooLong,
 }
 
+/// Lines taken from the input together, so that they can be parsed in parallel: their bytes
+/// one after another, and where each starts and ends.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub bytes: Vec<u8>,
+    pub lines: Vec<BatchLine>,
+    /// What stopped the batch early, after its lines.
+    pub error: Option<LineError>,
+    /// The input ended.
+    pub ended: bool,
+}
+
+/// One line of a [`Batch`].
+pub(crate) struct BatchLine {
+    pub start: usize,
+    pub end: usize,
+    /// Its 1-based number in the input.
+    pub number: usize,
+    /// It ends with a line ending: `false` only for a last line without one.
+    pub terminated: bool,
+}
+
 pub(crate) struct Lines<R> {
     input: R,
     /// The line being read, when it spans refills of the input's buffer.
@@ -95,6 +117,39 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
+    /// Copies lines into `batch` (emptied first) until it holds at least `bytes` bytes or
+    /// `count` lines, or the input ends. An error after some lines were taken is kept in
+    /// [`Batch::error`], for after those lines: a record before it may be at fault first.
+    pub fn fill(&mut self, batch: &mut Batch, bytes: usize, count: usize) {
+        batch.bytes.clear();
+        batch.lines.clear();
+        batch.error = None;
+        batch.ended = false;
+        while batch.bytes.len() < bytes && batch.lines.len() < count {
+            let step = self.next_with(|line, terminated, number| {
+                let start = batch.bytes.len();
+                batch.bytes.extend_from_slice(line);
+                batch.lines.push(BatchLine {
+                    start,
+                    end: batch.bytes.len(),
+                    number,
+                    terminated,
+                });
+            });
+            match step {
+                Ok(Some(())) => {}
+                Ok(None) => {
+                    batch.ended = true;
+                    return;
+                }
+                Err(e) => {
+                    batch.error = Some(e);
+                    return;
+                }
+            }
+        }
+    }
+
     /// The number of the line read last (or too long to read).
     pub fn number(&self) -> usize {
         self.number
@@ -133,6 +188,47 @@ mod tests {
             assert_eq!(split(b"a\r\n", capacity), [("a".to_string(), true)]);
             assert_eq!(split(b"", capacity), []);
         }
+    }
+
+    #[test]
+    fn batches_keep_lines_numbers_and_a_late_error() {
+        let text = b"a\r\nbb\rccc\n\ndddd";
+        for capacity in [1, 3, 64] {
+            let mut lines = Lines::new(io::BufReader::with_capacity(capacity, &text[..]), 100);
+            let mut batch = Batch::default();
+            let mut got = Vec::new();
+            loop {
+                lines.fill(&mut batch, 4, 2);
+                for line in &batch.lines {
+                    got.push((
+                        String::from_utf8_lossy(&batch.bytes[line.start..line.end]).into_owned(),
+                        line.number,
+                        line.terminated,
+                    ));
+                }
+                if batch.ended || batch.error.is_some() {
+                    break;
+                }
+            }
+            let want = [
+                ("a", 1, true),
+                ("bb", 2, true),
+                ("ccc", 3, true),
+                ("", 4, true),
+                ("dddd", 5, false),
+            ];
+            let want: Vec<_> = want
+                .iter()
+                .map(|(t, n, e)| (t.to_string(), *n, *e))
+                .collect();
+            assert_eq!(got, want, "capacity {capacity}");
+        }
+        let mut lines = Lines::new(io::BufReader::new(&b"ok\nxxxxxxxxxx\n"[..]), 5);
+        let mut batch = Batch::default();
+        lines.fill(&mut batch, 1000, 1000);
+        assert_eq!(batch.lines.len(), 1);
+        assert!(matches!(batch.error, Some(LineError::TooLong)));
+        assert_eq!(lines.number(), 2);
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! Readers for the history formats photofinish understands, and detection of which one a file is.
 //!
-//! Every reader streams: it holds one record at a time (a line of JSON Lines or of a Jepsen log,
-//! an element of a JSON array, a form of EDN), never the whole input, and a record longer than
-//! [`ReadOptions::max_record_bytes`] (16 MiB unless set) is an error naming where it starts. Every
+//! Every reader streams: it holds one record at a time (a line of a Jepsen log, an element of a
+//! JSON array, a form of EDN) or, for JSON Lines, one batch of lines (about 4 MiB, parsed on
+//! every CPU), never the whole input, and a record longer than
+//! [`ReadOptions::max_record_bytes`] (16 MiB unless set) is an error naming where it starts.
+//! The common shape of a JSON Lines or EDN event is read by a scanner of its own that leaves
+//! anything else to the general parser, so errors and their positions are the general
+//! parser's. Every
 //! format reads `\n`, `\r\n` and lone `\r` line endings and skips a UTF-8 byte-order mark. A
 //! writer that crashed mid-record leaves a torn last record: it is dropped with a warning in
 //! [`crate::History::warnings`] and the rest is checked.
@@ -12,19 +16,22 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 
+use crate::history::ParsedEvent;
 use crate::text::quote;
 use crate::{Event, EventKind, History, HistoryBuilder, Position, Process, ReadError, Value};
 
 mod detect;
 pub mod edn;
+mod edn_fast;
 pub mod jepsen_log;
 pub(crate) mod json;
 mod json_array;
+mod json_fast;
 pub mod jsonl;
 mod lines;
 
 use detect::{content_start, detect, Detected, BOM, HEAD_BYTES};
-use lines::{LineError, Lines};
+use lines::{Batch, BatchLine, LineError, Lines};
 
 /// A history file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,55 +237,164 @@ pub(crate) fn read_lines<R: BufRead>(
         let (terminated, line_no, parsed) = match step {
             Ok(Some(step)) => step,
             Ok(None) => return Ok(()),
-            Err(LineError::Io(e)) => return Err(io_error(builder, e)),
-            Err(LineError::TooLong) => {
-                return Err(ReadError::invalid(
-                    builder.origin(),
-                    Position {
-                        line: lines.number(),
-                        column: 1,
-                    },
-                    format!(
-                        "the line is longer than {}, the most one record may hold",
-                        show_bytes(max)
-                    ),
-                ))
-            }
+            Err(e) => return Err(line_error(builder, e, lines.number(), max)),
         };
-        let at = |column| Position {
-            line: line_no,
-            column,
+        let parsed = parsed.map(|event| event.map(ParsedEvent::from));
+        if !settle_line(builder, torn, line_no, terminated, parsed)? {
+            return Ok(());
+        }
+    }
+}
+
+/// Lines taken together for [`read_lines_parallel`]: enough that parsing them outweighs handing
+/// them to other threads, few enough that their events take little memory.
+const BATCH_BYTES: usize = 4 << 20;
+const BATCH_LINES: usize = 16 << 10;
+/// Fewer lines than this are parsed on the calling thread.
+const PARALLEL_LINES: usize = 256;
+
+/// What one line of a line-oriented format holds, as [`read_lines_parallel`]'s `parse` finds it.
+pub(crate) enum Record<'a> {
+    /// Nothing: a blank line.
+    Blank,
+    Event(ParsedEvent<'a>),
+    /// A header (see [`crate::RecordedWith`]), its fields not yet checked; `column` is where its
+    /// object starts.
+    Header {
+        value: Value,
+        column: usize,
+    },
+}
+
+/// [`read_lines`] with the lines parsed in parallel, a batch at a time: `parse` turns one line
+/// into a [`Record`] on any thread; then, in the order of the lines and on this thread, events
+/// go into the history and a header to `header` with whether it is the first record. Errors,
+/// torn last lines and line numbers are those of [`read_lines`]: the first line at fault is the
+/// one reported.
+pub(crate) fn read_lines_parallel<R, F>(
+    input: R,
+    builder: &mut HistoryBuilder,
+    max: usize,
+    torn: Torn,
+    parse: F,
+    mut header: impl FnMut(Value, bool, &mut HistoryBuilder) -> Result<(), String>,
+) -> Result<(), ReadError>
+where
+    R: BufRead,
+    F: Fn(&[u8]) -> Result<Record<'_>, LineFault> + Sync,
+{
+    use rayon::prelude::*;
+
+    let mut lines = Lines::new(input, max);
+    let mut batch = Batch::default();
+    let mut first = true;
+    loop {
+        lines.fill(&mut batch, BATCH_BYTES, BATCH_LINES);
+        let bytes = &batch.bytes;
+        let parse_line = |line: &BatchLine| parse(&bytes[line.start..line.end]);
+        let records: Vec<Result<Record<'_>, LineFault>> = if batch.lines.len() < PARALLEL_LINES {
+            batch.lines.iter().map(parse_line).collect()
+        } else {
+            batch
+                .lines
+                .par_iter()
+                .with_min_len(64)
+                .map(parse_line)
+                .collect()
         };
-        if !terminated {
-            let cut = match &parsed {
-                Ok(None) => None,
-                Ok(Some(_)) if torn == Torn::Always => {
-                    Some("it ends without a newline, so it may have been cut short".to_string())
+        for (line, record) in batch.lines.iter().zip(records) {
+            let parsed = match record {
+                Ok(Record::Blank) => Ok(None),
+                Ok(Record::Event(event)) => {
+                    first = false;
+                    Ok(Some(event))
                 }
-                Ok(Some(_)) => None,
-                Err(fault) if fault.at_end || torn == Torn::Always => Some(fault.message.clone()),
-                Err(_) => None,
+                Ok(Record::Header { value, column }) => {
+                    let is_first = std::mem::take(&mut first);
+                    header(value, is_first, builder)
+                        .map(|()| None)
+                        .map_err(|message| LineFault {
+                            column,
+                            message,
+                            at_end: false,
+                        })
+                }
+                Err(fault) => Err(fault),
             };
-            if let Some(reason) = cut {
-                builder.warn(format!(
-                    "{}:{line_no}: ignored a torn last line ({reason})",
-                    builder.origin()
-                ));
+            if !settle_line(builder, torn, line.number, line.terminated, parsed)? {
                 return Ok(());
             }
         }
-        match parsed {
-            Ok(None) => {}
-            Ok(Some(event)) => builder.push(event, at(1))?,
-            Err(fault) => {
-                return Err(ReadError::invalid(
-                    builder.origin(),
-                    at(fault.column),
-                    fault.message,
-                ))
-            }
+        if let Some(e) = batch.error.take() {
+            return Err(line_error(builder, e, lines.number(), max));
+        }
+        if batch.ended {
+            return Ok(());
         }
     }
+}
+
+/// The error for a line that could not be read: `line_no` is the line's number.
+fn line_error(builder: &HistoryBuilder, error: LineError, line_no: usize, max: usize) -> ReadError {
+    match error {
+        LineError::Io(e) => io_error(builder, e),
+        LineError::TooLong => ReadError::invalid(
+            builder.origin(),
+            Position {
+                line: line_no,
+                column: 1,
+            },
+            format!(
+                "the line is longer than {}, the most one record may hold",
+                show_bytes(max)
+            ),
+        ),
+    }
+}
+
+/// Takes what one line held into the history. Answers whether to read on: `false` after a torn
+/// last line, dropped with a warning.
+fn settle_line(
+    builder: &mut HistoryBuilder,
+    torn: Torn,
+    line_no: usize,
+    terminated: bool,
+    parsed: Result<Option<ParsedEvent<'_>>, LineFault>,
+) -> Result<bool, ReadError> {
+    let at = |column| Position {
+        line: line_no,
+        column,
+    };
+    if !terminated {
+        let cut = match &parsed {
+            Ok(None) => None,
+            Ok(Some(_)) if torn == Torn::Always => {
+                Some("it ends without a newline, so it may have been cut short".to_string())
+            }
+            Ok(Some(_)) => None,
+            Err(fault) if fault.at_end || torn == Torn::Always => Some(fault.message.clone()),
+            Err(_) => None,
+        };
+        if let Some(reason) = cut {
+            builder.warn(format!(
+                "{}:{line_no}: ignored a torn last line ({reason})",
+                builder.origin()
+            ));
+            return Ok(false);
+        }
+    }
+    match parsed {
+        Ok(None) => {}
+        Ok(Some(event)) => builder.push_parsed(event, at(1))?,
+        Err(fault) => {
+            return Err(ReadError::invalid(
+                builder.origin(),
+                at(fault.column),
+                fault.message,
+            ))
+        }
+    }
+    Ok(true)
 }
 
 pub(crate) fn io_error(builder: &HistoryBuilder, source: std::io::Error) -> ReadError {
@@ -311,7 +427,7 @@ pub(crate) struct Fields<'a> {
     pub error: Option<Value>,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
     /// Takes Jepsen's operation fields from a map (keywords already turned into strings) in one
     /// pass; other fields (`index`, ...) are ignored.
     pub(crate) fn from_map(map: BTreeMap<Value, Value>) -> Result<Fields<'static>, String> {
@@ -343,6 +459,11 @@ impl Fields<'_> {
 
     /// Checks the fields; an error names the field at fault.
     pub(crate) fn into_event(self) -> Result<Event, (EventField, String)> {
+        self.into_parsed().map(ParsedEvent::into_event)
+    }
+
+    /// Checks the fields, keeping `f` borrowed; an error names the field at fault.
+    pub(crate) fn into_parsed(self) -> Result<ParsedEvent<'a>, (EventField, String)> {
         let kind = match self.kind.as_deref() {
             Some(k) => EventKind::parse(k).ok_or_else(|| {
                 (
@@ -365,7 +486,7 @@ impl Fields<'_> {
             None => return Err((EventField::Whole, "missing `process`".to_string())),
         };
         let f = match self.f {
-            Some(f) => f.into_owned(),
+            Some(f) => f,
             None => return Err((EventField::Whole, "missing `f`".to_string())),
         };
         let time = match self.time {
@@ -385,7 +506,7 @@ impl Fields<'_> {
                 ))
             }
         };
-        Ok(Event {
+        Ok(ParsedEvent {
             kind,
             process,
             f,
