@@ -343,14 +343,30 @@ pub async fn run<T: Target>(
         + counts.fail.load(Ordering::Relaxed)
         + counts.info.load(Ordering::Relaxed);
     let phases = phases::figures(&config.phases, &mut tally.phases, elapsed);
-    // The headline throughput leaves out the warm-up's operations and time.
-    let (warm_ops, warm_secs) = phases
-        .iter()
-        .filter(|p| p.name == WARMUP)
-        .fold((0, 0.0), |(ops, secs), p| {
-            (ops + p.operations, secs + (p.end_s - p.start_s))
-        });
-    let measured_secs = (elapsed.as_secs_f64() - warm_secs).max(1e-9);
+    let mut notes = config.workload.caveats();
+    let warms_up = phases.iter().any(|p| p.name == WARMUP);
+    if warms_up && phases.iter().all(|p| p.name == WARMUP || p.operations == 0) {
+        notes.push(format!(
+            "the run ended before any operation after the {WARMUP}: its headline figures measure nothing (raise --ops or --duration)"
+        ));
+    }
+    // With phases, the headline throughput is that of the phases but the warm-up: their
+    // operations over their time (the final reads are in no phase).
+    let throughput = if phases.is_empty() {
+        operations as f64 / elapsed.as_secs_f64().max(1e-9)
+    } else {
+        let (ops, secs) = phases
+            .iter()
+            .filter(|p| p.name != WARMUP)
+            .fold((0, 0.0), |(ops, secs), p| {
+                (ops + p.operations, secs + (p.end_s - p.start_s))
+            });
+        if secs > 0.0 {
+            ops as f64 / secs
+        } else {
+            0.0
+        }
+    };
     Ok(Summary {
         target: target.describe(),
         workload: format!(
@@ -366,7 +382,7 @@ pub async fn run<T: Target>(
         info: counts.info.load(Ordering::Relaxed),
         connect_errors: counts.connect_errors.load(Ordering::Relaxed),
         elapsed,
-        throughput: operations.saturating_sub(warm_ops) as f64 / measured_secs,
+        throughput,
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
@@ -376,7 +392,7 @@ pub async fn run<T: Target>(
         }),
         stalls,
         phases,
-        notes: config.workload.caveats(),
+        notes,
     })
 }
 
@@ -531,10 +547,21 @@ impl Counts {
     }
 }
 
+/// Where an operation belongs among the run's phases.
+enum PhaseOf<'a> {
+    /// The run has none: every operation is in the headline figures.
+    NoPhases,
+    /// A final read, in no phase.
+    Final,
+    /// Invoked in the phase of this index and name.
+    In(usize, &'a str),
+}
+
 /// What one worker measured.
 #[derive(Default)]
 struct Tally {
-    /// Every operation's latency, but the warm-up's.
+    /// The latencies of the headline figures: every operation's, or with phases those of the
+    /// phases but the warm-up.
     latencies: Vec<u64>,
     errors: BTreeMap<String, u64>,
     spans: Vec<Span>,
@@ -543,11 +570,10 @@ struct Tally {
 }
 
 impl Tally {
-    /// Records an operation; `phase` is the phase (by name and index) it was invoked in, if
-    /// the run has phases and it is no final read.
-    fn record(&mut self, latency: Duration, completion: &Completion, phase: Option<(usize, &str)>) {
+    /// Records an operation, in `phase`.
+    fn record(&mut self, latency: Duration, completion: &Completion, phase: PhaseOf) {
         let nanos = latency.as_nanos() as u64;
-        if let Some((index, name)) = phase {
+        if let PhaseOf::In(index, name) = phase {
             if self.phases.len() <= index {
                 self.phases.resize(index + 1, PhaseTally::default());
             }
@@ -561,7 +587,7 @@ impl Tally {
             if name != WARMUP {
                 self.latencies.push(nanos);
             }
-        } else {
+        } else if let PhaseOf::NoPhases = phase {
             self.latencies.push(nanos);
         }
         if let Some(error) = completion.error() {
@@ -698,11 +724,11 @@ async fn perform<C: Client>(
     shared.stalls.completed(process, &completion);
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
-    let phase = match deadline {
-        // A final read belongs to no phase.
-        Some(_) => None,
-        None => Phase::index_at(&shared.phases, started.duration_since(shared.started))
-            .map(|i| (i, shared.phases[i].name.as_str())),
+    let invoked_at = started.duration_since(shared.started);
+    let phase = match (deadline, Phase::index_at(&shared.phases, invoked_at)) {
+        (_, None) => PhaseOf::NoPhases,
+        (Some(_), Some(_)) => PhaseOf::Final,
+        (None, Some(i)) => PhaseOf::In(i, shared.phases[i].name.as_str()),
     };
     tally.record(latency, &completion, phase);
     if let Completion::Halt(halt) = &completion {
