@@ -26,8 +26,9 @@ use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, wri
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// Boxed: a target's flags outweigh every other command's.
     #[command(subcommand)]
-    target: TargetArgs,
+    target: Box<TargetArgs>,
 }
 
 #[derive(clap::Subcommand)]
@@ -278,7 +279,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Err(code) = preflight(args.target.flags()) {
         return code;
     }
-    match args.target {
+    match *args.target {
         TargetArgs::Redis {
             url,
             variant,

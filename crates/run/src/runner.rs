@@ -266,8 +266,11 @@ pub async fn run<T: Target>(
             ))
         })
         .collect();
-    let mut tally = Tally::default();
-    tally.phases = vec![PhaseTally::default(); config.phases.len()];
+    // One tally per phase, whether or not any operation falls in it.
+    let mut tally = Tally {
+        phases: vec![PhaseTally::default(); config.phases.len()],
+        ..Tally::default()
+    };
     for worker in workers {
         // A worker that panicked (a bug in a client) loses only its own figures; what it
         // recorded is in the journal.
