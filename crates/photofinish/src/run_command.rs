@@ -164,7 +164,8 @@ struct RunFlags {
     /// How often each operation is drawn, as weights: read=2,write=1,cas=1. Operations not
     /// named are never drawn. The names are the workload's: register read, write; cas-register
     /// read, write, cas; counter and set read, add; queue enqueue, dequeue; kv get, put,
-    /// append; multi-register read, write (the micro-operations inside each transaction).
+    /// append (put only when given a weight: puts over concurrent appends make the check
+    /// much slower); multi-register read, write (the micro-operations inside each transaction).
     /// Not for mutex and create-once. A mix without reads is allowed; the summary says what it
     /// leaves unchecked.
     #[arg(long, value_name = "OP=WEIGHT,...")]

@@ -32,9 +32,9 @@ pub enum WorkloadKind {
     Mutex,
     /// All processes create the same fresh key at about the same time, key after key.
     CreateOnce,
-    /// Keys holding lists: `get` reads a key's whole list (`null` while it has none), `put`
-    /// replaces it with a one-element list, `append` adds a unique element at its end. A lost
-    /// or reordered append shows in a later `get`.
+    /// Keys holding lists: `get` reads a key's whole list (`null` while it has none), `append`
+    /// adds a unique element at its end, and, when `--mix` gives it a weight, `put` replaces
+    /// the list with a one-element list. A lost or reordered append shows in a later `get`.
     Kv,
     /// Transactions (`txn`) of one to four micro-operations `[read key null]` / `[write key
     /// value]` over a few registers named `x0`, `x1`...; each transaction must take effect at
@@ -81,7 +81,10 @@ impl WorkloadKind {
             WorkloadKind::Queue => &[("enqueue", 1), ("dequeue", 1)],
             WorkloadKind::Mutex => &[("acquire", 1), ("release", 1)],
             WorkloadKind::CreateOnce => &[("create", 1)],
-            WorkloadKind::Kv => &[("get", 2), ("put", 1), ("append", 3)],
+            // Puts only by --mix: a put that overwrites concurrent appends leaves the checker
+            // many orders to try (at 20 clients on one key it does not decide in a minute),
+            // where appends alone are pinned down by every read.
+            WorkloadKind::Kv => &[("get", 1), ("put", 0), ("append", 1)],
             WorkloadKind::MultiRegister => &[("read", 1), ("write", 1)],
         }
     }
