@@ -94,6 +94,23 @@ pub(crate) fn demo_ops(text: &str) -> Result<u64, String> {
     integer(text, 1, 1_000_000)
 }
 
+/// The largest `--values`: values are drawn from 0 to N-1 and must fit the history's integers.
+pub(crate) const MAX_VALUES: u64 = 1 << 53;
+
+/// `--values`: 1 to [`MAX_VALUES`].
+pub(crate) fn values(text: &str) -> Result<u64, String> {
+    integer(text, 1, MAX_VALUES)
+}
+
+/// The phases of `--phase`, as one value (a list of them is not several values of the option).
+#[derive(Clone, Debug)]
+pub(crate) struct Phases(pub Vec<photofinish::runner::Phase>);
+
+/// `--phase NAME:DURATION,...`: each duration as [`wait`] reads it.
+pub(crate) fn phases(text: &str) -> Result<Phases, String> {
+    photofinish::runner::Phase::parse_list(text, wait).map(Phases)
+}
+
 /// `--max-memory`, in MiB (0 answers "unknown" at once, which tests rely on).
 pub(crate) fn memory_mib(text: &str) -> Result<usize, String> {
     integer(text, 0, MAX_MEMORY_MIB)
@@ -181,6 +198,19 @@ mod tests {
         assert!(rate("0").is_err());
         assert!(rate("nan").is_err());
         assert_eq!(rate("100"), Ok(100.0));
+        assert_eq!(values("3"), Ok(3));
+        assert!(values("0").is_err());
+        assert!(values("9007199254740993").is_err());
+    }
+
+    #[test]
+    fn phases_name_their_durations() {
+        let parsed = phases("warmup:5s, steady:1m").unwrap().0;
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[1].duration, Duration::from_secs(60));
+        assert!(phases("warmup:0s").unwrap_err().contains("365 days"));
+        assert!(phases("warmup:1s,warmup:2s").unwrap_err().contains("twice"));
+        assert!(phases("warm up:1s").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use photofinish::checker::{default_init, CheckOptions, Report, Verdict};
 use photofinish::faults::{FaultKind, FaultTarget, NemesisConfig, ServerKind};
 use photofinish::history::{escape_and_clip, Format};
+use photofinish::runner::controls::{KeyDist, Mix};
 use photofinish::runner::run_blocking;
 use photofinish::runner::targets::etcd::{EtcdRead, EtcdTarget};
 use photofinish::runner::targets::exec::ExecTarget;
@@ -16,7 +17,7 @@ use photofinish::runner::targets::http::{HttpSpec, HttpTarget};
 use photofinish::runner::targets::postgres::{Isolation, PostgresTarget, PostgresVariant};
 use photofinish::runner::targets::redis::{RedisTarget, RedisVariant};
 use photofinish::runner::{
-    NemesisPlan, RunConfig, RunError, Summary, Target, Workload, WorkloadKind,
+    NemesisPlan, Phase, RunConfig, RunError, Summary, Target, Workload, WorkloadKind,
 };
 use photofinish::{check_history, terminal, CheckRequest, Checked, Error, ModelChoice};
 
@@ -25,15 +26,19 @@ use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, wri
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// Boxed: a target's flags outweigh every other command's.
     #[command(subcommand)]
-    target: TargetArgs,
+    target: Box<TargetArgs>,
 }
 
 #[derive(clap::Subcommand)]
 enum TargetArgs {
     /// A real Redis server. Variants: counter get-set (racy) | incr; mutex set-nx-px (racy,
     /// expiring lock) | set-nx-owned; create-once check-then-set (racy) | set-nx; cas-register
-    /// lua; register, set, queue plain. The default is the safe one.
+    /// lua; register, set, queue plain; kv list (RPUSH, LRANGE) | get-set (racy: the list as
+    /// JSON text, read then written back); multi-register watch (WATCH, MGET, MULTI/EXEC,
+    /// retried) | read-then-write (racy: MGET, then MULTI/EXEC without WATCH). The default is
+    /// the safe one.
     Redis {
         /// A redis:// URL or host:port.
         #[arg(long, default_value = "redis://127.0.0.1:6379")]
@@ -53,7 +58,10 @@ enum TargetArgs {
     },
     /// A real PostgreSQL server. Variants: counter update-add | select-update (racy at read
     /// committed) | for-update | serializable (retries); create-once check-then-insert (racy,
-    /// no unique constraint) | unique-insert; cas-register conditional-update; register update.
+    /// no unique constraint) | unique-insert; cas-register conditional-update; register update;
+    /// kv update-append (array_append) | select-update (racy at read committed) | for-update |
+    /// serializable; multi-register for-update (one transaction locking its rows in key order)
+    /// | select-update (racy below serializable) | serializable (retries).
     Postgres {
         /// A connection string: 'host=127.0.0.1 port=5432 user=postgres dbname=postgres'.
         #[arg(long, required_unless_present = "spawn")]
@@ -123,7 +131,10 @@ enum TargetArgs {
     /// {"type":"info","error":..} (unknown) per line on stdout. Before the run one instance gets
     /// {"f":"setup","workload":..,"keys":..} and answers ok when the system is reset. A program
     /// may print {"type":"ready"} once, before anything else, when it has started (see
-    /// --start-timeout).
+    /// --start-timeout). kv sends {"f":"get"|"put"|"append","key":K,"value":..} (put's value a
+    /// one-element list; get answers the key's list, or null); multi-register sends
+    /// {"f":"txn","value":[["read","x0",null],["write","x1",5]]} and wants the same list back
+    /// with the reads' values filled in.
     Exec {
         #[command(flatten)]
         run: RunFlags,
@@ -141,14 +152,46 @@ enum TargetArgs {
 /// What every target shares: the workload, the load, the recording and the check.
 #[derive(clap::Args)]
 struct RunFlags {
-    /// The workload: register, cas-register, counter, set, queue, mutex, create-once (for
-    /// http, the workload file says).
+    /// The workload: register, cas-register, counter, set, queue, mutex, create-once, kv,
+    /// multi-register (for http, the workload file says).
     #[arg(long, short)]
     workload: Option<String>,
     /// Independent keys (objects) the operations spread over, 1 to 100000; each is checked on
-    /// its own (for http, the workload file says).
+    /// its own; for multi-register, the registers its transactions span, default 3 (for http,
+    /// the workload file says).
     #[arg(long, value_parser = options::keys)]
     keys: Option<usize>,
+    /// How often each operation is drawn, as weights: read=2,write=1,cas=1. Operations not
+    /// named are never drawn. The names are the workload's: register read, write; cas-register
+    /// read, write, cas; counter and set read, add; queue enqueue, dequeue; kv get, put,
+    /// append (put only when given a weight: puts over concurrent appends make the check
+    /// much slower); multi-register read, write (the micro-operations inside each transaction).
+    /// Not for mutex and create-once. A mix without reads is allowed; the summary says what it
+    /// leaves unchecked.
+    #[arg(long, value_name = "OP=WEIGHT,...")]
+    mix: Option<String>,
+    /// Writes draw their values from 0 to N-1, so values repeat (register, cas-register, kv
+    /// put, multi-register; cas-register's default is 5). Without it every write is unique,
+    /// which lets the checker use its fast unique-values procedure; with it the checker uses
+    /// its general search. Appends, adds and enqueues stay unique.
+    #[arg(long, value_name = "N", value_parser = options::values)]
+    values: Option<u64>,
+    /// How operations spread over the keys: uniform, or zipf[:EXPONENT] (key k drawn in
+    /// proportion to 1/(k+1)^EXPONENT, default 1: a few hot keys).
+    #[arg(long, default_value = "uniform", value_name = "DIST")]
+    key_dist: String,
+    /// After the last operation, one more client reads every key once (register,
+    /// cas-register, kv; multi-register: one transaction reading every register), recorded and
+    /// checked like any other operation. Counters, sets and queues always end with it.
+    #[arg(long)]
+    final_read: bool,
+    /// Named phases from the start of the run, NAME:DURATION,...: e.g. warmup:5s,steady:30s.
+    /// Every phase's operations are issued, recorded and checked alike; the summary gives each
+    /// phase its operations, throughput and latency, and a phase named `warmup` is left out of
+    /// the run's headline throughput and latency. Without --ops or --duration the run lasts
+    /// as long as its phases; operations after the last phase count in it.
+    #[arg(long, value_name = "NAME:DURATION,...", value_parser = options::phases)]
+    phase: Option<options::Phases>,
     /// Concurrent clients, each a process in the history (1 to 10000).
     #[arg(long, short, default_value_t = 10, value_parser = options::clients)]
     clients: usize,
@@ -237,7 +280,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Err(code) = preflight(args.target.flags()) {
         return code;
     }
-    match args.target {
+    match *args.target {
         TargetArgs::Redis {
             url,
             variant,
@@ -343,7 +386,10 @@ pub fn run(args: RunArgs) -> ExitCode {
                     file.display()
                 ));
             }
-            let workload = spec.workload(run.clients.max(1));
+            let workload = match controlled(spec.workload(run.clients.max(1)), &run) {
+                Ok(workload) => workload,
+                Err(message) => return usage_error(message),
+            };
             let target = match HttpTarget::new(spec) {
                 Ok(target) => target.with_max_body_bytes(max_answer_bytes),
                 Err(e) => return usage_error(format!("{}: {e}", file.display())),
@@ -402,12 +448,43 @@ fn with_workload<T: Target>(
         Ok(kind) => kind,
         Err(message) => return usage_error(message),
     };
-    let keys = flags.keys.unwrap_or(1);
-    let workload = Workload::new(kind, keys, flags.clients);
+    let default_keys = if kind == WorkloadKind::MultiRegister {
+        MULTI_REGISTER_KEYS
+    } else {
+        1
+    };
+    let keys = flags.keys.unwrap_or(default_keys);
+    let workload = match controlled(Workload::new(kind, keys, flags.clients), &flags) {
+        Ok(workload) => workload,
+        Err(message) => return usage_error(message),
+    };
     match target(&workload) {
         Ok(target) => run_target(target, workload, flags, nemesis),
         Err(message) => usage_error(message),
     }
+}
+
+/// The registers a multi-register run spans unless --keys says otherwise: enough for
+/// transactions over several, few enough that they collide.
+const MULTI_REGISTER_KEYS: usize = 3;
+
+/// `workload` with the run's controls: --mix, --values, --key-dist, --final-read.
+fn controlled(workload: Workload, flags: &RunFlags) -> Result<Workload, String> {
+    let kind = workload.kind;
+    let mut workload = workload;
+    if let Some(mix) = &flags.mix {
+        workload = workload.with_mix(Mix::parse(kind, mix).map_err(|e| format!("--mix: {e}"))?);
+    }
+    let key_dist: KeyDist = flags
+        .key_dist
+        .parse()
+        .map_err(|e| format!("--key-dist: {e}"))?;
+    workload
+        .with_key_dist(key_dist)
+        .with_values(flags.values)
+        .map_err(|e| format!("--values: {e}"))?
+        .with_final_read(flags.final_read)
+        .map_err(|e| format!("--final-read: {e}"))
 }
 
 fn run_target<T: Target>(
@@ -437,12 +514,15 @@ fn run_target<T: Target>(
     }
     let seed = flags.seed.unwrap_or(started.as_nanos() as u64 % 1_000_000);
     let mut config = RunConfig::new(workload, &history);
-    config.ops = flags.ops.or(if flags.duration.is_some() {
-        None
-    } else {
-        Some(1000)
+    config.phases = flags.phase.clone().map(|p| p.0).unwrap_or_default();
+    // Phases alone set how long the run lasts.
+    let duration = flags.duration.or_else(|| {
+        (flags.ops.is_none() && !config.phases.is_empty()).then(|| Phase::total(&config.phases))
     });
-    config.duration = flags.duration;
+    config.ops = flags
+        .ops
+        .or(if duration.is_some() { None } else { Some(1000) });
+    config.duration = duration;
     config.rate = flags.rate;
     config.seed = seed;
     config.op_timeout = flags.op_timeout;
@@ -451,7 +531,10 @@ fn run_target<T: Target>(
     config.fsync = flags.fsync;
     config.progress = !flags.quiet && flags.json.is_none();
     // The run's setup brings the system to the model's initial state: record it as known.
-    config.header.init = default_init(config.workload.kind.model());
+    config.header.init = config
+        .workload
+        .init()
+        .or_else(|| default_init(config.workload.kind.model()));
     config.nemesis = nemesis;
     let options = CheckOptions {
         timeout: flags.check_timeout,

@@ -9,22 +9,26 @@
 
 mod bounded_body;
 mod client;
+pub mod controls;
 mod early_stop;
 mod journal;
 mod names;
 pub mod nemesis;
 mod op;
+pub mod phases;
 mod runner;
 pub mod spawn;
 mod stall;
 mod summary;
 pub mod targets;
+mod transaction;
 pub mod workload;
 
 pub use bounded_body::DEFAULT_MAX_BODY_BYTES;
 pub use client::{Client, Started, Target};
 pub use nemesis::{FaultSummary, NemesisPlan};
 pub use op::{cannot_connect_error, Completion, Halt, HaltKind, Invocation, CANNOT_CONNECT};
+pub use phases::{Phase, PhaseFigures};
 pub use photofinish_faults as faults;
 pub use runner::{run, run_blocking, RunConfig, RunError};
 pub use stall::{StallOptions, WATCH_INTERVAL};

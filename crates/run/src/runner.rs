@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::early_stop::{Attempt, EarlyStop, NOT_STARTED, TIMED_OUT};
 use crate::journal::{Journal, JournalHandle};
 use crate::nemesis::{FaultSummary, NemesisPlan, Running, Span, SpanOutcome};
+use crate::phases::{self, Phase, PhaseTally, WARMUP};
 use crate::stall::{StallOptions, StallWatch};
 use crate::summary::{Latency, Summary};
 use crate::workload::{drains, Workload, MAX_DRAIN};
@@ -60,6 +61,10 @@ pub struct RunConfig {
     /// When quiet counts as a stall (default: 10 × p99 latency, at least 1 s), and whether
     /// a stall stops the run.
     pub stall: StallOptions,
+    /// Named stretches of the run from its start (see [`crate::phases`]): the summary gives
+    /// each its figures, and leaves a `warmup` phase out of the headline latency and
+    /// throughput. They do not end the run: set `duration` (to [`Phase::total`], say) for that.
+    pub phases: Vec<Phase>,
 }
 
 impl RunConfig {
@@ -81,6 +86,7 @@ impl RunConfig {
             header: RecordedWith::default(),
             nemesis: None,
             stall: StallOptions::default(),
+            phases: Vec::new(),
         }
     }
 
@@ -109,6 +115,9 @@ impl RunConfig {
             .get_or_insert_with(|| self.workload.kind.to_string());
         header.target.get_or_insert_with(|| target.to_string());
         header.seed.get_or_insert(self.seed);
+        if header.init.is_none() {
+            header.init = self.workload.init();
+        }
         if !header.other.contains_key("options") {
             let mut options = serde_json::json!({
                 "clients": self.workload.clients,
@@ -124,6 +133,16 @@ impl RunConfig {
             }
             if let Some(rate) = self.rate {
                 options["rate"] = rate.into();
+            }
+            for (name, control) in self.workload.controls_json() {
+                options[name] = control;
+            }
+            if !self.phases.is_empty() {
+                options["phases"] = self
+                    .phases
+                    .iter()
+                    .map(|p| serde_json::json!({"name": p.name, "duration_s": p.duration.as_secs_f64()}))
+                    .collect();
             }
             if let Ok(options) = serde_json::from_value(options) {
                 header.other.insert("options".to_string(), options);
@@ -223,6 +242,7 @@ pub async fn run<T: Target>(
         early_stop: early_stop(config, &target.describe(), halt.clone(), started),
         started,
         spans: nemesis.is_some(),
+        phases: config.phases.clone(),
     });
     let progress = config.progress.then(|| progress_bar(config));
     let ticker = progress.clone().map(|bar| {
@@ -246,7 +266,11 @@ pub async fn run<T: Target>(
             ))
         })
         .collect();
-    let mut tally = Tally::default();
+    // One tally per phase, whether or not any operation falls in it.
+    let mut tally = Tally {
+        phases: vec![PhaseTally::default(); config.phases.len()],
+        ..Tally::default()
+    };
     for worker in workers {
         // A worker that panicked (a bug in a client) loses only its own figures; what it
         // recorded is in the journal.
@@ -321,6 +345,31 @@ pub async fn run<T: Target>(
     let operations = counts.ok.load(Ordering::Relaxed)
         + counts.fail.load(Ordering::Relaxed)
         + counts.info.load(Ordering::Relaxed);
+    let phases = phases::figures(&config.phases, &mut tally.phases, elapsed);
+    let mut notes = config.workload.caveats();
+    let warms_up = phases.iter().any(|p| p.name == WARMUP);
+    if warms_up && phases.iter().all(|p| p.name == WARMUP || p.operations == 0) {
+        notes.push(format!(
+            "the run ended before any operation after the {WARMUP}: its headline figures measure nothing (raise --ops or --duration)"
+        ));
+    }
+    // With phases, the headline throughput is that of the phases but the warm-up: their
+    // operations over their time (the final reads are in no phase).
+    let throughput = if phases.is_empty() {
+        operations as f64 / elapsed.as_secs_f64().max(1e-9)
+    } else {
+        let (ops, secs) = phases
+            .iter()
+            .filter(|p| p.name != WARMUP)
+            .fold((0, 0.0), |(ops, secs), p| {
+                (ops + p.operations, secs + (p.end_s - p.start_s))
+            });
+        if secs > 0.0 {
+            ops as f64 / secs
+        } else {
+            0.0
+        }
+    };
     Ok(Summary {
         target: target.describe(),
         workload: format!(
@@ -336,7 +385,7 @@ pub async fn run<T: Target>(
         info: counts.info.load(Ordering::Relaxed),
         connect_errors: counts.connect_errors.load(Ordering::Relaxed),
         elapsed,
-        throughput: operations as f64 / elapsed.as_secs_f64().max(1e-9),
+        throughput,
         latency: Latency::of(&mut tally.latencies),
         errors: tally.errors,
         interrupted: stop.is_cancelled(),
@@ -345,6 +394,8 @@ pub async fn run<T: Target>(
             FaultSummary::tally(faults, &tally.spans, elapsed.as_nanos() as u64, error)
         }),
         stalls,
+        phases,
+        notes,
     })
 }
 
@@ -427,6 +478,7 @@ struct Shared {
     /// Whether to keep every operation's span, for the fault summary.
     spans: bool,
     stalls: StallWatch,
+    phases: Vec<Phase>,
 }
 
 struct Budget {
@@ -498,17 +550,49 @@ impl Counts {
     }
 }
 
+/// Where an operation belongs among the run's phases.
+enum PhaseOf<'a> {
+    /// The run has none: every operation is in the headline figures.
+    NoPhases,
+    /// A final read, in no phase.
+    Final,
+    /// Invoked in the phase of this index and name.
+    In(usize, &'a str),
+}
+
 /// What one worker measured.
 #[derive(Default)]
 struct Tally {
+    /// The latencies of the headline figures: every operation's, or with phases those of the
+    /// phases but the warm-up.
     latencies: Vec<u64>,
     errors: BTreeMap<String, u64>,
     spans: Vec<Span>,
+    /// Per phase of the run, when it has phases (grown as operations arrive).
+    phases: Vec<PhaseTally>,
 }
 
 impl Tally {
-    fn record(&mut self, latency: Duration, completion: &Completion) {
-        self.latencies.push(latency.as_nanos() as u64);
+    /// Records an operation, in `phase`.
+    fn record(&mut self, latency: Duration, completion: &Completion, phase: PhaseOf) {
+        let nanos = latency.as_nanos() as u64;
+        if let PhaseOf::In(index, name) = phase {
+            if self.phases.len() <= index {
+                self.phases.resize(index + 1, PhaseTally::default());
+            }
+            let tally = &mut self.phases[index];
+            tally.latencies.push(nanos);
+            match completion {
+                Completion::Ok(_) => tally.ok += 1,
+                Completion::Fail(_) => tally.fail += 1,
+                Completion::Info(_) | Completion::Halt(_) => tally.info += 1,
+            }
+            if name != WARMUP {
+                self.latencies.push(nanos);
+            }
+        } else if let PhaseOf::NoPhases = phase {
+            self.latencies.push(nanos);
+        }
         if let Some(error) = completion.error() {
             self.error(error);
         }
@@ -521,6 +605,13 @@ impl Tally {
     fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
         self.spans.extend(other.spans);
+        if self.phases.len() < other.phases.len() {
+            self.phases
+                .resize(other.phases.len(), PhaseTally::default());
+        }
+        for (mine, theirs) in self.phases.iter_mut().zip(other.phases) {
+            mine.merge(theirs);
+        }
         for (message, count) in other.errors {
             *self.errors.entry(message).or_default() += count;
         }
@@ -636,7 +727,13 @@ async fn perform<C: Client>(
     shared.stalls.completed(process, &completion);
     shared.journal.written(seq).await;
     shared.counts.count(&completion);
-    tally.record(latency, &completion);
+    let invoked_at = started.duration_since(shared.started);
+    let phase = match (deadline, Phase::index_at(&shared.phases, invoked_at)) {
+        (_, None) => PhaseOf::NoPhases,
+        (Some(_), Some(_)) => PhaseOf::Final,
+        (None, Some(i)) => PhaseOf::In(i, shared.phases[i].name.as_str()),
+    };
+    tally.record(latency, &completion, phase);
     if let Completion::Halt(halt) = &completion {
         shared.early_stop.halt(halt.clone());
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::nemesis::FaultSummary;
+use crate::phases::{PhaseFigures, WARMUP};
 use crate::Halt;
 use photofinish_history::stall::Stall;
 
@@ -25,8 +26,10 @@ pub struct Summary {
     pub connect_errors: u64,
     #[serde(serialize_with = "as_seconds")]
     pub elapsed: Duration,
-    /// Operations per second over the whole run.
+    /// Operations per second over the whole run (after the warm-up, when a phase is named
+    /// `warmup`: see [`crate::phases`]).
     pub throughput: f64,
+    /// Latency of every operation (after the warm-up, when a phase is named `warmup`).
     pub latency: Latency,
     /// Error messages of fail and info completions and of failed connects, with their counts.
     pub errors: BTreeMap<String, u64>,
@@ -43,6 +46,12 @@ pub struct Summary {
     /// Spans in which operations waited and none completed (see
     /// [`photofinish_history::stall`]), as the history records them.
     pub stalls: Vec<Stall>,
+    /// With `--phase`: each phase's figures, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseFigures>,
+    /// What makes the check of this run weak or empty (a mix without reads, say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Summary {
@@ -99,6 +108,8 @@ pub fn format_micros(us: f64) -> String {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let warmed = self.phases.iter().any(|p| p.name == WARMUP);
+        let after_warmup = if warmed { " after warmup" } else { "" };
         writeln!(f, "target:     {}", self.target)?;
         writeln!(
             f,
@@ -107,7 +118,7 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "operations: {} in {:.2} s, {:.0} ops/s{}",
+            "operations: {} in {:.2} s, {:.0} ops/s{after_warmup}{}",
             self.operations,
             self.elapsed.as_secs_f64(),
             self.throughput,
@@ -131,12 +142,36 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "latency:    p50 {}  p90 {}  p99 {}  max {}",
+            "latency:    p50 {}  p90 {}  p99 {}  max {}{after_warmup}",
             format_micros(self.latency.p50_us),
             format_micros(self.latency.p90_us),
             format_micros(self.latency.p99_us),
-            format_micros(self.latency.max_us)
+            format_micros(self.latency.max_us),
         )?;
+        for phase in &self.phases {
+            writeln!(
+                f,
+                "phase:      {} {:.1}-{:.1} s: {} ops ({} ok, {} fail, {} info), {:.0} ops/s, p50 {}  p99 {}{}",
+                phase.name,
+                phase.start_s,
+                phase.end_s,
+                phase.operations,
+                phase.ok,
+                phase.fail,
+                phase.info,
+                phase.throughput,
+                format_micros(phase.latency.p50_us),
+                format_micros(phase.latency.p99_us),
+                if phase.name == WARMUP {
+                    " (left out of the latency above; recorded and checked)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note:       {note}")?;
+        }
         if self.connect_errors > 0 {
             writeln!(f, "connects:   {} failed", self.connect_errors)?;
         }

@@ -11,6 +11,7 @@ use photofinish_history::Value;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::controls::{KeyDist, KeyDraw, Mix};
 use crate::names::by_name;
 use crate::{Completion, Invocation};
 
@@ -31,10 +32,18 @@ pub enum WorkloadKind {
     Mutex,
     /// All processes create the same fresh key at about the same time, key after key.
     CreateOnce,
+    /// Keys holding lists: `get` reads a key's whole list (`null` while it has none), `append`
+    /// adds a unique element at its end, and, when `--mix` gives it a weight, `put` replaces
+    /// the list with a one-element list. A lost or reordered append shows in a later `get`.
+    Kv,
+    /// Transactions (`txn`) of one to four micro-operations `[read key null]` / `[write key
+    /// value]` over a few registers named `x0`, `x1`...; each transaction must take effect at
+    /// once, reading what the transactions before it wrote.
+    MultiRegister,
 }
 
 impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 7] = [
+    pub const ALL: [WorkloadKind; 9] = [
         WorkloadKind::Register,
         WorkloadKind::CasRegister,
         WorkloadKind::Counter,
@@ -42,6 +51,8 @@ impl WorkloadKind {
         WorkloadKind::Queue,
         WorkloadKind::Mutex,
         WorkloadKind::CreateOnce,
+        WorkloadKind::Kv,
+        WorkloadKind::MultiRegister,
     ];
 
     /// The checker model that states what the workload's system promises.
@@ -54,7 +65,69 @@ impl WorkloadKind {
             WorkloadKind::Queue => "queue",
             WorkloadKind::Mutex => "mutex",
             WorkloadKind::CreateOnce => "create-once",
+            WorkloadKind::Kv => "kv",
+            WorkloadKind::MultiRegister => "multi-register",
         }
+    }
+
+    /// The operations the workload issues, with the weights of its default mix (for
+    /// `multi-register`, the micro-operations inside a transaction).
+    pub fn operations(self) -> &'static [(&'static str, u32)] {
+        match self {
+            WorkloadKind::Register => &[("read", 1), ("write", 1)],
+            WorkloadKind::CasRegister => &[("read", 2), ("write", 1), ("cas", 2)],
+            WorkloadKind::Counter => &[("read", 1), ("add", 3)],
+            WorkloadKind::Set => &[("read", 1), ("add", 19)],
+            WorkloadKind::Queue => &[("enqueue", 1), ("dequeue", 1)],
+            WorkloadKind::Mutex => &[("acquire", 1), ("release", 1)],
+            WorkloadKind::CreateOnce => &[("create", 1)],
+            // Puts only by --mix: a put that overwrites concurrent appends leaves the checker
+            // many orders to try (at 20 clients on one key it does not decide in a minute),
+            // where appends alone are pinned down by every read.
+            WorkloadKind::Kv => &[("get", 1), ("put", 0), ("append", 1)],
+            WorkloadKind::MultiRegister => &[("read", 1), ("write", 1)],
+        }
+    }
+
+    /// Whether `--mix` can choose among the operations: not when each follows from the last
+    /// (a mutex's release from its acquire) or there is only one.
+    pub fn mixable(self) -> bool {
+        !matches!(self, WorkloadKind::Mutex | WorkloadKind::CreateOnce)
+    }
+
+    /// Whether writes can draw their values from a range (`--values`): the workloads whose
+    /// values are overwritten, not accumulated.
+    pub fn takes_values(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::Register
+                | WorkloadKind::CasRegister
+                | WorkloadKind::Kv
+                | WorkloadKind::MultiRegister
+        )
+    }
+
+    /// The operation that reads a key, for `--final-read`; `None` for workloads without one.
+    fn read_op(self) -> Option<&'static str> {
+        match self {
+            WorkloadKind::Register
+            | WorkloadKind::CasRegister
+            | WorkloadKind::Counter
+            | WorkloadKind::Set => Some("read"),
+            WorkloadKind::Kv => Some("get"),
+            WorkloadKind::MultiRegister => Some("txn"),
+            WorkloadKind::Queue => Some("dequeue"),
+            WorkloadKind::Mutex | WorkloadKind::CreateOnce => None,
+        }
+    }
+
+    /// Whether the run always ends with a final read of every key (`--final-read` or not):
+    /// counters, sets and queues, whose lost updates only a last look finds.
+    fn always_reads_finally(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::Counter | WorkloadKind::Set | WorkloadKind::Queue
+        )
     }
 }
 
@@ -72,13 +145,42 @@ impl FromStr for WorkloadKind {
     }
 }
 
+/// The values `cas-register` draws from unless `--values` says otherwise: few, so that cas
+/// often finds what it expects.
+pub const CAS_VALUES: u64 = 5;
+
+/// The most micro-operations in one `multi-register` transaction.
+pub const MAX_MICRO_OPS: usize = 4;
+
 /// A workload: its kind, over how many keys (each key an independent object, checked on its
-/// own), by how many clients.
+/// own; for `multi-register`, the registers its transactions span), by how many clients, and
+/// the controls that shape its operations.
+///
+/// ```
+/// use photofinish_run::controls::{KeyDist, Mix};
+/// use photofinish_run::{Workload, WorkloadKind};
+///
+/// let workload = Workload::new(WorkloadKind::Register, 8, 4)
+///     .with_mix(Mix::parse(WorkloadKind::Register, "read=3,write=1").unwrap())
+///     .with_values(Some(4)).unwrap()
+///     .with_key_dist(KeyDist::Zipf(1.0))
+///     .with_final_read(true).unwrap();
+/// let mut generator = workload.generator(7, 0);
+/// let op = generator.next_op();
+/// assert!(op.f == "read" || op.value.as_i64().is_some_and(|v| (0..4).contains(&v)));
+/// assert_eq!(workload.final_reads().len(), 8);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Workload {
     pub kind: WorkloadKind,
     pub keys: usize,
     pub clients: usize,
+    mix: Mix,
+    /// Set by the caller (not the workload's default mix).
+    mix_given: bool,
+    values: Option<u64>,
+    key_dist: KeyDist,
+    final_read: bool,
 }
 
 impl Workload {
@@ -87,13 +189,158 @@ impl Workload {
             kind,
             keys: keys.max(1),
             clients: clients.max(1),
+            mix: Mix::default_for(kind),
+            mix_given: false,
+            values: None,
+            key_dist: KeyDist::Uniform,
+            final_read: false,
         }
     }
 
+    /// Draws operations by `mix` (see [`Mix::parse`], which checks it fits the workload).
+    pub fn with_mix(mut self, mix: Mix) -> Workload {
+        self.mix = mix;
+        self.mix_given = true;
+        self
+    }
+
+    /// Writes draw their values from `0..n`, so values repeat (`None`: every write's value is
+    /// unique, which lets the checker use its fast unique-values procedure; `cas-register`
+    /// draws from `0..5`). Appends stay unique. Refused for workloads whose values accumulate.
+    pub fn with_values(mut self, values: Option<u64>) -> Result<Workload, String> {
+        if let Some(n) = values {
+            if !self.kind.takes_values() {
+                return Err(format!(
+                    "--values applies to register, cas-register, kv and multi-register, whose writes overwrite; the {} workload's values must stay unique",
+                    self.kind
+                ));
+            }
+            if n == 0 {
+                return Err("--values must be at least 1".to_string());
+            }
+        }
+        self.values = values;
+        Ok(self)
+    }
+
+    /// Spreads operations over the keys by `dist`.
+    pub fn with_key_dist(mut self, dist: KeyDist) -> Workload {
+        self.key_dist = dist;
+        self
+    }
+
+    /// After the last operation, one process reads every key once (see [`Workload::final_reads`]).
+    /// Refused for workloads that have no read.
+    pub fn with_final_read(mut self, final_read: bool) -> Result<Workload, String> {
+        if final_read && self.kind.read_op().is_none() {
+            return Err(format!(
+                "the {} workload has no read operation: --final-read does not apply",
+                self.kind
+            ));
+        }
+        self.final_read = final_read;
+        Ok(self)
+    }
+
+    pub fn mix(&self) -> &Mix {
+        &self.mix
+    }
+
+    pub fn values(&self) -> Option<u64> {
+        self.values
+    }
+
+    pub fn key_dist(&self) -> KeyDist {
+        self.key_dist
+    }
+
+    pub fn final_read(&self) -> bool {
+        self.final_read
+    }
+
+    /// The controls set beyond the workload's defaults, as the history's header records them
+    /// under `options`.
+    pub fn controls_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut controls = serde_json::Map::new();
+        if self.mix_given {
+            controls.insert("mix".into(), self.mix.to_json());
+        }
+        if let Some(values) = self.values {
+            controls.insert("values".into(), values.into());
+        }
+        if self.key_dist != KeyDist::Uniform {
+            controls.insert("key_dist".into(), self.key_dist.to_string().into());
+        }
+        if self.final_read {
+            controls.insert("final_read".into(), true.into());
+        }
+        controls
+    }
+
+    /// What makes the check of this workload weak or empty, for the summary: a mix without
+    /// reads, say, where nothing observes what was written.
+    pub fn caveats(&self) -> Vec<String> {
+        let mut caveats = Vec::new();
+        let reads_finally = self.final_read || self.kind.always_reads_finally();
+        let (read, write) = match self.kind {
+            WorkloadKind::Register | WorkloadKind::CasRegister | WorkloadKind::MultiRegister => {
+                ("read", self.mix.weight("write") + self.mix.weight("cas"))
+            }
+            WorkloadKind::Counter | WorkloadKind::Set => ("read", self.mix.weight("add")),
+            WorkloadKind::Kv => ("get", self.mix.weight("put") + self.mix.weight("append")),
+            WorkloadKind::Queue => ("dequeue", self.mix.weight("enqueue")),
+            WorkloadKind::Mutex | WorkloadKind::CreateOnce => return caveats,
+        };
+        if self.mix.weight(read) == 0 {
+            caveats.push(if reads_finally {
+                format!("the mix has no {read}: only the final reads observe what was written")
+            } else {
+                format!(
+                    "the mix has no {read}: nothing observes what was written, so the check cannot find a lost or stale write (add --final-read or a {read} weight)"
+                )
+            });
+        }
+        if write == 0 {
+            caveats.push(
+                "the mix changes nothing: every read can only see the initial state".to_string(),
+            );
+        }
+        if self
+            .values
+            .is_some_and(|n| n < self.keys as u64 && self.kind == WorkloadKind::MultiRegister)
+        {
+            caveats
+                .push("--values is below the number of registers: many writes repeat".to_string());
+        }
+        caveats
+    }
+
     /// The key names the workload uses, in the order generators number them. With one key the
-    /// history carries no key at all (create-once always names its keys).
+    /// history carries no key at all (create-once and kv always name their keys;
+    /// multi-register's keys are inside its transactions).
     pub fn key(&self, index: usize) -> Option<Value> {
-        (self.keys > 1 || self.kind == WorkloadKind::CreateOnce).then_some(Value::Int(index as i64))
+        match self.kind {
+            WorkloadKind::MultiRegister => None,
+            WorkloadKind::CreateOnce | WorkloadKind::Kv => Some(Value::Int(index as i64)),
+            _ => (self.keys > 1).then_some(Value::Int(index as i64)),
+        }
+    }
+
+    /// The name of register `index` of `multi-register`: `x0`, `x1`...
+    pub fn register(index: usize) -> Value {
+        Value::Str(format!("x{index}"))
+    }
+
+    /// The state the target's setup brings the system to, when the checker's default for the
+    /// model does not say it: every `multi-register` register absent (`null`).
+    pub fn init(&self) -> Option<Value> {
+        (self.kind == WorkloadKind::MultiRegister).then(|| {
+            Value::Map(
+                (0..self.keys)
+                    .map(|k| (Workload::register(k), Value::Null))
+                    .collect(),
+            )
+        })
     }
 
     pub fn generator(&self, seed: u64, worker: usize) -> Generator {
@@ -103,6 +350,7 @@ impl Workload {
             rng: ChaCha8Rng::seed_from_u64(
                 seed ^ (worker as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             ),
+            keys: KeyDraw::new(self.key_dist, self.keys),
             issued: 0,
             held: None,
         }
@@ -110,18 +358,31 @@ impl Workload {
 
     /// Operations one extra process performs after the workers stop, so that the history ends
     /// with what the system finally holds: a read of every counter and set, and a dequeue of
-    /// every queue, repeated until it is empty (see [`drains`]). Lost updates that no read in
-    /// the middle happened to see show up there.
+    /// every queue, repeated until it is empty (see [`drains`]); with `--final-read`, also a
+    /// read of every register and kv key, and for `multi-register` one transaction reading
+    /// every register. Lost updates that no read in the middle happened to see show up there.
     pub fn final_reads(&self) -> Vec<Invocation> {
-        let f = match self.kind {
-            WorkloadKind::Counter | WorkloadKind::Set => "read",
-            WorkloadKind::Queue => "dequeue",
-            _ => return Vec::new(),
+        if !(self.final_read || self.kind.always_reads_finally()) {
+            return Vec::new();
+        }
+        let Some(f) = self.kind.read_op() else {
+            return Vec::new();
         };
+        if self.kind == WorkloadKind::MultiRegister {
+            let reads = (0..self.keys)
+                .map(|k| micro("read", Workload::register(k), Value::Null))
+                .collect();
+            return vec![Invocation::new(f, None, Value::List(reads))];
+        }
         (0..self.keys)
             .map(|k| Invocation::new(f, self.key(k), Value::Null))
             .collect()
     }
+}
+
+/// A micro-operation of a `multi-register` transaction: `[f, key, value]`.
+fn micro(f: &str, key: Value, value: Value) -> Value {
+    Value::List(vec![Value::from(f), key, value])
 }
 
 /// Whether a final operation repeats until it comes back empty: draining a queue. Besides
@@ -142,6 +403,7 @@ pub struct Generator {
     workload: Workload,
     worker: usize,
     rng: ChaCha8Rng,
+    keys: KeyDraw,
     issued: u64,
     /// The key of the lock this worker holds, for the mutex workload.
     held: Option<usize>,
@@ -152,33 +414,39 @@ impl Generator {
     pub fn next_op(&mut self) -> Invocation {
         let n = self.issued;
         self.issued += 1;
-        let keys = self.workload.keys;
-        let key_index = self.rng.random_range(0..keys);
+        let key_index = self.keys.draw(&mut self.rng);
         let key = self.workload.key(key_index);
         // Values unique across the whole run: this worker's n-th value.
-        let unique = Value::Int((n * self.workload.clients as u64 + self.worker as u64 + 1) as i64);
+        let unique = self.unique(n);
         let roll: f64 = self.rng.random();
+        let f = self.workload.mix.pick(roll);
         match self.workload.kind {
-            WorkloadKind::Register if roll < 0.5 => Invocation::new("read", key, Value::Null),
-            WorkloadKind::Register => Invocation::new("write", key, unique),
+            WorkloadKind::Register | WorkloadKind::Counter | WorkloadKind::Set if f == "read" => {
+                Invocation::new("read", key, Value::Null)
+            }
+            WorkloadKind::Register => {
+                let v = self.value_or(unique);
+                Invocation::new("write", key, v)
+            }
             WorkloadKind::CasRegister => {
-                let small = |rng: &mut ChaCha8Rng| Value::Int(rng.random_range(0..5));
-                if roll < 0.4 {
-                    Invocation::new("read", key, Value::Null)
-                } else if roll < 0.6 {
-                    let v = small(&mut self.rng);
-                    Invocation::new("write", key, v)
-                } else {
-                    let expected = small(&mut self.rng);
-                    let new = small(&mut self.rng);
-                    Invocation::new("cas", key, Value::List(vec![expected, new]))
+                let range = self.workload.values.unwrap_or(CAS_VALUES);
+                let small = |rng: &mut ChaCha8Rng| Value::Int(rng.random_range(0..range) as i64);
+                match f {
+                    "read" => Invocation::new("read", key, Value::Null),
+                    "write" => {
+                        let v = small(&mut self.rng);
+                        Invocation::new("write", key, v)
+                    }
+                    _ => {
+                        let expected = small(&mut self.rng);
+                        let new = small(&mut self.rng);
+                        Invocation::new("cas", key, Value::List(vec![expected, new]))
+                    }
                 }
             }
-            WorkloadKind::Counter if roll < 0.25 => Invocation::new("read", key, Value::Null),
             WorkloadKind::Counter => Invocation::new("add", key, Value::Int(1)),
-            WorkloadKind::Set if roll < 0.05 => Invocation::new("read", key, Value::Null),
             WorkloadKind::Set => Invocation::new("add", key, unique),
-            WorkloadKind::Queue if roll < 0.5 => Invocation::new("enqueue", key, unique),
+            WorkloadKind::Queue if f == "enqueue" => Invocation::new("enqueue", key, unique),
             WorkloadKind::Queue => Invocation::new("dequeue", key, Value::Null),
             WorkloadKind::Mutex => match self.held {
                 Some(held) => Invocation::new("release", self.workload.key(held), Value::Null),
@@ -189,7 +457,57 @@ impl Generator {
                 // all of them at about the same moment: the window check-then-act races lose.
                 Invocation::new("create", self.workload.key(n as usize), Value::Null)
             }
+            WorkloadKind::Kv => match f {
+                "get" => Invocation::new("get", key, Value::Null),
+                "put" => {
+                    let v = self.value_or(unique);
+                    Invocation::new("put", key, Value::List(vec![v]))
+                }
+                _ => Invocation::new("append", key, unique),
+            },
+            WorkloadKind::MultiRegister => self.transaction(n, key_index),
         }
+    }
+
+    /// Worker `worker`'s `n`-th unique value: no other worker's and no other `n`'s.
+    fn unique(&self, n: u64) -> Value {
+        let clients = self.workload.clients as u64;
+        Value::Int((n * clients + self.worker as u64 + 1) as i64)
+    }
+
+    /// A value from `0..--values`, or `unique` without a range.
+    fn value_or(&mut self, unique: Value) -> Value {
+        match self.workload.values {
+            Some(range) => Value::Int(self.rng.random_range(0..range) as i64),
+            None => unique,
+        }
+    }
+
+    /// A transaction of one to [`MAX_MICRO_OPS`] micro-operations, the first on register
+    /// `first`, each a read or a write by the mix. A register may come up twice, so that reads
+    /// then writes of one register, the pattern that non-atomic transactions get wrong, are
+    /// frequent.
+    fn transaction(&mut self, n: u64, first: usize) -> Invocation {
+        let len = self.rng.random_range(1..=MAX_MICRO_OPS);
+        let mut micros = Vec::with_capacity(len);
+        for j in 0..len {
+            let register = if j == 0 {
+                first
+            } else {
+                self.keys.draw(&mut self.rng)
+            };
+            let roll: f64 = self.rng.random();
+            let op = if self.workload.mix.pick(roll) == "read" {
+                micro("read", Workload::register(register), Value::Null)
+            } else {
+                // Unique across the run: this transaction's n, and the micro-op's place in it.
+                let unique = self.unique(n * MAX_MICRO_OPS as u64 + j as u64);
+                let v = self.value_or(unique);
+                micro("write", Workload::register(register), v)
+            };
+            micros.push(op);
+        }
+        Invocation::new("txn", None, Value::List(micros))
     }
 
     /// Tells the generator how `op` ended, for workloads whose next step depends on it.

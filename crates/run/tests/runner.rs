@@ -251,6 +251,24 @@ impl MemoryObjectsClient {
     fn apply(&self, op: &Invocation) -> Completion {
         use WorkloadKind::*;
         let mut objects = self.objects.lock().unwrap();
+        if let (MultiRegister, "txn", Some(micros)) = (self.kind, op.f.as_str(), op.value.as_list())
+        {
+            // Each register is the object of its name; the transaction runs under the lock.
+            let result = micros
+                .iter()
+                .map(|micro| match micro.as_list() {
+                    Some([f, key, value]) => {
+                        let register = objects.entry(Some(key.clone())).or_default();
+                        if *f == Value::from("write") {
+                            register.value = value.clone();
+                        }
+                        Value::List(vec![f.clone(), key.clone(), register.value.clone()])
+                    }
+                    _ => micro.clone(),
+                })
+                .collect();
+            return Completion::Ok(Value::List(result));
+        }
         let object = objects.entry(op.key.clone()).or_default();
         let done = Completion::Ok(Value::Null);
         match (self.kind, op.f.as_str()) {
@@ -292,6 +310,21 @@ impl MemoryObjectsClient {
             (CreateOnce, "create") => {
                 object.taken = true;
                 Completion::Ok(Value::from("created"))
+            }
+            (Kv, "get") => Completion::Ok(object.value.clone()),
+            (Kv, "put") => {
+                object.value = op.value.clone();
+                done
+            }
+            (Kv, "append") => {
+                object.items = object
+                    .value
+                    .as_list()
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_default();
+                object.items.push(op.value.clone());
+                object.value = Value::List(object.items.clone());
+                done
             }
             (_, other) => Completion::Fail(format!("unknown operation {other}")),
         }

@@ -1,6 +1,7 @@
-//! PostgreSQL as the system under test: a counter, a register, create-once and a set mapped
-//! onto SQL the ways applications write them, some right and some with the read-modify-write
-//! races that a weaker isolation level lets through.
+//! PostgreSQL as the system under test: a counter, a register, create-once, a set, a kv of
+//! lists and multi-register transactions mapped onto SQL the ways applications write them,
+//! some right and some with the read-modify-write races that a weaker isolation level lets
+//! through.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,6 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{IsolationLevel, NoTls, Statement};
 
 use crate::names::by_name;
+use crate::transaction::Transaction;
 use crate::{Client, Completion, Invocation, Target, WorkloadKind};
 
 /// How a workload's operations map onto SQL.
@@ -19,11 +21,17 @@ pub enum PostgresVariant {
     UpdateAdd,
     /// counter: SELECT v, then `UPDATE SET v = read + 1` in one transaction. Under READ
     /// COMMITTED two transactions read the same v and both write its successor; stronger levels
-    /// refuse the second writer.
+    /// refuse the second writer. kv: an append SELECTs the list, then UPDATEs it one longer.
+    /// multi-register: a transaction SELECTs its registers, then UPDATEs those it writes: racy
+    /// below SERIALIZABLE (REPEATABLE READ lets two transactions each write what the other
+    /// read: write skew).
     SelectUpdate,
-    /// counter: `SELECT ... FOR UPDATE`, then UPDATE: the lock is taken by the read.
+    /// counter, kv: `SELECT ... FOR UPDATE`, then UPDATE: the lock is taken by the read.
+    /// multi-register (the default): the transaction first locks all its registers' rows in key
+    /// order with `SELECT ... ORDER BY k FOR UPDATE`, so it cannot deadlock.
     ForUpdate,
-    /// counter: SELECT then UPDATE at SERIALIZABLE, retrying serialization failures.
+    /// counter, kv, multi-register: as `select-update`, at SERIALIZABLE, retrying serialization
+    /// failures.
     Serializable,
     /// create-once: SELECT, then INSERT into a table without a unique constraint. Under READ
     /// COMMITTED concurrent creators all see no row and all insert.
@@ -38,10 +46,13 @@ pub enum PostgresVariant {
     /// add commits on its own: what it tests is durability, such as acknowledged adds lost
     /// when a server with `synchronous_commit=off` is killed.
     Insert,
+    /// kv: one row per key holding a bigint[]; `append` is `UPDATE SET v = array_append(v, e)`,
+    /// which the row lock serializes; `put` an UPDATE, `get` a SELECT.
+    UpdateAppend,
 }
 
 impl PostgresVariant {
-    const ALL: [PostgresVariant; 9] = [
+    const ALL: [PostgresVariant; 10] = [
         PostgresVariant::UpdateAdd,
         PostgresVariant::SelectUpdate,
         PostgresVariant::ForUpdate,
@@ -51,6 +62,7 @@ impl PostgresVariant {
         PostgresVariant::Update,
         PostgresVariant::ConditionalUpdate,
         PostgresVariant::Insert,
+        PostgresVariant::UpdateAppend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +76,7 @@ impl PostgresVariant {
             PostgresVariant::Update => "update",
             PostgresVariant::ConditionalUpdate => "conditional-update",
             PostgresVariant::Insert => "insert",
+            PostgresVariant::UpdateAppend => "update-append",
         }
     }
 
@@ -84,6 +97,17 @@ impl PostgresVariant {
             WorkloadKind::Register => &[PostgresVariant::Update],
             WorkloadKind::CasRegister => &[PostgresVariant::ConditionalUpdate],
             WorkloadKind::Set => &[PostgresVariant::Insert],
+            WorkloadKind::Kv => &[
+                PostgresVariant::UpdateAppend,
+                PostgresVariant::SelectUpdate,
+                PostgresVariant::ForUpdate,
+                PostgresVariant::Serializable,
+            ],
+            WorkloadKind::MultiRegister => &[
+                PostgresVariant::ForUpdate,
+                PostgresVariant::SelectUpdate,
+                PostgresVariant::Serializable,
+            ],
             WorkloadKind::Queue | WorkloadKind::Mutex => &[],
         }
     }
@@ -105,10 +129,15 @@ impl PostgresVariant {
         by_name(variants, name, PostgresVariant::name, &what)
     }
 
-    /// Whether the variant is meant to be linearizable at `isolation`. The read-then-write
-    /// variants are safe exactly when the isolation level catches their race.
-    pub fn is_safe(self, isolation: Isolation) -> bool {
+    /// Whether the variant is meant to be linearizable for `kind` at `isolation`. The
+    /// read-then-write variants are safe exactly when the isolation level catches their race:
+    /// a lost update on one row from REPEATABLE READ up, write skew across rows only at
+    /// SERIALIZABLE.
+    pub fn is_safe(self, kind: WorkloadKind, isolation: Isolation) -> bool {
         match self {
+            PostgresVariant::SelectUpdate if kind == WorkloadKind::MultiRegister => {
+                isolation == Isolation::Serializable
+            }
             PostgresVariant::SelectUpdate => isolation != Isolation::ReadCommitted,
             PostgresVariant::CheckThenInsert => isolation == Isolation::Serializable,
             _ => true,
@@ -240,6 +269,8 @@ impl PostgresTarget {
             WorkloadKind::Counter => "photofinish_counter",
             WorkloadKind::CreateOnce => "photofinish_created",
             WorkloadKind::Set => "photofinish_set",
+            WorkloadKind::Kv => "photofinish_kv",
+            WorkloadKind::MultiRegister => "photofinish_multi_register",
             _ => "photofinish_register",
         }
     }
@@ -257,6 +288,11 @@ impl PostgresTarget {
     async fn prepare(&self, client: &tokio_postgres::Client) -> Result<Sql, tokio_postgres::Error> {
         let table = self.table();
         let prepare = |sql: String| async move { client.prepare(&sql).await };
+        let for_update = if self.variant == PostgresVariant::ForUpdate {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         Ok(match self.kind {
             WorkloadKind::Counter => Sql::Counter {
                 read: prepare(format!("SELECT v FROM {table} WHERE k = $1")).await?,
@@ -283,6 +319,22 @@ impl PostgresTarget {
                     }
                 ))
                 .await?,
+            },
+            WorkloadKind::Kv => Sql::Kv {
+                get: prepare(format!("SELECT v FROM {table} WHERE k = $1")).await?,
+                put: prepare(format!("UPDATE {table} SET v = $2 WHERE k = $1")).await?,
+                append: prepare(format!(
+                    "UPDATE {table} SET v = array_append(v, $2) WHERE k = $1"
+                ))
+                .await?,
+                select: prepare(format!("SELECT v FROM {table} WHERE k = $1{for_update}")).await?,
+            },
+            WorkloadKind::MultiRegister => Sql::Multi {
+                read: prepare(format!(
+                    "SELECT k, v FROM {table} WHERE k = ANY($1) ORDER BY k{for_update}"
+                ))
+                .await?,
+                write: prepare(format!("UPDATE {table} SET v = $2 WHERE k = $1")).await?,
             },
             WorkloadKind::Set => Sql::Set {
                 read: prepare(format!("SELECT e FROM {table} WHERE k = $1 ORDER BY e")).await?,
@@ -340,6 +392,10 @@ impl Target for PostgresTarget {
             WorkloadKind::Set => {
                 format!("CREATE TABLE {table} (k bigint, e bigint, PRIMARY KEY (k, e));")
             }
+            WorkloadKind::Kv => format!(
+                "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint[]);
+                 INSERT INTO {table} SELECT k, NULL FROM generate_series(0, {last}) AS k;"
+            ),
             _ => format!(
                 "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint);
                  INSERT INTO {table} SELECT k, NULL FROM generate_series(0, {last}) AS k;"
@@ -366,6 +422,7 @@ impl Target for PostgresTarget {
             sql,
             variant: self.variant,
             owner: format!("worker-{worker}"),
+            keys: self.keys,
         })
     }
 }
@@ -392,6 +449,18 @@ enum Sql {
         read: Statement,
         add: Statement,
     },
+    Kv {
+        get: Statement,
+        put: Statement,
+        append: Statement,
+        /// The read of an append's read-modify-write, with FOR UPDATE in `for-update`.
+        select: Statement,
+    },
+    Multi {
+        /// Every register of a transaction, in key order (locked in `for-update`).
+        read: Statement,
+        write: Statement,
+    },
 }
 
 /// One worker's connection.
@@ -401,6 +470,8 @@ pub struct PostgresClient {
     variant: PostgresVariant,
     /// What this client writes as the creator of a row.
     owner: String,
+    /// Rows the setup created (kv keys, multi-register registers): 0 to keys - 1.
+    keys: usize,
 }
 
 type OpResult = Result<Value, Completion>;
@@ -472,6 +543,10 @@ fn column(row: Option<tokio_postgres::Row>) -> OpResult {
 
 impl PostgresClient {
     async fn perform(&mut self, op: &Invocation) -> OpResult {
+        if let (Sql::Multi { read, write }, "txn") = (&self.sql, op.f.as_str()) {
+            let txn = Transaction::parse(&op.value)?;
+            return multi_txn(&mut self.client, self.variant, read, write, &txn, self.keys).await;
+        }
         let k = key_of(op)?;
         let echo = op.value.clone();
         let PostgresClient {
@@ -479,7 +554,9 @@ impl PostgresClient {
             sql,
             variant,
             owner,
+            keys,
         } = self;
+        let keys = *keys;
         let variant = *variant;
         match (&*sql, op.f.as_str()) {
             (Sql::Counter { read, .. } | Sql::Register { read, .. }, "read") => {
@@ -550,6 +627,47 @@ impl PostgresClient {
             (Sql::Create { check, insert }, "create") => {
                 create(client, variant, check, insert, owner, k).await
             }
+            (Sql::Kv { get, .. }, "get") => {
+                let row = client.query_opt(get, &[&k]).await.map_err(judge)?;
+                let row = row.ok_or_else(|| no_row(k, keys))?;
+                let items: Option<Vec<i64>> =
+                    row.try_get(0).map_err(|e| Completion::Fail(describe(&e)))?;
+                Ok(items.map_or(Value::Null, |items| {
+                    Value::List(items.into_iter().map(Value::Int).collect())
+                }))
+            }
+            (Sql::Kv { put, .. }, "put") => {
+                let Value::List(items) = &op.value else {
+                    return Err(Completion::Fail(format!(
+                        "put expects a list, found {}",
+                        op.value
+                    )));
+                };
+                let items = items
+                    .iter()
+                    .map(|v| int_of("a put element", v))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let rows = client.execute(put, &[&k, &items]).await.map_err(judge)?;
+                one_row(rows, echo)
+            }
+            (
+                Sql::Kv {
+                    append,
+                    select,
+                    put,
+                    ..
+                },
+                "append",
+            ) => {
+                let e = int_of("an appended element", &op.value)?;
+                let rows = match variant {
+                    PostgresVariant::UpdateAppend => {
+                        client.execute(append, &[&k, &e]).await.map_err(judge)?
+                    }
+                    _ => append_read_modify_write(client, variant, select, put, k, e).await?,
+                };
+                one_row(rows, echo)
+            }
             (_, f) => Err(Completion::Fail(format!(
                 "the {variant} variant does not implement `{f}`"
             ))),
@@ -567,11 +685,7 @@ async fn read_modify_write(
     k: i64,
     n: i64,
 ) -> Result<u64, Completion> {
-    let attempts = if variant == PostgresVariant::Serializable {
-        SERIALIZABLE_ATTEMPTS
-    } else {
-        1
-    };
+    let attempts = attempts(variant);
     let mut last_error = None;
     for _ in 0..attempts {
         let mut builder = client.build_transaction();
@@ -594,7 +708,22 @@ async fn read_modify_write(
             Err(error) => return Err(judge(error)),
         }
     }
-    Err(last_error.map_or_else(
+    Err(gave_up(attempts, last_error))
+}
+
+/// How often a transaction is tried: the `serializable` variant retries serialization
+/// failures, the others report the abort.
+fn attempts(variant: PostgresVariant) -> usize {
+    if variant == PostgresVariant::Serializable {
+        SERIALIZABLE_ATTEMPTS
+    } else {
+        1
+    }
+}
+
+/// The failure of a transaction the server aborted `attempts` times.
+fn gave_up(attempts: usize, last_error: Option<tokio_postgres::Error>) -> Completion {
+    last_error.map_or_else(
         || Completion::Fail("no attempt".to_string()),
         |e| {
             Completion::Fail(match attempts {
@@ -602,6 +731,124 @@ async fn read_modify_write(
                 _ => format!("gave up after {attempts} attempts: {}", describe(&e)),
             })
         },
+    )
+}
+
+/// SELECT the list (FOR UPDATE in `for-update`), then UPDATE it with `e` appended, in one
+/// transaction; returns the rows updated.
+async fn append_read_modify_write(
+    client: &mut tokio_postgres::Client,
+    variant: PostgresVariant,
+    select: &Statement,
+    put: &Statement,
+    k: i64,
+    e: i64,
+) -> Result<u64, Completion> {
+    let attempts = attempts(variant);
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let mut builder = client.build_transaction();
+        if variant == PostgresVariant::Serializable {
+            builder = builder.isolation_level(IsolationLevel::Serializable);
+        }
+        let attempt = async {
+            let tx = builder.start().await?;
+            let Some(row) = tx.query_opt(select, &[&k]).await? else {
+                return Ok(0);
+            };
+            let mut items: Vec<i64> = row.try_get::<_, Option<Vec<i64>>>(0)?.unwrap_or_default();
+            items.push(e);
+            let rows = tx.execute(put, &[&k, &items]).await?;
+            tx.commit().await?;
+            Ok(rows)
+        };
+        match attempt.await {
+            Ok(rows) => return Ok(rows),
+            Err(error) if retryable(&error) => last_error = Some(error),
+            Err(error) => return Err(judge(error)),
+        }
+    }
+    Err(gave_up(attempts, last_error))
+}
+
+/// A multi-register transaction in one SQL transaction: SELECT every register it names (FOR
+/// UPDATE in `for-update`, in key order), apply its micro-operations to what was read, UPDATE
+/// the registers it wrote, COMMIT. Returns the micro-operations with the values read.
+async fn multi_txn(
+    client: &mut tokio_postgres::Client,
+    variant: PostgresVariant,
+    read: &Statement,
+    write: &Statement,
+    txn: &Transaction,
+    keys: usize,
+) -> OpResult {
+    let ids = txn
+        .registers
+        .iter()
+        .map(|r| register_row(r, keys))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let attempts = attempts(variant);
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let mut builder = client.build_transaction();
+        if variant == PostgresVariant::Serializable {
+            builder = builder.isolation_level(IsolationLevel::Serializable);
+        }
+        let attempt = async {
+            let tx = builder.start().await?;
+            let rows = tx.query(read, &[&ids]).await?;
+            let mut current = vec![Value::Null; ids.len()];
+            for row in rows {
+                let k: i64 = row.try_get(0)?;
+                let v: Option<i64> = row.try_get(1)?;
+                if let Some(index) = ids.iter().position(|id| *id == k) {
+                    current[index] = v.map_or(Value::Null, Value::Int);
+                }
+            }
+            let (result, mut writes) = txn.apply(current);
+            // In key order, as `for-update` locks: two transactions never wait on each other
+            // in a cycle.
+            writes.sort_by_key(|(index, _)| ids[*index]);
+            for (index, value) in writes {
+                let v: Option<i64> = value.as_i64();
+                tx.execute(write, &[&ids[index], &v]).await?;
+            }
+            tx.commit().await?;
+            Ok(result)
+        };
+        match attempt.await {
+            Ok(result) => return Ok(result),
+            Err(error) if retryable(&error) => last_error = Some(error),
+            Err(error) => return Err(judge(error)),
+        }
+    }
+    Err(gave_up(attempts, last_error))
+}
+
+/// The row of register `x<k>`, which setup created when k is below `keys`.
+fn register_row(register: &Value, keys: usize) -> Result<i64, Completion> {
+    match register {
+        Value::Str(name) => name
+            .strip_prefix('x')
+            .and_then(|k| k.parse::<usize>().ok())
+            .filter(|k| *k < keys)
+            .map(|k| k as i64)
+            .ok_or_else(|| {
+                Completion::Fail(format!(
+                    "no register {name}: the registers are x0 to x{}",
+                    keys.saturating_sub(1)
+                ))
+            }),
+        other => Err(Completion::Fail(format!(
+            "multi-register registers are named x0, x1...; found {other}"
+        ))),
+    }
+}
+
+fn no_row(k: i64, keys: usize) -> Completion {
+    Completion::Fail(format!(
+        "no row for key {k}: the keys are 0 to {}",
+        keys.saturating_sub(1)
     ))
 }
 
@@ -659,7 +906,7 @@ mod tests {
                 continue;
             };
             for isolation in Isolation::ALL {
-                assert!(variant.is_safe(isolation), "{kind}: {variant}");
+                assert!(variant.is_safe(kind, isolation), "{kind}: {variant}");
             }
         }
     }

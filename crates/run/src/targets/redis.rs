@@ -15,6 +15,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, RedisError, Script};
 
 use crate::names::by_name;
+use crate::transaction::Transaction;
 use crate::{Client, Completion, Invocation, Target, WorkloadKind};
 
 /// How a workload's operations map onto Redis commands.
@@ -39,10 +40,22 @@ pub enum RedisVariant {
     CheckThenSet,
     /// create-once: `SET key token NX`, which creates or not atomically.
     SetNx,
+    /// kv: a Redis list per key: `append` is RPUSH, `get` LRANGE, `put` DEL and RPUSH in one
+    /// MULTI/EXEC. (kv's racy variant is `get-set`: the list kept as JSON text, an append
+    /// GETs it and SETs it back one longer, so concurrent appends overwrite each other.)
+    List,
+    /// multi-register: WATCH the transaction's registers, read them (MGET), then write in
+    /// MULTI/EXEC, which the server refuses if a watched register changed meanwhile; the
+    /// transaction is then tried again, up to [`TXN_ATTEMPTS`] times.
+    Watch,
+    /// multi-register: read the registers (MGET), then write them in MULTI/EXEC without WATCH.
+    /// Two transactions that read a register at the same time both write what they computed
+    /// from it: neither saw the other.
+    ReadThenWrite,
 }
 
 impl RedisVariant {
-    const ALL: [RedisVariant; 8] = [
+    const ALL: [RedisVariant; 11] = [
         RedisVariant::Plain,
         RedisVariant::LuaCas,
         RedisVariant::GetSet,
@@ -51,6 +64,9 @@ impl RedisVariant {
         RedisVariant::SetNxOwned,
         RedisVariant::CheckThenSet,
         RedisVariant::SetNx,
+        RedisVariant::List,
+        RedisVariant::Watch,
+        RedisVariant::ReadThenWrite,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +79,9 @@ impl RedisVariant {
             RedisVariant::SetNxOwned => "set-nx-owned",
             RedisVariant::CheckThenSet => "check-then-set",
             RedisVariant::SetNx => "set-nx",
+            RedisVariant::List => "list",
+            RedisVariant::Watch => "watch",
+            RedisVariant::ReadThenWrite => "read-then-write",
         }
     }
 
@@ -76,6 +95,8 @@ impl RedisVariant {
             WorkloadKind::Counter => &[RedisVariant::Incr, RedisVariant::GetSet],
             WorkloadKind::Mutex => &[RedisVariant::SetNxOwned, RedisVariant::SetNxPx],
             WorkloadKind::CreateOnce => &[RedisVariant::SetNx, RedisVariant::CheckThenSet],
+            WorkloadKind::Kv => &[RedisVariant::List, RedisVariant::GetSet],
+            WorkloadKind::MultiRegister => &[RedisVariant::Watch, RedisVariant::ReadThenWrite],
         }
     }
 
@@ -98,7 +119,10 @@ impl RedisVariant {
     pub fn is_safe(self) -> bool {
         !matches!(
             self,
-            RedisVariant::GetSet | RedisVariant::SetNxPx | RedisVariant::CheckThenSet
+            RedisVariant::GetSet
+                | RedisVariant::SetNxPx
+                | RedisVariant::CheckThenSet
+                | RedisVariant::ReadThenWrite
         )
     }
 
@@ -112,6 +136,9 @@ impl RedisVariant {
             RedisVariant::SetNxOwned => "SET NX, compare-and-delete",
             RedisVariant::CheckThenSet => "EXISTS+SET",
             RedisVariant::SetNx => "SET NX",
+            RedisVariant::List => "RPUSH, LRANGE",
+            RedisVariant::Watch => "WATCH, MGET, MULTI/EXEC",
+            RedisVariant::ReadThenWrite => "MGET, then MULTI/EXEC without WATCH",
         }
     }
 }
@@ -148,6 +175,10 @@ pub struct RedisTarget {
     /// Numbers connections, so every client's lock token is its own.
     connections: AtomicU64,
 }
+
+/// How often the `watch` variant tries a transaction whose watched registers changed before
+/// it reports it as failed (it had no effect).
+pub const TXN_ATTEMPTS: usize = 50;
 
 /// The default expiry of `set-nx-px` locks: shorter than the workload's long pause, so that a
 /// stalled holder outlives its lock.
@@ -371,6 +402,7 @@ impl RedisClient {
         match key {
             None => format!("{}0", self.prefix),
             Some(Value::Int(k)) => format!("{}{k}", self.prefix),
+            Some(Value::Str(name)) => format!("{}{name}", self.prefix),
             Some(other) => format!("{}{}", self.prefix, other.to_json_string()),
         }
     }
@@ -536,10 +568,141 @@ impl RedisClient {
                     "exists"
                 }))
             }
+            (RedisVariant::List, "get") => {
+                let items: Vec<String> = self
+                    .query_read(redis::cmd("LRANGE").arg(&key).arg(0).arg(-1))
+                    .await?;
+                if items.is_empty() {
+                    return Ok(Value::Null);
+                }
+                items
+                    .iter()
+                    .map(|item| decode(item))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Value::List)
+            }
+            (RedisVariant::List, "append") => {
+                self.query::<()>(redis::cmd("RPUSH").arg(&key).arg(encode(&op.value)))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::List, "put") => {
+                let items = list_arg(&op.value)?;
+                let mut put = redis::pipe();
+                put.atomic().cmd("DEL").arg(&key).ignore();
+                if !items.is_empty() {
+                    put.cmd("RPUSH").arg(&key).arg(&items).ignore();
+                }
+                put.query_async::<()>(&mut self.con).await.map_err(judge)?;
+                Ok(echo)
+            }
+            (RedisVariant::GetSet, "get") => {
+                let text: Option<String> = self.query_read(redis::cmd("GET").arg(&key)).await?;
+                text.map_or(Ok(Value::Null), |t| decode(&t))
+            }
+            (RedisVariant::GetSet, "put") => {
+                list_arg(&op.value)?;
+                self.query::<()>(redis::cmd("SET").arg(&key).arg(encode(&op.value)))
+                    .await?;
+                Ok(echo)
+            }
+            (RedisVariant::GetSet, "append") => {
+                let text: Option<String> = self.query(redis::cmd("GET").arg(&key)).await?;
+                let mut items = match text.map(|t| decode(&t)).transpose()? {
+                    None => Vec::new(),
+                    Some(Value::List(items)) => items,
+                    Some(other) => {
+                        return Err(Completion::Fail(format!(
+                            "cannot append to {other}, which is no list"
+                        )))
+                    }
+                };
+                items.push(op.value.clone());
+                self.query::<()>(
+                    redis::cmd("SET")
+                        .arg(&key)
+                        .arg(Value::List(items).to_json_string()),
+                )
+                .await?;
+                Ok(echo)
+            }
+            (RedisVariant::Watch | RedisVariant::ReadThenWrite, "txn") => self.txn(&op.value).await,
             (variant, f) => Err(Completion::Fail(format!(
                 "the {variant} variant does not implement `{f}`"
             ))),
         }
+    }
+
+    /// A multi-register transaction: read every register it names (under WATCH in the `watch`
+    /// variant), apply its micro-operations in order to what was read, then write the registers
+    /// it wrote in one MULTI/EXEC. Returns the micro-operations with the values read.
+    async fn txn(&mut self, value: &Value) -> OpResult {
+        let micros = Transaction::parse(value)?;
+        let keys: Vec<String> = micros
+            .registers
+            .iter()
+            .map(|r| self.key(&Some(r.clone())))
+            .collect();
+        let watch = self.variant == RedisVariant::Watch;
+        let attempts = if watch { TXN_ATTEMPTS } else { 1 };
+        for _ in 0..attempts {
+            if watch {
+                self.query::<()>(redis::cmd("WATCH").arg(&keys)).await?;
+            }
+            let read = self
+                .query::<Vec<Option<String>>>(redis::cmd("MGET").arg(&keys))
+                .await;
+            let current = match read {
+                Ok(texts) => texts
+                    .into_iter()
+                    .map(|t| t.map_or(Ok(Value::Null), |t| decode(&t)))
+                    .collect::<Result<Vec<_>, _>>(),
+                Err(e) => Err(e),
+            };
+            let current = match current {
+                Ok(current) => current,
+                Err(completion) => {
+                    if watch && !completion.is_info() {
+                        let _ = self.query::<()>(&redis::cmd("UNWATCH")).await;
+                    }
+                    return Err(completion);
+                }
+            };
+            let (result, writes) = micros.apply(current);
+            if writes.is_empty() {
+                // MGET read every register at one moment: nothing to write.
+                if watch {
+                    self.query::<()>(&redis::cmd("UNWATCH")).await?;
+                }
+                return Ok(result);
+            }
+            let mut write = redis::pipe();
+            write.atomic();
+            for (index, value) in &writes {
+                write
+                    .cmd("SET")
+                    .arg(&keys[*index])
+                    .arg(encode(value))
+                    .ignore();
+            }
+            let answer: redis::Value = write.query_async(&mut self.con).await.map_err(judge)?;
+            if answer != redis::Value::Nil {
+                return Ok(result);
+            }
+            // A watched register changed: EXEC did nothing. Try again from the reads.
+        }
+        Err(Completion::Fail(format!(
+            "gave up after {attempts} attempts: a watched register changed every time"
+        )))
+    }
+}
+
+fn list_arg(value: &Value) -> Result<Vec<String>, Completion> {
+    match value {
+        Value::List(items) => Ok(items.iter().map(encode).collect()),
+        other => Err(Completion::Fail(format!(
+            "put expects a list, found {other}"
+        ))),
     }
 }
 

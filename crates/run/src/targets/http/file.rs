@@ -213,13 +213,15 @@ fn operations(kind: WorkloadKind) -> &'static [&'static str] {
         WorkloadKind::Queue => &["enqueue", "dequeue"],
         WorkloadKind::Mutex => &["acquire", "release"],
         WorkloadKind::CreateOnce => &["create"],
+        WorkloadKind::Kv => &["get", "put", "append"],
+        WorkloadKind::MultiRegister => &["txn"],
     }
 }
 
 /// Operations whose result the checker reads: without a way to find it, every one would be
 /// recorded as `null`, which proves nothing.
 fn returns_result(f: &str) -> bool {
-    matches!(f, "read" | "dequeue" | "create")
+    matches!(f, "read" | "dequeue" | "create" | "get" | "txn")
 }
 
 /// One step of the path to a place in the file: a table's key or an array's index.

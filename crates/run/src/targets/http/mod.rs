@@ -8,7 +8,7 @@
 //!
 //! ```toml
 //! base_url = "http://127.0.0.1:2379"     # or a list of replicas: worker i uses the i mod n-th
-//! workload = "cas-register"              # register, cas-register, counter, set, queue, mutex, create-once
+//! workload = "cas-register"              # register, cas-register, counter, set, queue, mutex, create-once, kv, multi-register
 //! keys = 3                               # independent keys, each checked on its own
 //! headers = { authorization = "Bearer t" }  # sent with every request
 //!
