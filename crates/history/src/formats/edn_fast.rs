@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::json_fast::leading_integer;
 use super::Fields;
 use crate::Value;
 
@@ -163,28 +164,9 @@ impl<'a> Scanner<'a> {
 
     #[inline]
     fn integer(&mut self) -> Option<Value> {
-        let negative = self.peek() == Some(b'-');
-        let start = self.pos + usize::from(negative);
-        let mut end = start;
-        let mut n: i64 = 0;
-        while let Some(&d) = self.bytes.get(end) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            if end - start == 18 {
-                // 19 digits or more may not fit in 64 bits.
-                return None;
-            }
-            n = n * 10 + i64::from(d - b'0');
-            end += 1;
-        }
-        let digits = end - start;
-        if digits == 0 || (digits > 1 && self.bytes[start] == b'0') {
-            return None;
-        }
+        let (n, end) = leading_integer(self.bytes, self.pos)?;
         self.pos = end;
-        self.at_delimiter()
-            .then_some(Value::Int(if negative { -n } else { n }))
+        self.at_delimiter().then_some(Value::Int(n))
     }
 
     fn vector(&mut self, depth: usize) -> Option<Value> {

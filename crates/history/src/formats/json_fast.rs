@@ -172,28 +172,9 @@ impl<'a> Scanner<'a> {
 
     #[inline]
     fn integer(&mut self) -> Option<Value> {
-        let negative = self.peek() == Some(b'-');
-        let start = self.pos + usize::from(negative);
-        let mut end = start;
-        let mut n: i64 = 0;
-        while let Some(&d) = self.bytes.get(end) {
-            if !d.is_ascii_digit() {
-                break;
-            }
-            if end - start == 18 {
-                // 19 digits or more may not fit in 64 bits.
-                return None;
-            }
-            n = n * 10 + i64::from(d - b'0');
-            end += 1;
-        }
-        let digits = end - start;
-        if digits == 0 || (digits > 1 && self.bytes[start] == b'0') {
-            return None;
-        }
+        let (n, end) = leading_integer(self.bytes, self.pos)?;
         self.pos = end;
-        self.ends_token()
-            .then_some(Value::Int(if negative { -n } else { n }))
+        self.ends_token().then_some(Value::Int(n))
     }
 
     fn list(&mut self, depth: usize) -> Option<Value> {
@@ -220,6 +201,31 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// The integer starting at `pos` (an optional minus, at most 18 digits so that it fits in
+/// 64 bits without an overflow check, no leading zero) and the position after it. Both
+/// scanners read integers this way; anything else goes to the general parsers.
+pub(super) fn leading_integer(bytes: &[u8], pos: usize) -> Option<(i64, usize)> {
+    let negative = bytes.get(pos) == Some(&b'-');
+    let start = pos + usize::from(negative);
+    let mut end = start;
+    let mut n: i64 = 0;
+    while let Some(&d) = bytes.get(end) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        if end - start == 18 {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+        end += 1;
+    }
+    let digits = end - start;
+    if digits == 0 || (digits > 1 && bytes[start] == b'0') {
+        return None;
+    }
+    Some((if negative { -n } else { n }, end))
 }
 
 #[cfg(test)]
