@@ -3,8 +3,7 @@
 //! that the history shows the nemesis windows and that nothing (process, directory) is left
 //! behind.
 
-#[allow(dead_code)]
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

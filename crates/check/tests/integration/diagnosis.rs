@@ -3,7 +3,7 @@
 //! `common/brute_force.rs` finds linearizable gets no diagnosis at all. Each diagnosis is also
 //! checked for form: lines sorted and present in the history, no raw control characters.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;

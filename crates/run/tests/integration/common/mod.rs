@@ -1,6 +1,9 @@
 //! What the target tests share: a scratch directory per test, and running a workload to a
 //! history that is then checked the way `photofinish check` would.
 
+pub mod postgres_server;
+pub mod redis_server;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The nemesis against real servers: faults come on schedule, each start and end is reported,
 //! a stop ends the fault in progress, and a server that does not come back is an error.
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::sync::Arc;

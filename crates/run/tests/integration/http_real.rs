@@ -3,7 +3,7 @@
 //! service whose store is reached through a `[[proxy]]` the nemesis partitions. Each test
 //! asserts the checker's verdict.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

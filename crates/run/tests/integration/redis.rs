@@ -1,9 +1,8 @@
 //! The Redis target against a real redis-server: every racy variant is caught, every safe one
 //! passes, and a server killed mid-run leaves a history that still checks.
 
-mod common;
-#[path = "common/redis_server.rs"]
-mod redis_server;
+use crate::common;
+use crate::common::redis_server;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! Every property runs with a fixed seed (override with `PROPTEST_RNG_SEED`, and the number of
 //! cases with `PROPTEST_CASES`), so a run is reproducible.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 

@@ -2,7 +2,7 @@
 //! resets and bandwidth do what they claim, measured in round trips; per-source holds in front
 //! of a real etcd.
 
-mod common;
+use crate::common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,7 +1,7 @@
 //! Clusters on loopback: a 3-member etcd cluster and a Redis primary with a replica come up
 //! behind proxies, and a partition cuts exactly the links between its two sides.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! list-append: a known history for every anomaly, and valid ones with failed, indeterminate
 //! and crashed transactions.
 
-mod common;
+use crate::common;
 
 use common::{check, concurrent, models, names, sequential, t, with};
 use photofinish_txn::cycles::StepKind;

@@ -1,9 +1,8 @@
 //! The PostgreSQL target against a real server: the read-modify-write races that READ
 //! COMMITTED lets through are caught, and the safe variants pass.
 
-mod common;
-#[path = "common/postgres_server.rs"]
-mod postgres_server;
+use crate::common;
+use crate::common::postgres_server;
 
 use common::{assert_verdict, run_and_check, Outcome, Scratch};
 use photofinish_check::Verdict;

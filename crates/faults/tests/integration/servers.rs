@@ -1,7 +1,7 @@
 //! Spawned servers: start, kill and restart on the same data and port, pause and resume, for
 //! Redis, PostgreSQL and etcd; each test asserts it left no process or directory behind.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -178,7 +178,7 @@ fn servers_die_with_a_photofinish_that_is_killed() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "servers_die_with_a_photofinish_that_is_killed",
+            "servers::servers_die_with_a_photofinish_that_is_killed",
             "--nocapture",
         ])
         .env(CHILD, "1")

@@ -5,12 +5,9 @@
 //! they promise. The exec target passes transactions through its JSON Lines protocol as they
 //! are.
 
-#[allow(dead_code)]
-mod common;
-#[path = "common/postgres_server.rs"]
-mod postgres_server;
-#[path = "common/redis_server.rs"]
-mod redis_server;
+use crate::common;
+use crate::common::postgres_server;
+use crate::common::redis_server;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

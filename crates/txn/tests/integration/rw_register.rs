@@ -1,6 +1,6 @@
 //! rw-register: known histories for each anomaly it can infer, and valid ones.
 
-mod common;
+use crate::common;
 
 use common::{check, concurrent, models, names, sequential, t, with};
 use photofinish_txn::{ConsistencyModel as M, Verdict, Workload};
