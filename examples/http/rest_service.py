@@ -9,6 +9,19 @@
     POST   /registers/NAME/cas    {"from": A, "to": B}   -> 200 {"value": B}, or 409 if the value is not A
     DELETE /registers/NAME                               -> 204
 
+    GET    /lists/NAME                                   -> 200 {"value": [...]}, null if never written
+    POST   /lists/NAME/append  {"value": V}              -> 200 {"value": V}
+    PUT    /lists/NAME         {"value": [...]}          -> 200 {"value": [...]}
+    DELETE /lists/NAME                                   -> 204
+
+    POST   /txn/SPACE  {"ops": [["read", R, null], ["write", R, V], ...]}
+                                                         -> 200 {"value": the ops, reads filled in}
+    DELETE /txn/SPACE                                    -> 204 (forgets SPACE's registers)
+
+A transaction runs all its operations under one lock, so no other request sees it half done;
+with --racy each of its operations takes the lock on its own (and an append reads the list,
+pauses and writes it back), the non-atomic updates photofinish catches.
+
 Standard library only. It listens on loopback and prints its URL on the first line of output
 (with --port 0, on a free port).
 """
@@ -21,12 +34,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 REGISTERS = {}
+LISTS = {}
+SPACES = {}
 LOCK = threading.Lock()
 RACY = False
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Buffer each answer and send it in one write (the server flushes after every request):
+    # headers and body written apart meet the client's delayed ACK, 40 ms per request.
+    wbufsize = 1 << 16
 
     def log_message(self, *args):
         pass
@@ -39,17 +57,23 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def name_and_action(self):
+    def name_and_action(self, resource="registers"):
         parts = self.path.split("/")
-        if len(parts) < 3 or parts[1] != "registers" or not parts[2]:
+        if len(parts) < 3 or parts[1] != resource or not parts[2]:
             return None, None
         return unquote(parts[2]), "/".join(parts[3:])
+
+    def resource(self):
+        parts = self.path.split("/")
+        return parts[1] if len(parts) > 1 else ""
 
     def body(self):
         length = int(self.headers.get("content-length") or 0)
         return json.loads(self.rfile.read(length) or b"null")
 
     def do_GET(self):
+        if self.resource() == "lists":
+            return self.get_list()
         name, action = self.name_and_action()
         if name is None or action:
             return self.answer(404, {"error": "no such resource"})
@@ -58,6 +82,8 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"value": value})
 
     def do_PUT(self):
+        if self.resource() == "lists":
+            return self.put_list()
         name, action = self.name_and_action()
         if name is None or action:
             return self.answer(404, {"error": "no such resource"})
@@ -70,6 +96,10 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"value": value})
 
     def do_POST(self):
+        if self.resource() == "lists":
+            return self.append_to_list()
+        if self.resource() == "txn":
+            return self.transaction()
         name, action = self.name_and_action()
         if name is None or action != "cas":
             return self.answer(404, {"error": "no such resource"})
@@ -94,12 +124,87 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"value": new})
 
     def do_DELETE(self):
-        name, action = self.name_and_action()
+        resource = self.resource()
+        store = {"lists": LISTS, "txn": SPACES}.get(resource, REGISTERS)
+        name, action = self.name_and_action(resource)
         if name is None or action:
             return self.answer(404, {"error": "no such resource"})
         with LOCK:
-            REGISTERS.pop(name, None)
+            store.pop(name, None)
         self.answer(204)
+
+    def get_list(self):
+        name, action = self.name_and_action("lists")
+        if name is None or action:
+            return self.answer(404, {"error": "no such resource"})
+        with LOCK:
+            value = LISTS.get(name)
+            value = None if value is None else list(value)
+        self.answer(200, {"value": value})
+
+    def put_list(self):
+        name, action = self.name_and_action("lists")
+        if name is None or action:
+            return self.answer(404, {"error": "no such resource"})
+        try:
+            value = self.body()["value"]
+        except (ValueError, KeyError, TypeError):
+            return self.answer(400, {"error": 'expected {"value": [...]}'})
+        if not isinstance(value, list):
+            return self.answer(400, {"error": 'expected {"value": [...]}'})
+        with LOCK:
+            LISTS[name] = list(value)
+        self.answer(200, {"value": value})
+
+    def append_to_list(self):
+        name, action = self.name_and_action("lists")
+        if name is None or action != "append":
+            return self.answer(404, {"error": "no such resource"})
+        try:
+            value = self.body()["value"]
+        except (ValueError, KeyError, TypeError):
+            return self.answer(400, {"error": 'expected {"value": V}'})
+        if RACY:
+            # Read, think, write back: an append made in between is lost.
+            current = list(LISTS.get(name, []))
+            time.sleep(0.002)
+            LISTS[name] = current + [value]
+            return self.answer(200, {"value": value})
+        with LOCK:
+            LISTS.setdefault(name, []).append(value)
+        self.answer(200, {"value": value})
+
+    def transaction(self):
+        space, action = self.name_and_action("txn")
+        if space is None or action:
+            return self.answer(404, {"error": "no such resource"})
+        try:
+            ops = self.body()["ops"]
+            steps = [(op[0], op[1], op[2]) for op in ops]
+        except (ValueError, KeyError, TypeError, IndexError):
+            return self.answer(400, {"error": 'expected {"ops": [[f, register, value], ...]}'})
+        if any(f not in ("read", "r", "write", "w") for f, _, _ in steps):
+            return self.answer(400, {"error": "an op is read or write"})
+        done = []
+        if RACY:
+            # Each operation on its own: another transaction can interleave between them.
+            for f, register, value in steps:
+                with LOCK:
+                    done.append(apply_step(SPACES.setdefault(space, {}), f, register, value))
+                time.sleep(0.001)
+        else:
+            with LOCK:
+                registers = SPACES.setdefault(space, {})
+                done = [apply_step(registers, f, r, v) for f, r, v in steps]
+        self.answer(200, {"value": done})
+
+
+def apply_step(registers, f, register, value):
+    """One read or write of a transaction over `registers`, as it completed."""
+    if f in ("write", "w"):
+        registers[register] = value
+        return [f, register, value]
+    return [f, register, registers.get(register)]
 
 
 def main():

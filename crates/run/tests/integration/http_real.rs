@@ -160,6 +160,32 @@ fn the_rest_example_is_valid_and_its_racy_mode_is_not() {
     );
 }
 
+/// kv (appends and gets of lists) and multi-register (transactions in one request) through the
+/// shipped files: the locked service is valid, the racy one, whose appends and transactions are
+/// not atomic, is caught.
+#[test]
+fn rest_kv_and_multi_register_files_catch_non_atomic_updates() {
+    let scratch = Scratch::new("http-rest-kv");
+    let safe = Service::start(&example("rest_service.py"), &["--port", "0"]);
+    let racy = Service::start(&example("rest_service.py"), &["--port", "0", "--racy"]);
+    for file in ["rest-kv.toml", "rest-multi-register.toml"] {
+        let stem = file.trim_end_matches(".toml");
+        let spec = spec_at(&example(file), &safe.url, |text| text);
+        let outcome = run_file(spec, &scratch.path.join(format!("{stem}-safe.jsonl")), 600);
+        assert_verdict(&outcome, Verdict::Valid);
+        assert!(outcome.summary.ok > 500, "{file}: {:?}", outcome.summary);
+        // The race needs overlapping requests; a loaded machine may serialise a round, so up
+        // to three rounds are run until one is caught.
+        let caught = (0..3).any(|round| {
+            let mut spec = spec_at(&example(file), &racy.url, |text| text);
+            spec.keys = 1;
+            let history = scratch.path.join(format!("{stem}-racy-{round}.jsonl"));
+            run_file(spec, &history, 600).report.verdict == Verdict::Invalid
+        });
+        assert!(caught, "{file}: the racy service was never caught");
+    }
+}
+
 #[test]
 fn run_namespaces_make_a_rerun_without_reset_valid() {
     let scratch = Scratch::new("http-rerun");
