@@ -40,6 +40,6 @@ pub use formats::{
 pub use header::RecordedWith;
 pub use history::{History, HistoryBuilder, NemesisEvent, Operation, Outcome};
 pub use recorder::{OpHandle, Recorder};
-pub use text::{escape, escape_and_clip, escape_html, QUOTE_CHARS};
+pub use text::{escape, escape_and_clip, escape_html, mark_html, HTML_MARKER, QUOTE_CHARS};
 pub use value::{BigInt, Float, JsonError, Value};
 pub use writer::HistoryWriter;

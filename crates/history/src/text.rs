@@ -35,6 +35,34 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// What photofinish puts in the head of every HTML page it writes, so that writing a report
+/// again over one of its own is allowed while any other existing file is refused (see
+/// `photofinish::output`).
+pub const HTML_MARKER: &str = r#"<meta name="generator" content="photofinish">"#;
+
+/// Inserts [`HTML_MARKER`] into a page: right after its `<head>` tag (or at the start when it
+/// has none).
+///
+/// ```
+/// use photofinish_history::{mark_html, HTML_MARKER};
+///
+/// let page = mark_html("<html><head><title>t</title></head></html>".into());
+/// assert!(page.starts_with(&format!("<html><head>{HTML_MARKER}<title>")));
+/// ```
+pub fn mark_html(page: String) -> String {
+    match page.find("<head>") {
+        Some(at) => {
+            let at = at + "<head>".len();
+            let mut marked = String::with_capacity(page.len() + HTML_MARKER.len());
+            marked.push_str(&page[..at]);
+            marked.push_str(HTML_MARKER);
+            marked.push_str(&page[at..]);
+            marked
+        }
+        None => format!("{HTML_MARKER}{page}"),
+    }
+}
+
 /// `text` safe inside HTML (or SVG) elements and attribute values: the five characters markup
 /// gives meaning to become entities, and control characters, which a page has no use for and
 /// which could smuggle a terminal escape into a saved report, become U+FFFD.

@@ -176,7 +176,11 @@ impl Comparison {
                 "{} / {} on {} replicas",
                 row.scenario, row.strategy, row.replicas
             );
-            let page = photofinish_report::render_html(&history, Some(&row.report), &title);
+            let page = photofinish_history::mark_html(photofinish_report::render_html(
+                &history,
+                Some(&row.report),
+                &title,
+            ));
             let path = dir.join(&name);
             std::fs::write(&path, page)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -217,7 +221,8 @@ impl Comparison {
             clients = self.clients,
             seed = self.seed,
         );
-        std::fs::write(output, page)
+        // Marked as photofinish's, so that running the comparison again may write over it.
+        std::fs::write(output, photofinish_history::mark_html(page))
             .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
         Ok(reports)
     }

@@ -36,8 +36,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// What photofinish puts in the head of every HTML page it writes.
-pub const HTML_MARKER: &str = r#"<meta name="generator" content="photofinish">"#;
+pub use photofinish_history::HTML_MARKER;
 
 /// The value of the first member, `generator`, of every JSON report photofinish writes.
 pub const GENERATOR: &str = "photofinish";
@@ -58,21 +57,7 @@ pub enum Refusal {
     NotOurs { output: PathBuf },
 }
 
-/// Inserts [`HTML_MARKER`] into a page: right after its `<head>` tag (or at the start when it
-/// has none).
-pub fn mark_html(page: String) -> String {
-    match page.find("<head>") {
-        Some(at) => {
-            let at = at + "<head>".len();
-            let mut marked = String::with_capacity(page.len() + HTML_MARKER.len());
-            marked.push_str(&page[..at]);
-            marked.push_str(HTML_MARKER);
-            marked.push_str(&page[at..]);
-            marked
-        }
-        None => format!("{HTML_MARKER}{page}"),
-    }
-}
+pub use photofinish_history::mark_html;
 
 /// `value` (a struct or map) as pretty JSON, with `"generator": "photofinish"` as its first
 /// member.

@@ -219,7 +219,8 @@ struct RunFlags {
     /// in time ends the run with exit 3, naming the step; the history so far is kept.
     #[arg(long, default_value = "30s", value_parser = options::wait)]
     setup_timeout: Duration,
-    /// The history file to write (default: runs/<workload>-<time>.jsonl). It must not exist yet.
+    /// The history file to write (default: runs/<workload>-<time>.jsonl, with -2, -3... added
+    /// when runs start within the same second). It must not exist yet.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Force every batch of events to disk, so a crash of the machine loses nothing either.
@@ -435,6 +436,19 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
+/// The first free name of `runs/<workload>-<time>[-N].jsonl`: two runs started within the same
+/// second (one command after another in a script) each get a history of their own instead of
+/// the second being refused.
+fn default_history(dir: &Path, workload: &str, secs: u64) -> PathBuf {
+    (1..)
+        .map(|n| match n {
+            1 => dir.join(format!("{workload}-{secs}.jsonl")),
+            n => dir.join(format!("{workload}-{secs}-{n}.jsonl")),
+        })
+        .find(|path| std::fs::symlink_metadata(path).is_err())
+        .expect("an unused name")
+}
+
 /// Parses the workload, builds the target for it, runs and checks.
 fn with_workload<T: Target>(
     flags: RunFlags,
@@ -503,7 +517,7 @@ fn run_target<T: Target>(
             if let Err(e) = std::fs::create_dir_all(&dir) {
                 return usage_error(format!("cannot create {}: {e}", dir.display()));
             }
-            dir.join(format!("{}-{}.jsonl", workload.kind, started.as_secs()))
+            default_history(&dir, &workload.kind.to_string(), started.as_secs())
         }
     };
     if std::fs::metadata(&history).is_ok_and(|m| m.len() > 0) {
@@ -735,4 +749,26 @@ fn nothing_tested_banner(reason: &str, summary: &Summary) -> String {
         summary.fail,
         summary.info
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_histories_never_collide_within_a_second() {
+        let dir = std::env::temp_dir().join(format!("pf-default-history-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = default_history(&dir, "counter", 7);
+        assert_eq!(first, dir.join("counter-7.jsonl"));
+        std::fs::write(&first, "x").unwrap();
+        let second = default_history(&dir, "counter", 7);
+        assert_eq!(second, dir.join("counter-7-2.jsonl"));
+        std::fs::write(&second, "").unwrap();
+        assert_eq!(
+            default_history(&dir, "counter", 7),
+            dir.join("counter-7-3.jsonl")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -131,6 +131,20 @@ fn json_and_html_carry_the_same_matrix() {
         let linked = std::fs::read_to_string(dir.join(&report)).unwrap();
         assert!(linked.contains("<html"), "{report}");
     }
+    // The page is marked as photofinish's: the same command again writes over it (the README
+    // runs `compare --http ... --html compare.html` after `compare --scenario ...` does).
+    let again = photofinish(&[
+        "compare",
+        "--scenario",
+        "stale-read",
+        "--replicas",
+        "3",
+        "-n",
+        "100",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
