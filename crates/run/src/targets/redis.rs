@@ -97,15 +97,25 @@ impl RedisVariant {
             WorkloadKind::CreateOnce => &[RedisVariant::SetNx, RedisVariant::CheckThenSet],
             WorkloadKind::Kv => &[RedisVariant::List, RedisVariant::GetSet],
             WorkloadKind::MultiRegister => &[RedisVariant::Watch, RedisVariant::ReadThenWrite],
+            // The transactional workloads run on PostgreSQL (and any program, by exec).
+            WorkloadKind::ListAppend | WorkloadKind::RwRegister | WorkloadKind::Bank => &[],
         }
     }
 
-    pub fn default_for(kind: WorkloadKind) -> RedisVariant {
-        RedisVariant::for_workload(kind)[0]
+    /// The safe variant of `kind`; an error naming the workloads Redis runs when it runs
+    /// none of `kind`.
+    pub fn default_for(kind: WorkloadKind) -> Result<RedisVariant, String> {
+        RedisVariant::for_workload(kind)
+            .first()
+            .copied()
+            .ok_or_else(|| unsupported(kind))
     }
 
     /// The variant called `name` among those of `kind`, with an error listing them otherwise.
     pub fn parse(kind: WorkloadKind, name: &str) -> Result<RedisVariant, String> {
+        if RedisVariant::for_workload(kind).is_empty() {
+            return Err(unsupported(kind));
+        }
         let what = format!("redis variant for the {kind} workload");
         by_name(
             RedisVariant::for_workload(kind),
@@ -141,6 +151,19 @@ impl RedisVariant {
             RedisVariant::ReadThenWrite => "MGET, then MULTI/EXEC without WATCH",
         }
     }
+}
+
+/// The error for a workload the Redis target does not run, naming those it runs.
+fn unsupported(kind: WorkloadKind) -> String {
+    let supported: Vec<_> = WorkloadKind::ALL
+        .into_iter()
+        .filter(|k| !RedisVariant::for_workload(*k).is_empty())
+        .map(|k| k.model())
+        .collect();
+    format!(
+        "the redis target does not run the {kind} workload: it runs {}",
+        supported.join(", ")
+    )
 }
 
 impl fmt::Display for RedisVariant {
@@ -731,7 +754,11 @@ mod tests {
     #[test]
     fn every_workload_has_a_safe_default() {
         for kind in WorkloadKind::ALL {
-            let variant = RedisVariant::default_for(kind);
+            let Ok(variant) = RedisVariant::default_for(kind) else {
+                let error = RedisVariant::parse(kind, "plain").unwrap_err();
+                assert!(error.contains("does not run"), "{error}");
+                continue;
+            };
             assert!(variant.is_safe(), "{kind}: {variant}");
             assert_eq!(RedisVariant::parse(kind, variant.name()), Ok(variant));
         }
