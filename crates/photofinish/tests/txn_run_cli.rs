@@ -279,3 +279,44 @@ fn an_exec_program_runs_list_append_too() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("VALID for strict-serializable"));
 }
+
+#[test]
+fn a_killed_server_leaves_indeterminate_transactions_and_serializable_still_holds() {
+    let json = scratch("kill.json");
+    let history = scratch("kill.jsonl");
+    let out = photofinish(&[
+        "run",
+        "postgres",
+        "--spawn",
+        "--nemesis",
+        "kill",
+        "--nemesis-interval",
+        "500ms",
+        "--nemesis-duration",
+        "500ms",
+        "-w",
+        "list-append",
+        "--isolation",
+        "serializable",
+        "-c",
+        "10",
+        "--duration",
+        "3s",
+        "--op-timeout",
+        "1s",
+        "--seed",
+        "3",
+        "--quiet",
+        "-o",
+        history.to_str().unwrap(),
+        &format!("--json={}", json.display()),
+    ]);
+    // Transactions cut off by the kill may or may not have committed: `info`, which the
+    // checker weighs both ways; what committed survives the restart.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(run["summary"]["info"].as_u64().unwrap() > 0, "{run}");
+    assert!(run["report"]["indeterminate"].as_u64().unwrap() > 0);
+    assert_eq!(run["report"]["verdict"], "valid");
+}
