@@ -38,8 +38,9 @@ enum TargetArgs {
     /// expiring lock) | set-nx-owned; create-once check-then-set (racy) | set-nx; cas-register
     /// lua; register, set, queue plain; kv list (RPUSH, LRANGE) | get-set (racy: the list as
     /// JSON text, read then written back); multi-register watch (WATCH, MGET, MULTI/EXEC,
-    /// retried) | read-then-write (racy: MGET, then MULTI/EXEC without WATCH). The default is
-    /// the safe one.
+    /// retried) | read-then-write (racy: MGET, then MULTI/EXEC without WATCH); list-append
+    /// multi-exec (each transaction one MULTI/EXEC of RPUSH and LRANGE). The default is the
+    /// safe one.
     Redis {
         /// A redis:// URL or host:port.
         #[arg(long, default_value = "redis://127.0.0.1:6379")]
@@ -158,7 +159,8 @@ enum TargetArgs {
 struct RunFlags {
     /// The workload: register, cas-register, counter, set, queue, mutex, create-once, kv,
     /// multi-register (for http, the workload file says); transactional, checked for the
-    /// anomalies of --consistency-model: list-append, rw-register, bank (postgres, exec).
+    /// anomalies of --consistency-model: list-append (postgres, redis, exec), rw-register,
+    /// bank (postgres, exec).
     #[arg(long, short)]
     workload: Option<String>,
     /// list-append, rw-register: the consistency model the system promises; the run fails

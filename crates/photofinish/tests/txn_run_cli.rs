@@ -228,9 +228,9 @@ fn flags_that_do_not_fit_a_transactional_workload_are_usage_errors() {
         message.contains("expected one of read, append"),
         "{message}"
     );
-    let message = refused(&["run", "redis", "-w", "list-append"]);
+    let message = refused(&["run", "redis", "-w", "rw-register"]);
     assert!(
-        message.contains("the redis target does not run the list-append"),
+        message.contains("the redis target does not run the rw-register"),
         "{message}"
     );
     let message = refused(&["run", "etcd", "-w", "bank"]);
@@ -319,4 +319,30 @@ fn a_killed_server_leaves_indeterminate_transactions_and_serializable_still_hold
     assert!(run["summary"]["info"].as_u64().unwrap() > 0, "{run}");
     assert!(run["report"]["indeterminate"].as_u64().unwrap() > 0);
     assert_eq!(run["report"]["verdict"], "valid");
+}
+
+#[test]
+fn redis_list_append_in_multi_exec_is_strict_serializable() {
+    let history = scratch("redis.jsonl");
+    let out = photofinish(&[
+        "run",
+        "redis",
+        "--spawn",
+        "-w",
+        "list-append",
+        "-c",
+        "10",
+        "-n",
+        "2000",
+        "--seed",
+        "5",
+        "--quiet",
+        "-o",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("MULTI, RPUSH/LRANGE, EXEC"), "{stdout}");
+    assert!(stdout.contains("2000 committed"), "{stdout}");
+    assert!(stdout.contains("VALID for strict-serializable"), "{stdout}");
 }

@@ -52,10 +52,14 @@ pub enum RedisVariant {
     /// Two transactions that read a register at the same time both write what they computed
     /// from it: neither saw the other.
     ReadThenWrite,
+    /// list-append: the whole transaction in one MULTI/EXEC, `append` as RPUSH and `r` as
+    /// LRANGE, which the server runs one transaction at a time: serializable, and strict
+    /// serializable on one server.
+    MultiExec,
 }
 
 impl RedisVariant {
-    const ALL: [RedisVariant; 11] = [
+    const ALL: [RedisVariant; 12] = [
         RedisVariant::Plain,
         RedisVariant::LuaCas,
         RedisVariant::GetSet,
@@ -67,6 +71,7 @@ impl RedisVariant {
         RedisVariant::List,
         RedisVariant::Watch,
         RedisVariant::ReadThenWrite,
+        RedisVariant::MultiExec,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +87,7 @@ impl RedisVariant {
             RedisVariant::List => "list",
             RedisVariant::Watch => "watch",
             RedisVariant::ReadThenWrite => "read-then-write",
+            RedisVariant::MultiExec => "multi-exec",
         }
     }
 
@@ -97,8 +103,10 @@ impl RedisVariant {
             WorkloadKind::CreateOnce => &[RedisVariant::SetNx, RedisVariant::CheckThenSet],
             WorkloadKind::Kv => &[RedisVariant::List, RedisVariant::GetSet],
             WorkloadKind::MultiRegister => &[RedisVariant::Watch, RedisVariant::ReadThenWrite],
-            // The transactional workloads run on PostgreSQL (and any program, by exec).
-            WorkloadKind::ListAppend | WorkloadKind::RwRegister | WorkloadKind::Bank => &[],
+            WorkloadKind::ListAppend => &[RedisVariant::MultiExec],
+            // Transactions of reads then writes on Redis are the multi-register workload's;
+            // these run on PostgreSQL (and any program, by exec).
+            WorkloadKind::RwRegister | WorkloadKind::Bank => &[],
         }
     }
 
@@ -149,6 +157,7 @@ impl RedisVariant {
             RedisVariant::List => "RPUSH, LRANGE",
             RedisVariant::Watch => "WATCH, MGET, MULTI/EXEC",
             RedisVariant::ReadThenWrite => "MGET, then MULTI/EXEC without WATCH",
+            RedisVariant::MultiExec => "MULTI, RPUSH/LRANGE, EXEC",
         }
     }
 }
@@ -650,6 +659,7 @@ impl RedisClient {
                 Ok(echo)
             }
             (RedisVariant::Watch | RedisVariant::ReadThenWrite, "txn") => self.txn(&op.value).await,
+            (RedisVariant::MultiExec, "txn") => self.list_append_txn(&op.value).await,
             (variant, f) => Err(Completion::Fail(format!(
                 "the {variant} variant does not implement `{f}`"
             ))),
@@ -717,6 +727,75 @@ impl RedisClient {
         Err(Completion::Fail(format!(
             "gave up after {attempts} attempts: a watched register changed every time"
         )))
+    }
+}
+
+impl RedisClient {
+    /// A list-append transaction in one MULTI/EXEC: each `["append", k, v]` an RPUSH of `v`,
+    /// each `["r", k, null]` an LRANGE of the whole list, in order. Returns the
+    /// micro-operations with the lists read. An error reply fails the transaction: EXEC
+    /// refused it whole (EXECABORT), since its keys hold only lists (the setup deleted them),
+    /// so no command inside can fail alone after others ran.
+    async fn list_append_txn(&mut self, value: &Value) -> OpResult {
+        let bad = || {
+            Completion::Fail(format!(
+                "txn expects a list of [\"append\", key, value] and [\"r\", key, null], found {value}"
+            ))
+        };
+        let micros = value.as_list().ok_or_else(bad)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let mut reads = Vec::with_capacity(micros.len());
+        for micro in micros {
+            let Some([Value::Str(f), key, v]) = micro.as_list() else {
+                return Err(bad());
+            };
+            let key = self.key(&Some(key.clone()));
+            match f.as_str() {
+                "append" => {
+                    pipe.cmd("RPUSH").arg(&key).arg(encode(v)).ignore();
+                    reads.push(false);
+                }
+                "r" | "read" => {
+                    pipe.cmd("LRANGE").arg(&key).arg(0).arg(-1);
+                    reads.push(true);
+                }
+                _ => return Err(bad()),
+            }
+        }
+        let lists: Vec<Vec<String>> = pipe.query_async(&mut self.con).await.map_err(judge)?;
+        if lists.len() != reads.iter().filter(|r| **r).count() {
+            // EXEC ran, but its answer does not match what was sent: what it did is unknown.
+            return Err(Completion::Info(format!(
+                "EXEC answered {} lists for {} reads",
+                lists.len(),
+                reads.len()
+            )));
+        }
+        let mut lists = lists.into_iter();
+        micros
+            .iter()
+            .zip(reads)
+            .map(|(micro, read)| {
+                let Some([f, key, v]) = micro.as_list() else {
+                    return Err(bad());
+                };
+                let result = if read {
+                    // As many lists as reads: checked above.
+                    let items = lists.next().unwrap_or_default();
+                    Value::List(
+                        items
+                            .iter()
+                            .map(|item| decode(item))
+                            .collect::<Result<_, _>>()?,
+                    )
+                } else {
+                    v.clone()
+                };
+                Ok(Value::List(vec![f.clone(), key.clone(), result]))
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::List)
     }
 }
 
