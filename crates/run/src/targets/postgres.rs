@@ -1,7 +1,7 @@
 //! PostgreSQL as the system under test: a counter, a register, create-once, a set, a kv of
 //! lists and multi-register transactions mapped onto SQL the ways applications write them,
 //! some right and some with the read-modify-write races that a weaker isolation level lets
-//! through; and the transactional workloads (list-append, rw-register, bank: see [`txn`]),
+//! through; and the transactional workloads (list-append, rw-register, bank: see `postgres/txn.rs`),
 //! one real transaction per operation at the isolation level asked for.
 
 mod txn;
