@@ -8,7 +8,8 @@
 //! statistics), and [`faults`] starts throwaway servers and clusters behind fault proxies and
 //! runs the nemesis; [`output`] keeps reports from overwriting what they were made from.
 //! Everything the `photofinish` command does is a call into these;
-//! [`run_and_check`] is `photofinish run`, and [`compare::compare_runs`] runs several targets
+//! [`run_and_check`] is `photofinish run` ([`txn_run::run_and_check_txn`] for the
+//! transactional workloads, checked by [`txn`]), and [`compare::compare_runs`] runs several targets
 //! or variants with the same load and puts them side by side (`photofinish compare --run`).
 //!
 //! ```
@@ -46,6 +47,7 @@ pub mod compare;
 pub mod liveness;
 pub mod output;
 pub mod terminal;
+pub mod txn_run;
 
 pub use photofinish_check as checker;
 pub use photofinish_faults as faults;
@@ -100,6 +102,9 @@ pub enum Error {
     Check(checker::CheckError),
     #[error(transparent)]
     Run(#[from] runner::RunError),
+    /// A transactional history could not be checked.
+    #[error(transparent)]
+    Txn(#[from] txn::TxnError),
 }
 
 fn run_check(history: &History, origin: &str, request: &CheckRequest) -> Result<Report, Error> {

@@ -13,6 +13,7 @@ mod options;
 mod proxy_command;
 mod run_command;
 mod txn_command;
+mod txn_run_command;
 
 use photofinish::checker::{NilReads, Report, MODELS};
 use photofinish::history::{Format, History, Value};

@@ -22,6 +22,7 @@ use photofinish::runner::{
 use photofinish::{check_history, terminal, CheckRequest, Checked, Error, ModelChoice};
 
 use crate::faults_args::{EtcdClusterFlags, RedisClusterFlags, SpawnFlags};
+use crate::txn_run_command;
 use crate::{emit_json, guard_outputs, json_file, options, usage_error, warn, write_html};
 
 #[derive(clap::Args)]
@@ -37,8 +38,9 @@ enum TargetArgs {
     /// expiring lock) | set-nx-owned; create-once check-then-set (racy) | set-nx; cas-register
     /// lua; register, set, queue plain; kv list (RPUSH, LRANGE) | get-set (racy: the list as
     /// JSON text, read then written back); multi-register watch (WATCH, MGET, MULTI/EXEC,
-    /// retried) | read-then-write (racy: MGET, then MULTI/EXEC without WATCH). The default is
-    /// the safe one.
+    /// retried) | read-then-write (racy: MGET, then MULTI/EXEC without WATCH); list-append
+    /// multi-exec (each transaction one MULTI/EXEC of RPUSH and LRANGE). The default is the
+    /// safe one.
     Redis {
         /// A redis:// URL or host:port.
         #[arg(long, default_value = "redis://127.0.0.1:6379")]
@@ -61,7 +63,10 @@ enum TargetArgs {
     /// no unique constraint) | unique-insert; cas-register conditional-update; register update;
     /// kv update-append (array_append) | select-update (racy at read committed) | for-update |
     /// serializable; multi-register for-update (one transaction locking its rows in key order)
-    /// | select-update (racy below serializable) | serializable (retries).
+    /// | select-update (racy below serializable) | serializable (retries). Transactional
+    /// workloads, one transaction per operation at --isolation, never retried (an abort is
+    /// recorded as failed): list-append (upsert v || [e]), rw-register (upsert), bank
+    /// (SELECT both balances, then UPDATE each).
     Postgres {
         /// A connection string: 'host=127.0.0.1 port=5432 user=postgres dbname=postgres'.
         #[arg(long, required_unless_present = "spawn")]
@@ -153,19 +158,29 @@ enum TargetArgs {
 #[derive(clap::Args)]
 struct RunFlags {
     /// The workload: register, cas-register, counter, set, queue, mutex, create-once, kv,
-    /// multi-register (for http, the workload file says).
+    /// multi-register (for http, the workload file says); transactional, checked for the
+    /// anomalies of --consistency-model: list-append (postgres, redis, exec), rw-register,
+    /// bank (postgres, exec).
     #[arg(long, short)]
     workload: Option<String>,
+    /// list-append, rw-register: the consistency model the system promises; the run fails
+    /// (exit 1) only when the history violates it. One of read-uncommitted, read-committed,
+    /// snapshot-isolation, repeatable-read, serializable, strict-serializable
+    /// [default: strict-serializable].
+    #[arg(long, value_name = "MODEL")]
+    consistency_model: Option<String>,
     /// Independent keys (objects) the operations spread over, 1 to 100000; each is checked on
-    /// its own; for multi-register, the registers its transactions span, default 3 (for http,
-    /// the workload file says).
+    /// its own; for multi-register, the registers its transactions span, default 3; for
+    /// list-append and rw-register the keys, for bank the accounts, default 5 (for http, the
+    /// workload file says).
     #[arg(long, value_parser = options::keys)]
     keys: Option<usize>,
     /// How often each operation is drawn, as weights: read=2,write=1,cas=1. Operations not
     /// named are never drawn. The names are the workload's: register read, write; cas-register
     /// read, write, cas; counter and set read, add; queue enqueue, dequeue; kv get, put,
     /// append (put only when given a weight: puts over concurrent appends make the check
-    /// much slower); multi-register read, write (the micro-operations inside each transaction).
+    /// much slower); multi-register and rw-register read, write, list-append read, append (the
+    /// micro-operations inside each transaction); bank read, transfer.
     /// Not for mutex and create-once. A mix without reads is allowed; the summary says what it
     /// leaves unchecked.
     #[arg(long, value_name = "OP=WEIGHT,...")]
@@ -304,7 +319,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 let kind = workload.kind;
                 let variant = match variant {
                     Some(name) => RedisVariant::parse(kind, &name)?,
-                    None => RedisVariant::default_for(kind),
+                    None => RedisVariant::default_for(kind)?,
                 };
                 RedisTarget::new(&url, kind, variant)?
                     .with_lock_ttl(lock_ttl)
@@ -462,10 +477,10 @@ fn with_workload<T: Target>(
         Ok(kind) => kind,
         Err(message) => return usage_error(message),
     };
-    let default_keys = if kind == WorkloadKind::MultiRegister {
-        MULTI_REGISTER_KEYS
-    } else {
-        1
+    let default_keys = match kind {
+        WorkloadKind::MultiRegister => MULTI_REGISTER_KEYS,
+        kind if kind.transactional() => TXN_KEYS,
+        _ => 1,
     };
     let keys = flags.keys.unwrap_or(default_keys);
     let workload = match controlled(Workload::new(kind, keys, flags.clients), &flags) {
@@ -481,6 +496,11 @@ fn with_workload<T: Target>(
 /// The registers a multi-register run spans unless --keys says otherwise: enough for
 /// transactions over several, few enough that they collide.
 const MULTI_REGISTER_KEYS: usize = 3;
+
+/// The keys (bank: accounts) a list-append, rw-register or bank run spans unless --keys says
+/// otherwise: few, so that transactions conflict and each isolation level shows what it lets
+/// through.
+const TXN_KEYS: usize = 5;
 
 /// `workload` with the run's controls: --mix, --values, --key-dist, --final-read.
 fn controlled(workload: Workload, flags: &RunFlags) -> Result<Workload, String> {
@@ -510,6 +530,18 @@ fn run_target<T: Target>(
     let started = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
+    let txn_options = if workload.kind.transactional() || flags.consistency_model.is_some() {
+        match txn_run_command::options(
+            &workload,
+            flags.consistency_model.as_deref(),
+            flags.check_timeout,
+        ) {
+            Ok(options) => Some(options),
+            Err(message) => return usage_error(message),
+        }
+    } else {
+        None
+    };
     let history = match flags.output {
         Some(path) => path,
         None => {
@@ -550,6 +582,9 @@ fn run_target<T: Target>(
         .init()
         .or_else(|| default_init(config.workload.kind.model()));
     config.nemesis = nemesis;
+    if let Some(options) = &txn_options {
+        txn_run_command::record_model(&mut config, options);
+    }
     let options = CheckOptions {
         timeout: flags.check_timeout,
         ..CheckOptions::default()
@@ -571,6 +606,14 @@ fn run_target<T: Target>(
         Err(error @ RunError::Unready { .. }) => return unready(&error, &history),
         Err(e) => return usage_error(e.to_string()),
     };
+    if let Some(txn_options) = &txn_options {
+        let outputs = txn_run_command::Outputs {
+            html: flags.html.as_deref(),
+            json: flags.json.as_deref(),
+            seed,
+        };
+        return txn_run_command::check_and_show(&config, summary, txn_options, outputs);
+    }
     let mut checked = match check_recorded(&config, options, summary) {
         Ok(checked) => checked,
         Err(failed) => {
@@ -670,7 +713,7 @@ fn check_recorded(
 
 /// A run whose history could not be checked (a result of a shape the model cannot read):
 /// the run's summary, then the error, exit 2.
-fn check_failed(
+pub(crate) fn check_failed(
     summary: &Summary,
     error: &Error,
     json: Option<&Path>,
@@ -705,7 +748,7 @@ const ERROR_CHARS: usize = 300;
 
 /// The summary as the terminal shows it: each error message escaped and clipped (messages
 /// that are the same once clipped are counted together).
-fn shown(summary: &Summary) -> Summary {
+pub(crate) fn shown(summary: &Summary) -> Summary {
     let mut errors = BTreeMap::new();
     for (message, count) in &summary.errors {
         *errors

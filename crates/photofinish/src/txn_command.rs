@@ -2,6 +2,7 @@
 //! transactional checkers of [`photofinish::txn`], with the same exit codes as every check
 //! (0 valid, 1 anomaly, 2 bad input or usage, 3 undecided).
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use photofinish::txn::set_full::{check_set_full, SetFullOptions};
 use photofinish::txn::{
     check_path, html, terminal, ConsistencyModel, Report, TxnError, TxnOptions, Workload,
 };
+use photofinish::txn_run::bank_options;
 
 use photofinish::output::mark_html;
 use photofinish::terminal::sanitize;
@@ -137,6 +139,16 @@ fn check(args: &CheckArgs, model: &str, history: Option<&History>) -> Result<Rep
         "list-append" | "rw-register" => {
             let workload = Workload::parse(model).expect("a transactional workload");
             let mut options = TxnOptions::default();
+            // A run records the model it checked against; it stays the default.
+            if let Some(model) = history.and_then(recorded_model) {
+                if args.txn.consistency_model.is_none() {
+                    eprintln!(
+                        "photofinish: consistency model {}, from the history's header",
+                        model.name()
+                    );
+                    options.consistency_model = model;
+                }
+            }
             if let Some(name) = &args.txn.consistency_model {
                 options.consistency_model = ConsistencyModel::parse(name).ok_or_else(|| {
                     format!(
@@ -157,17 +169,23 @@ fn check(args: &CheckArgs, model: &str, history: Option<&History>) -> Result<Rep
             }
         }
         "bank" => {
+            let history = read()?;
+            // What a run recorded (its accounts and their total) unless the flags say otherwise.
+            let recorded = bank_options(history.header.as_ref());
             let options = BankOptions {
-                total: args.txn.total,
-                accounts: args.txn.accounts.as_ref().map(|accounts| {
-                    accounts
-                        .iter()
-                        .map(|a| photofinish::history::Value::Str(a.trim().to_string()))
-                        .collect()
-                }),
+                total: args.txn.total.or(recorded.total),
+                accounts: match &args.txn.accounts {
+                    Some(accounts) => Some(
+                        accounts
+                            .iter()
+                            .map(|a| photofinish::history::Value::Str(a.trim().to_string()))
+                            .collect(),
+                    ),
+                    None => recorded.accounts,
+                },
                 allow_negative: args.txn.allow_negative,
             };
-            check_bank(&*read()?, &origin, &options).map_err(error)
+            check_bank(&history, &origin, &options).map_err(error)
         }
         "long-fork" => {
             let options = LongForkOptions {
@@ -222,13 +240,8 @@ fn run(args: &CheckArgs, model: &str, history: Option<&History>) -> ExitCode {
         Err(message) => return usage_error(message),
     };
     if let Some(out) = &args.html {
-        let title = args.file.file_name().map_or_else(
-            || args.file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let page = mark_html(html::render_html(&report, &title));
-        if let Err(e) = std::fs::write(out, page) {
-            return usage_error(format!("cannot write {}: {e}", out.display()));
+        if let Err(code) = write_html(out, &args.file, &report) {
+            return code;
         }
     }
     if let Some(json) = &args.json {
@@ -240,6 +253,28 @@ fn run(args: &CheckArgs, model: &str, history: Option<&History>) -> ExitCode {
         print!("{}", sanitize(&terminal::render(&report)));
     }
     ExitCode::from(report.verdict.exit_code() as u8)
+}
+
+/// Writes the HTML page of a transactional `report` on the history at `file` to `out`,
+/// titled with the file's name (`check --html`, `run --html`).
+pub(crate) fn write_html(out: &Path, file: &Path, report: &Report) -> Result<(), ExitCode> {
+    let title = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let page = mark_html(html::render_html(report, &title));
+    std::fs::write(out, page)
+        .map_err(|e| usage_error(format!("cannot write {}: {e}", out.display())))
+}
+
+/// The consistency model a run recorded in the history's header, when it names one.
+fn recorded_model(history: &History) -> Option<ConsistencyModel> {
+    let header = history.header.as_ref()?;
+    let name = header
+        .other
+        .get(crate::txn_run_command::CONSISTENCY_MODEL_FIELD)?
+        .as_str()?;
+    ConsistencyModel::parse(name)
 }
 
 /// `photofinish report` with a transactional model: pointed to `check --html`.

@@ -40,10 +40,23 @@ pub enum WorkloadKind {
     /// value]` over a few registers named `x0`, `x1`...; each transaction must take effect at
     /// once, reading what the transactions before it wrote.
     MultiRegister,
+    /// Transactions (`txn`) of one to four micro-operations `["append", k, v]` (a unique `v`
+    /// added at the end of list `k`) and `["r", k, null]` (completing with the whole list)
+    /// over keys `0`, `1`...: Elle's list-append, checked by `photofinish_txn` for the
+    /// anomalies of each isolation level (G0 ... G2-item, lost update, G1a/G1b).
+    ListAppend,
+    /// Transactions (`txn`) of one to four micro-operations `["w", k, v]` (a value unique per
+    /// key) and `["r", k, null]` (completing with the value, `null` before any write) over
+    /// registers `0`, `1`...: Elle's rw-register, checked like list-append.
+    RwRegister,
+    /// Jepsen's bank: `transfer` moves `{"from": a, "to": b, "amount": n}` between two of the
+    /// accounts `0`, `1`..., each starting with [`BANK_BALANCE`]; `read` returns every
+    /// balance at once (`{"0": 98, "1": 102, ...}`), which must add up to the starting total.
+    Bank,
 }
 
 impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 9] = [
+    pub const ALL: [WorkloadKind; 12] = [
         WorkloadKind::Register,
         WorkloadKind::CasRegister,
         WorkloadKind::Counter,
@@ -53,6 +66,9 @@ impl WorkloadKind {
         WorkloadKind::CreateOnce,
         WorkloadKind::Kv,
         WorkloadKind::MultiRegister,
+        WorkloadKind::ListAppend,
+        WorkloadKind::RwRegister,
+        WorkloadKind::Bank,
     ];
 
     /// The checker model that states what the workload's system promises.
@@ -67,7 +83,20 @@ impl WorkloadKind {
             WorkloadKind::CreateOnce => "create-once",
             WorkloadKind::Kv => "kv",
             WorkloadKind::MultiRegister => "multi-register",
+            WorkloadKind::ListAppend => "list-append",
+            WorkloadKind::RwRegister => "rw-register",
+            WorkloadKind::Bank => "bank",
         }
+    }
+
+    /// Whether the workload's histories are checked by the transactional checker
+    /// (`photofinish_txn`: anomalies against a consistency model, or bank's totals) rather
+    /// than for linearizability.
+    pub fn transactional(self) -> bool {
+        matches!(
+            self,
+            WorkloadKind::ListAppend | WorkloadKind::RwRegister | WorkloadKind::Bank
+        )
     }
 
     /// The operations the workload issues, with the weights of its default mix (for
@@ -85,7 +114,9 @@ impl WorkloadKind {
             // many orders to try (at 20 clients on one key it does not decide in a minute),
             // where appends alone are pinned down by every read.
             WorkloadKind::Kv => &[("get", 1), ("put", 0), ("append", 1)],
-            WorkloadKind::MultiRegister => &[("read", 1), ("write", 1)],
+            WorkloadKind::MultiRegister | WorkloadKind::RwRegister => &[("read", 1), ("write", 1)],
+            WorkloadKind::ListAppend => &[("read", 1), ("append", 1)],
+            WorkloadKind::Bank => &[("read", 1), ("transfer", 1)],
         }
     }
 
@@ -115,18 +146,21 @@ impl WorkloadKind {
             | WorkloadKind::Counter
             | WorkloadKind::Set => Some("read"),
             WorkloadKind::Kv => Some("get"),
-            WorkloadKind::MultiRegister => Some("txn"),
+            WorkloadKind::MultiRegister | WorkloadKind::ListAppend | WorkloadKind::RwRegister => {
+                Some("txn")
+            }
+            WorkloadKind::Bank => Some("read"),
             WorkloadKind::Queue => Some("dequeue"),
             WorkloadKind::Mutex | WorkloadKind::CreateOnce => None,
         }
     }
 
     /// Whether the run always ends with a final read of every key (`--final-read` or not):
-    /// counters, sets and queues, whose lost updates only a last look finds.
+    /// counters, sets, queues and banks, whose lost updates only a last look finds.
     fn always_reads_finally(self) -> bool {
         matches!(
             self,
-            WorkloadKind::Counter | WorkloadKind::Set | WorkloadKind::Queue
+            WorkloadKind::Counter | WorkloadKind::Set | WorkloadKind::Queue | WorkloadKind::Bank
         )
     }
 }
@@ -149,8 +183,15 @@ impl FromStr for WorkloadKind {
 /// often finds what it expects.
 pub const CAS_VALUES: u64 = 5;
 
-/// The most micro-operations in one `multi-register` transaction.
+/// The most micro-operations in one `multi-register`, `list-append` or `rw-register`
+/// transaction.
 pub const MAX_MICRO_OPS: usize = 4;
+
+/// What every `bank` account holds when the run starts.
+pub const BANK_BALANCE: i64 = 100;
+
+/// The most one `bank` transfer moves.
+pub const MAX_TRANSFER: i64 = 5;
 
 /// A workload: its kind, over how many keys (each key an independent object, checked on its
 /// own; for `multi-register`, the registers its transactions span), by how many clients, and
@@ -283,9 +324,14 @@ impl Workload {
         let mut caveats = Vec::new();
         let reads_finally = self.final_read || self.kind.always_reads_finally();
         let (read, write) = match self.kind {
-            WorkloadKind::Register | WorkloadKind::CasRegister | WorkloadKind::MultiRegister => {
+            WorkloadKind::Register
+            | WorkloadKind::CasRegister
+            | WorkloadKind::MultiRegister
+            | WorkloadKind::RwRegister => {
                 ("read", self.mix.weight("write") + self.mix.weight("cas"))
             }
+            WorkloadKind::ListAppend => ("read", self.mix.weight("append")),
+            WorkloadKind::Bank => ("read", self.mix.weight("transfer")),
             WorkloadKind::Counter | WorkloadKind::Set => ("read", self.mix.weight("add")),
             WorkloadKind::Kv => ("get", self.mix.weight("put") + self.mix.weight("append")),
             WorkloadKind::Queue => ("dequeue", self.mix.weight("enqueue")),
@@ -316,11 +362,14 @@ impl Workload {
     }
 
     /// The key names the workload uses, in the order generators number them. With one key the
-    /// history carries no key at all (create-once and kv always name their keys;
-    /// multi-register's keys are inside its transactions).
+    /// history carries no key at all (create-once and kv always name their keys; the keys of
+    /// multi-register, list-append, rw-register and bank are inside their operations' values).
     pub fn key(&self, index: usize) -> Option<Value> {
         match self.kind {
-            WorkloadKind::MultiRegister => None,
+            WorkloadKind::MultiRegister
+            | WorkloadKind::ListAppend
+            | WorkloadKind::RwRegister
+            | WorkloadKind::Bank => None,
             WorkloadKind::CreateOnce | WorkloadKind::Kv => Some(Value::Int(index as i64)),
             _ => (self.keys > 1).then_some(Value::Int(index as i64)),
         }
@@ -332,15 +381,23 @@ impl Workload {
     }
 
     /// The state the target's setup brings the system to, when the checker's default for the
-    /// model does not say it: every `multi-register` register absent (`null`).
+    /// model does not say it: every `multi-register` register absent (`null`); every `bank`
+    /// account at [`BANK_BALANCE`] (from which a later check takes the total and the
+    /// accounts).
     pub fn init(&self) -> Option<Value> {
-        (self.kind == WorkloadKind::MultiRegister).then(|| {
-            Value::Map(
+        match self.kind {
+            WorkloadKind::MultiRegister => Some(Value::Map(
                 (0..self.keys)
                     .map(|k| (Workload::register(k), Value::Null))
                     .collect(),
-            )
-        })
+            )),
+            WorkloadKind::Bank => Some(Value::Map(
+                (0..self.keys)
+                    .map(|k| (Value::Int(k as i64), Value::Int(BANK_BALANCE)))
+                    .collect(),
+            )),
+            _ => None,
+        }
     }
 
     pub fn generator(&self, seed: u64, worker: usize) -> Generator {
@@ -368,11 +425,21 @@ impl Workload {
         let Some(f) = self.kind.read_op() else {
             return Vec::new();
         };
-        if self.kind == WorkloadKind::MultiRegister {
-            let reads = (0..self.keys)
-                .map(|k| micro("read", Workload::register(k), Value::Null))
-                .collect();
-            return vec![Invocation::new(f, None, Value::List(reads))];
+        match self.kind {
+            WorkloadKind::MultiRegister => {
+                let reads = (0..self.keys)
+                    .map(|k| micro("read", Workload::register(k), Value::Null))
+                    .collect();
+                return vec![Invocation::new(f, None, Value::List(reads))];
+            }
+            WorkloadKind::ListAppend | WorkloadKind::RwRegister => {
+                let reads = (0..self.keys)
+                    .map(|k| micro("r", Value::Int(k as i64), Value::Null))
+                    .collect();
+                return vec![Invocation::new(f, None, Value::List(reads))];
+            }
+            WorkloadKind::Bank => return vec![Invocation::new(f, None, Value::Null)],
+            _ => {}
         }
         (0..self.keys)
             .map(|k| Invocation::new(f, self.key(k), Value::Null))
@@ -466,7 +533,91 @@ impl Generator {
                 _ => Invocation::new("append", key, unique),
             },
             WorkloadKind::MultiRegister => self.transaction(n, key_index),
+            WorkloadKind::ListAppend | WorkloadKind::RwRegister => self.txn_micro_ops(n, key_index),
+            WorkloadKind::Bank if f == "read" => Invocation::new("read", None, Value::Null),
+            WorkloadKind::Bank => self.transfer(key_index),
         }
+    }
+
+    /// A list-append or rw-register transaction of one to [`MAX_MICRO_OPS`] micro-operations
+    /// in Jepsen's notation (`["append", k, v]` or `["w", k, v]`, and `["r", k, null]`), the
+    /// first on key `first`. Keys repeat within a transaction, so a read before a write of
+    /// the same key (the shape of a lost update) is frequent; values are unique across the
+    /// run, which the checker needs to tell versions apart.
+    ///
+    /// The writes of a transaction go to their keys in ascending order (the reads stay where
+    /// they were drawn). A database that locks each row it writes until commit, as PostgreSQL
+    /// does at every level, deadlocks two transactions that write the same keys in opposite
+    /// orders, and its detector waits a second (`deadlock_timeout`) before it aborts one,
+    /// while every client queued behind them waits too: a run of few keys would measure
+    /// deadlocks and little else. Writes in one order never wait in a cycle, and the
+    /// anomalies under test (read skew, lost update, write skew) need only reads before
+    /// writes, which stay.
+    fn txn_micro_ops(&mut self, n: u64, first: usize) -> Invocation {
+        let write = if self.workload.kind == WorkloadKind::ListAppend {
+            "append"
+        } else {
+            "w"
+        };
+        let len = self.rng.random_range(1..=MAX_MICRO_OPS);
+        // (write?, key) for each micro-operation.
+        let mut drawn: Vec<(bool, usize)> = (0..len)
+            .map(|j| {
+                let key = if j == 0 {
+                    first
+                } else {
+                    self.keys.draw(&mut self.rng)
+                };
+                let roll: f64 = self.rng.random();
+                (self.workload.mix.pick(roll) != "read", key)
+            })
+            .collect();
+        let mut write_keys: Vec<usize> =
+            drawn.iter().filter(|(w, _)| *w).map(|(_, k)| *k).collect();
+        write_keys.sort_unstable();
+        let mut sorted = write_keys.into_iter();
+        for (write, key) in drawn.iter_mut() {
+            if *write {
+                *key = sorted.next().unwrap_or(*key);
+            }
+        }
+        let micros = drawn
+            .into_iter()
+            .enumerate()
+            .map(|(j, (is_write, key))| {
+                let key = Value::Int(key as i64);
+                if is_write {
+                    micro(write, key, self.unique(n * MAX_MICRO_OPS as u64 + j as u64))
+                } else {
+                    micro("r", key, Value::Null)
+                }
+            })
+            .collect();
+        Invocation::new("txn", None, Value::List(micros))
+    }
+
+    /// A bank transfer of 1 to [`MAX_TRANSFER`] from account `from` (drawn by the key
+    /// distribution) to any other account (to itself when there is only one).
+    fn transfer(&mut self, from: usize) -> Invocation {
+        let keys = self.workload.keys;
+        // Any other account, uniformly.
+        let to = if keys > 1 {
+            (from + 1 + self.rng.random_range(0..keys - 1)) % keys
+        } else {
+            from
+        };
+        let amount = self.rng.random_range(1..=MAX_TRANSFER);
+        let value = Value::Map(
+            [
+                ("from", Value::Int(from as i64)),
+                ("to", Value::Int(to as i64)),
+                ("amount", Value::Int(amount)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect(),
+        );
+        Invocation::new("transfer", None, value)
     }
 
     /// Worker `worker`'s `n`-th unique value: no other worker's and no other `n`'s.
@@ -580,6 +731,67 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn transactions_write_unique_values_in_key_order() {
+        for (kind, write) in [
+            (WorkloadKind::ListAppend, "append"),
+            (WorkloadKind::RwRegister, "w"),
+        ] {
+            let workload = Workload::new(kind, 5, 3);
+            let mut seen = std::collections::HashSet::new();
+            for worker in 0..3 {
+                let mut g = workload.generator(9, worker);
+                for _ in 0..200 {
+                    let op = g.next_op();
+                    assert_eq!((op.f.as_str(), &op.key), ("txn", &None));
+                    let mops = op.value.as_list().unwrap();
+                    assert!((1..=MAX_MICRO_OPS).contains(&mops.len()));
+                    let mut last_write_key = -1;
+                    for mop in mops {
+                        let [Value::Str(f), Value::Int(k), v] = mop.as_list().unwrap() else {
+                            panic!("{mop}");
+                        };
+                        assert!((0..5).contains(k));
+                        if f == write {
+                            assert!(*k >= last_write_key, "{}", op.value);
+                            last_write_key = *k;
+                            assert!(seen.insert(v.clone()), "{v} repeated");
+                        } else {
+                            assert_eq!((f.as_str(), v), ("r", &Value::Null));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bank_transfers_move_money_between_two_accounts() {
+        let workload = Workload::new(WorkloadKind::Bank, 3, 2);
+        let mut g = workload.generator(4, 1);
+        let (mut reads, mut transfers) = (0, 0);
+        for _ in 0..200 {
+            let op = g.next_op();
+            if op.f == "read" {
+                reads += 1;
+                continue;
+            }
+            transfers += 1;
+            let field = |name: &str| match &op.value {
+                Value::Map(m) => m[&Value::from(name)].as_i64().unwrap(),
+                other => panic!("{other}"),
+            };
+            assert_ne!(field("from"), field("to"));
+            assert!((1..=MAX_TRANSFER).contains(&field("amount")));
+        }
+        assert!(reads > 0 && transfers > 0);
+        assert_eq!(workload.final_reads().len(), 1);
+        assert_eq!(
+            workload.init().unwrap().to_json_string(),
+            r#"{"0":100,"1":100,"2":100}"#
+        );
     }
 
     #[test]

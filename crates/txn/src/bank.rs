@@ -191,7 +191,7 @@ pub fn check_bank(
             (
                 AnomalyKind::WrongTotal,
                 format!(
-                    "a read's balances add up to {sum}, not {}: {} (a transfer was seen half done)",
+                    "a read's balances add up to {sum}, not {}: {} (a transfer seen half done, or one that overwrote another's balance)",
                     total.unwrap_or_default(),
                     show(b)
                 ),

@@ -1,7 +1,10 @@
 //! PostgreSQL as the system under test: a counter, a register, create-once, a set, a kv of
 //! lists and multi-register transactions mapped onto SQL the ways applications write them,
 //! some right and some with the read-modify-write races that a weaker isolation level lets
-//! through.
+//! through; and the transactional workloads (list-append, rw-register, bank: see `postgres/txn.rs`),
+//! one real transaction per operation at the isolation level asked for.
+
+mod txn;
 
 use std::fmt;
 use std::str::FromStr;
@@ -108,6 +111,10 @@ impl PostgresVariant {
                 PostgresVariant::SelectUpdate,
                 PostgresVariant::Serializable,
             ],
+            // One implementation each (see [`txn`]); what varies is the isolation level.
+            WorkloadKind::ListAppend => &[PostgresVariant::UpdateAppend],
+            WorkloadKind::RwRegister => &[PostgresVariant::Update],
+            WorkloadKind::Bank => &[PostgresVariant::SelectUpdate],
             WorkloadKind::Queue | WorkloadKind::Mutex => &[],
         }
     }
@@ -133,8 +140,10 @@ impl PostgresVariant {
     /// read-then-write variants are safe exactly when the isolation level catches their race:
     /// a lost update on one row from REPEATABLE READ up, write skew across rows only at
     /// SERIALIZABLE.
+    /// The transactional workloads are serializable only at SERIALIZABLE.
     pub fn is_safe(self, kind: WorkloadKind, isolation: Isolation) -> bool {
         match self {
+            _ if kind.transactional() => isolation == Isolation::Serializable,
             PostgresVariant::SelectUpdate if kind == WorkloadKind::MultiRegister => {
                 isolation == Isolation::Serializable
             }
@@ -271,6 +280,9 @@ impl PostgresTarget {
             WorkloadKind::Set => "photofinish_set",
             WorkloadKind::Kv => "photofinish_kv",
             WorkloadKind::MultiRegister => "photofinish_multi_register",
+            WorkloadKind::ListAppend => "photofinish_list_append",
+            WorkloadKind::RwRegister => "photofinish_rw_register",
+            WorkloadKind::Bank => "photofinish_bank",
             _ => "photofinish_register",
         }
     }
@@ -287,6 +299,9 @@ impl PostgresTarget {
 
     async fn prepare(&self, client: &tokio_postgres::Client) -> Result<Sql, tokio_postgres::Error> {
         let table = self.table();
+        if self.kind.transactional() {
+            return txn::prepare(self.kind, client, table).await;
+        }
         let prepare = |sql: String| async move { client.prepare(&sql).await };
         let for_update = if self.variant == PostgresVariant::ForUpdate {
             " FOR UPDATE"
@@ -377,6 +392,7 @@ impl Target for PostgresTarget {
         let table = self.table();
         let last = self.keys - 1;
         let schema = match self.kind {
+            kind if kind.transactional() => txn::schema(kind, table, last),
             WorkloadKind::Counter => format!(
                 "CREATE TABLE {table} (k bigint PRIMARY KEY, v bigint NOT NULL);
                  INSERT INTO {table} SELECT k, 0 FROM generate_series(0, {last}) AS k;"
@@ -421,6 +437,7 @@ impl Target for PostgresTarget {
             client,
             sql,
             variant: self.variant,
+            isolation: self.isolation,
             owner: format!("worker-{worker}"),
             keys: self.keys,
         })
@@ -461,6 +478,21 @@ enum Sql {
         read: Statement,
         write: Statement,
     },
+    /// list-append and rw-register: one statement per micro-operation.
+    Txn {
+        read: Statement,
+        /// An upsert: append to the list (list-append) or set the register (rw-register).
+        write: Statement,
+        /// list-append: reads return the whole list.
+        list: bool,
+    },
+    Bank {
+        /// Every balance.
+        read_all: Statement,
+        /// The balances of the accounts `$1`.
+        read: Statement,
+        set: Statement,
+    },
 }
 
 /// One worker's connection.
@@ -468,6 +500,8 @@ pub struct PostgresClient {
     client: tokio_postgres::Client,
     sql: Sql,
     variant: PostgresVariant,
+    /// The level of the transactional workloads' explicit transactions.
+    isolation: Isolation,
     /// What this client writes as the creator of a row.
     owner: String,
     /// Rows the setup created (kv keys, multi-register registers): 0 to keys - 1.
@@ -543,6 +577,9 @@ fn column(row: Option<tokio_postgres::Row>) -> OpResult {
 
 impl PostgresClient {
     async fn perform(&mut self, op: &Invocation) -> OpResult {
+        if let Some(result) = txn::perform(&mut self.client, &self.sql, self.isolation, op).await {
+            return result;
+        }
         if let (Sql::Multi { read, write }, "txn") = (&self.sql, op.f.as_str()) {
             let txn = Transaction::parse(&op.value)?;
             return multi_txn(&mut self.client, self.variant, read, write, &txn, self.keys).await;
@@ -555,6 +592,7 @@ impl PostgresClient {
             variant,
             owner,
             keys,
+            ..
         } = self;
         let keys = *keys;
         let variant = *variant;
@@ -905,6 +943,12 @@ mod tests {
                 assert!(PostgresVariant::parse(kind, "update").is_err());
                 continue;
             };
+            if kind.transactional() {
+                // Their anomalies are what a weaker level lets through.
+                assert!(variant.is_safe(kind, Isolation::Serializable));
+                assert!(!variant.is_safe(kind, Isolation::RepeatableRead));
+                continue;
+            }
             for isolation in Isolation::ALL {
                 assert!(variant.is_safe(kind, isolation), "{kind}: {variant}");
             }

@@ -52,10 +52,14 @@ pub enum RedisVariant {
     /// Two transactions that read a register at the same time both write what they computed
     /// from it: neither saw the other.
     ReadThenWrite,
+    /// list-append: the whole transaction in one MULTI/EXEC, `append` as RPUSH and `r` as
+    /// LRANGE, which the server runs one transaction at a time: serializable, and strict
+    /// serializable on one server.
+    MultiExec,
 }
 
 impl RedisVariant {
-    const ALL: [RedisVariant; 11] = [
+    const ALL: [RedisVariant; 12] = [
         RedisVariant::Plain,
         RedisVariant::LuaCas,
         RedisVariant::GetSet,
@@ -67,6 +71,7 @@ impl RedisVariant {
         RedisVariant::List,
         RedisVariant::Watch,
         RedisVariant::ReadThenWrite,
+        RedisVariant::MultiExec,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +87,7 @@ impl RedisVariant {
             RedisVariant::List => "list",
             RedisVariant::Watch => "watch",
             RedisVariant::ReadThenWrite => "read-then-write",
+            RedisVariant::MultiExec => "multi-exec",
         }
     }
 
@@ -97,15 +103,27 @@ impl RedisVariant {
             WorkloadKind::CreateOnce => &[RedisVariant::SetNx, RedisVariant::CheckThenSet],
             WorkloadKind::Kv => &[RedisVariant::List, RedisVariant::GetSet],
             WorkloadKind::MultiRegister => &[RedisVariant::Watch, RedisVariant::ReadThenWrite],
+            WorkloadKind::ListAppend => &[RedisVariant::MultiExec],
+            // Transactions of reads then writes on Redis are the multi-register workload's;
+            // these run on PostgreSQL (and any program, by exec).
+            WorkloadKind::RwRegister | WorkloadKind::Bank => &[],
         }
     }
 
-    pub fn default_for(kind: WorkloadKind) -> RedisVariant {
-        RedisVariant::for_workload(kind)[0]
+    /// The safe variant of `kind`; an error naming the workloads Redis runs when it runs
+    /// none of `kind`.
+    pub fn default_for(kind: WorkloadKind) -> Result<RedisVariant, String> {
+        RedisVariant::for_workload(kind)
+            .first()
+            .copied()
+            .ok_or_else(|| unsupported(kind))
     }
 
     /// The variant called `name` among those of `kind`, with an error listing them otherwise.
     pub fn parse(kind: WorkloadKind, name: &str) -> Result<RedisVariant, String> {
+        if RedisVariant::for_workload(kind).is_empty() {
+            return Err(unsupported(kind));
+        }
         let what = format!("redis variant for the {kind} workload");
         by_name(
             RedisVariant::for_workload(kind),
@@ -139,8 +157,22 @@ impl RedisVariant {
             RedisVariant::List => "RPUSH, LRANGE",
             RedisVariant::Watch => "WATCH, MGET, MULTI/EXEC",
             RedisVariant::ReadThenWrite => "MGET, then MULTI/EXEC without WATCH",
+            RedisVariant::MultiExec => "MULTI, RPUSH/LRANGE, EXEC",
         }
     }
+}
+
+/// The error for a workload the Redis target does not run, naming those it runs.
+fn unsupported(kind: WorkloadKind) -> String {
+    let supported: Vec<_> = WorkloadKind::ALL
+        .into_iter()
+        .filter(|k| !RedisVariant::for_workload(*k).is_empty())
+        .map(|k| k.model())
+        .collect();
+    format!(
+        "the redis target does not run the {kind} workload: it runs {}",
+        supported.join(", ")
+    )
 }
 
 impl fmt::Display for RedisVariant {
@@ -627,6 +659,7 @@ impl RedisClient {
                 Ok(echo)
             }
             (RedisVariant::Watch | RedisVariant::ReadThenWrite, "txn") => self.txn(&op.value).await,
+            (RedisVariant::MultiExec, "txn") => self.list_append_txn(&op.value).await,
             (variant, f) => Err(Completion::Fail(format!(
                 "the {variant} variant does not implement `{f}`"
             ))),
@@ -697,6 +730,75 @@ impl RedisClient {
     }
 }
 
+impl RedisClient {
+    /// A list-append transaction in one MULTI/EXEC: each `["append", k, v]` an RPUSH of `v`,
+    /// each `["r", k, null]` an LRANGE of the whole list, in order. Returns the
+    /// micro-operations with the lists read. An error reply fails the transaction: EXEC
+    /// refused it whole (EXECABORT), since its keys hold only lists (the setup deleted them),
+    /// so no command inside can fail alone after others ran.
+    async fn list_append_txn(&mut self, value: &Value) -> OpResult {
+        let bad = || {
+            Completion::Fail(format!(
+                "txn expects a list of [\"append\", key, value] and [\"r\", key, null], found {value}"
+            ))
+        };
+        let micros = value.as_list().ok_or_else(bad)?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let mut reads = Vec::with_capacity(micros.len());
+        for micro in micros {
+            let Some([Value::Str(f), key, v]) = micro.as_list() else {
+                return Err(bad());
+            };
+            let key = self.key(&Some(key.clone()));
+            match f.as_str() {
+                "append" => {
+                    pipe.cmd("RPUSH").arg(&key).arg(encode(v)).ignore();
+                    reads.push(false);
+                }
+                "r" | "read" => {
+                    pipe.cmd("LRANGE").arg(&key).arg(0).arg(-1);
+                    reads.push(true);
+                }
+                _ => return Err(bad()),
+            }
+        }
+        let lists: Vec<Vec<String>> = pipe.query_async(&mut self.con).await.map_err(judge)?;
+        if lists.len() != reads.iter().filter(|r| **r).count() {
+            // EXEC ran, but its answer does not match what was sent: what it did is unknown.
+            return Err(Completion::Info(format!(
+                "EXEC answered {} lists for {} reads",
+                lists.len(),
+                reads.len()
+            )));
+        }
+        let mut lists = lists.into_iter();
+        micros
+            .iter()
+            .zip(reads)
+            .map(|(micro, read)| {
+                let Some([f, key, v]) = micro.as_list() else {
+                    return Err(bad());
+                };
+                let result = if read {
+                    // As many lists as reads: checked above.
+                    let items = lists.next().unwrap_or_default();
+                    Value::List(
+                        items
+                            .iter()
+                            .map(|item| decode(item))
+                            .collect::<Result<_, _>>()?,
+                    )
+                } else {
+                    v.clone()
+                };
+                Ok(Value::List(vec![f.clone(), key.clone(), result]))
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::List)
+    }
+}
+
 fn list_arg(value: &Value) -> Result<Vec<String>, Completion> {
     match value {
         Value::List(items) => Ok(items.iter().map(encode).collect()),
@@ -731,7 +833,11 @@ mod tests {
     #[test]
     fn every_workload_has_a_safe_default() {
         for kind in WorkloadKind::ALL {
-            let variant = RedisVariant::default_for(kind);
+            let Ok(variant) = RedisVariant::default_for(kind) else {
+                let error = RedisVariant::parse(kind, "plain").unwrap_err();
+                assert!(error.contains("does not run"), "{error}");
+                continue;
+            };
             assert!(variant.is_safe(), "{kind}: {variant}");
             assert_eq!(RedisVariant::parse(kind, variant.name()), Ok(variant));
         }

@@ -153,10 +153,19 @@ fn codecs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Codec>, D::E
         .collect()
 }
 
+/// A workload an HTTP service can be driven with: not the transactional ones, whose
+/// micro-operations and isolation levels belong to a database (they run on postgres, or on
+/// any program by exec).
 fn workload_kind<'de, D: Deserializer<'de>>(deserializer: D) -> Result<WorkloadKind, D::Error> {
-    String::deserialize(deserializer)?
+    let kind: WorkloadKind = String::deserialize(deserializer)?
         .parse()
-        .map_err(serde::de::Error::custom)
+        .map_err(serde::de::Error::custom)?;
+    if kind.transactional() {
+        return Err(serde::de::Error::custom(format!(
+            "the http target does not run the transactional {kind} workload: run it on postgres, or on your own program with exec"
+        )));
+    }
+    Ok(kind)
 }
 
 /// An HTTP method, checked when the file is read.
@@ -215,6 +224,7 @@ fn operations(kind: WorkloadKind) -> &'static [&'static str] {
         WorkloadKind::CreateOnce => &["create"],
         WorkloadKind::Kv => &["get", "put", "append"],
         WorkloadKind::MultiRegister => &["txn"],
+        WorkloadKind::ListAppend | WorkloadKind::RwRegister | WorkloadKind::Bank => &[],
     }
 }
 

@@ -174,3 +174,13 @@ fn each_target_has_a_run_id_of_its_own() {
         .ends_with(&format!("(counter, run {})", one.run_id())));
     assert_eq!(one.clone().with_run_id("fixed").run_id(), "fixed");
 }
+
+#[test]
+fn transactional_workloads_are_refused() {
+    let text = COUNTER.replace(r#"workload = "counter""#, r#"workload = "list-append""#);
+    let error = error_of(&text);
+    assert!(
+        error.contains("the http target does not run the transactional list-append workload"),
+        "{error}"
+    );
+}
