@@ -26,3 +26,4 @@ mod run_cli;
 mod run_model_error_cli;
 mod stall_cli;
 mod txn_cli;
+mod txn_run_cli;

@@ -17,3 +17,4 @@ mod postgres;
 mod postgres_errors;
 mod redis;
 mod runner;
+mod txn_postgres;

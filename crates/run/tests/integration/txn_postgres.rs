@@ -6,10 +6,8 @@
 //! Anomalies are races: a test that expects one runs a bounded number of rounds (each on a
 //! fresh table) until it shows, and fails only if none does.
 
-#[allow(dead_code)]
-mod common;
-#[path = "common/postgres_server.rs"]
-mod postgres_server;
+use crate::common;
+use crate::common::postgres_server;
 
 use std::path::Path;
 
