@@ -70,6 +70,10 @@ const NONE: u32 = u32::MAX;
 /// replayed through [`Model::step`], which copies the queue at every step.
 const MODEL_REPLAY_WORK: usize = 10_000_000;
 
+/// The most operations placed before a conflict for which the conflict carries them as the
+/// prefix of a linearization, for the report to show the states before it.
+const PREFIX_OPERATIONS: usize = 20_000;
+
 /// Whether the procedure can apply to `model`'s partitions at all.
 pub(crate) fn applies<M: Model>(model: &M) -> bool {
     model.queue_elements(&model.init()).is_some()
@@ -650,9 +654,13 @@ impl<'a, M: Model> Queues<'a, M> {
         };
         let witness: Vec<u32> = witness.into_iter().filter(|&w| w != NONE).collect();
         let mut conflict = self.conflict(op, what, witness);
-        let mut points = sweep.points.clone();
-        points.sort_unstable();
-        conflict.prefix = points.into_iter().map(|(_, _, o)| o).collect();
+        // The report replays the prefix through the model, which copies the queue at every
+        // step: a long one costs more than the last steps it shows are worth.
+        if sweep.points.len() <= PREFIX_OPERATIONS {
+            let mut points = sweep.points.clone();
+            points.sort_unstable();
+            conflict.prefix = points.into_iter().map(|(_, _, o)| o).collect();
+        }
         conflict
     }
 
