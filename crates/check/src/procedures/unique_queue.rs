@@ -36,9 +36,10 @@
 //! 3. An element no ok dequeue returned (its enqueue completed ok, or it was in the queue from
 //!    the start) stays for ever unless an indeterminate dequeue took it out: one may take effect
 //!    at any point after it began, and removes the front. One is spent on the first blocker
-//!    only when that blocker is ahead of an element whose dequeue has begun, which it must
-//!    then leave before; never earlier, since an element left in the queue harms nothing
-//!    behind which nothing is dequeued.
+//!    only when that blocker must leave before something that has begun (an element's dequeue
+//!    it is ahead of, an empty dequeue), and it must leave in every linearization. Never
+//!    earlier: any indeterminate dequeue begun so far will do as well later, and an element
+//!    that never has to leave is better left, keeping the dequeue for one that will.
 //! 4. An indeterminate enqueue of an element no dequeue returned is left out; one whose
 //!    element a dequeue returned took effect, and is placed like any other, though it never
 //!    completes.
