@@ -4,8 +4,9 @@
 //! enqueue takes effect or not, a crashed dequeue takes the front element out at once or
 //! later), valid and with a fault planted in the second half (elements lost, one more than
 //! crashed dequeues could explain; an element dequeued twice; two elements reordered), each checked `--runs` times; prints the verdict,
-//! whether it is the expected one, the procedure that decided, the median check time, and the
-//! median time to read and check the file in this process. With `--photofinish BIN`, also the
+//! whether it is the expected one, the procedure that decided, the operations of the witness
+//! of an invalid one, the median check time, and the median time to read and check the file
+//! in this process. With `--photofinish BIN`, also the
 //! median whole-process time of `BIN check` on the same file.
 //!
 //! ```text
@@ -316,12 +317,13 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("unique-queues-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     println!(
-        "{:<46} {:>8} {:>9} {:>9} {:>22} {:>9} {:>10} {:>10}",
+        "{:<46} {:>8} {:>9} {:>9} {:>22} {:>8} {:>9} {:>10} {:>10}",
         "history",
         "events",
         "verdict",
         "expected",
         "decided by",
+        "witness",
         "check ms",
         "read+check",
         "process ms"
@@ -356,12 +358,16 @@ fn main() {
             let init = Value::List(Vec::new());
             let mut verdict = Verdict::Unknown;
             let mut decided_by = String::new();
+            let mut witness = "-".to_string();
             let checks: Vec<Duration> = (0..runs)
                 .map(|_| {
                     let started = Instant::now();
                     let report = check_model("queue", Some(&init), None, &history, &options)
                         .expect("checkable");
                     verdict = report.verdict;
+                    if let Some(w) = &report.witness {
+                        witness = w.operations.len().to_string();
+                    }
                     decided_by = report
                         .procedures
                         .first()
@@ -401,12 +407,13 @@ fn main() {
                 wrong += 1;
             }
             println!(
-                "{:<46} {:>8} {:>9} {:>9} {:>22} {:>9} {:>10} {:>10}",
+                "{:<46} {:>8} {:>9} {:>9} {:>22} {:>8} {:>9} {:>10} {:>10}",
                 format!("{procs} clients, {label}"),
                 history.event_count,
                 format!("{verdict:?}"),
                 if verdict == expected { "yes" } else { "NO" },
                 decided_by,
+                witness,
                 ms(median(checks)),
                 ms(median(whole)),
                 process
