@@ -12,10 +12,10 @@
 //!
 //! Each partition is decided by the fastest exact procedure its shape allows (see
 //! [`SearchChoice`]): a register whose written values are all distinct by the polynomial
-//! unique-values procedure, a grow-only set by the set procedure (linear in the history),
-//! anything else by the generic search, which is exponential in the number of concurrent
-//! operations at worst. [`Report::procedures`] says which decided what, and why the generic
-//! search had to.
+//! unique-values procedure, a grow-only set by the set procedure (linear in the history), a
+//! queue whose enqueued values are all distinct by the queue procedure, anything else by the
+//! generic search, which is exponential in the number of concurrent operations at worst.
+//! [`Report::procedures`] says which decided what, and why the generic search had to.
 
 mod decimal;
 pub mod diagnosis;
@@ -31,12 +31,13 @@ use photofinish_history::History;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind};
 pub use model::{
-    cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, RegisterAccess, SetAccess,
+    cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, QueueAccess, RegisterAccess,
+    SetAccess,
 };
 pub use models::{check_model, default_init, ModelInfo, MODELS};
 pub use report::{
     Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
-    Witness, GENERIC_SEARCH, GROWING_SET, UNIQUE_VALUES,
+    Witness, GENERIC_SEARCH, GROWING_SET, UNIQUE_QUEUE, UNIQUE_VALUES,
 };
 pub use search::NOTHING_TESTED;
 
@@ -59,8 +60,10 @@ pub struct CheckOptions {
 /// operations at worst. Where a partition's shape allows, [`SearchChoice::Auto`] uses an exact
 /// polynomial procedure instead: for a register (`register`, `cas-register`, each key of `kv`)
 /// whose written values are all distinct, the unique-values procedure ([`UNIQUE_VALUES`]); for
-/// a grow-only `set`, the set procedure ([`GROWING_SET`]), whatever its elements. Both give the
-/// same verdict; the report's [`procedures`](Report::procedures) says which decided what.
+/// a grow-only `set`, the set procedure ([`GROWING_SET`]), whatever its elements; for a `queue`
+/// whose enqueued values are all distinct, the queue procedure ([`UNIQUE_QUEUE`]). Each gives
+/// the same verdict as the generic search; the report's [`procedures`](Report::procedures)
+/// says which decided what.
 ///
 /// ```
 /// use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict, UNIQUE_VALUES};
@@ -101,6 +104,28 @@ pub struct CheckOptions {
 /// assert_eq!(report.verdict, Verdict::Invalid);
 /// assert_eq!(report.procedures[0].name, GROWING_SET);
 /// assert!(report.failures[0].reason.contains("misses 2, yet the `add` of 2"));
+/// ```
+///
+/// A queue that returned its elements out of order: 1 went in before 2 began, yet 2 came out
+/// first.
+///
+/// ```
+/// use photofinish_check::{check_model, CheckOptions, Verdict, UNIQUE_QUEUE};
+/// use photofinish_history::read_str;
+///
+/// let history = read_str(r#"{"type":"invoke","f":"enqueue","value":1,"process":0}
+/// {"type":"ok","f":"enqueue","value":1,"process":0}
+/// {"type":"invoke","f":"enqueue","value":2,"process":0}
+/// {"type":"ok","f":"enqueue","value":2,"process":0}
+/// {"type":"invoke","f":"dequeue","value":null,"process":1}
+/// {"type":"ok","f":"dequeue","value":2,"process":1}
+/// {"type":"invoke","f":"dequeue","value":null,"process":1}
+/// {"type":"ok","f":"dequeue","value":1,"process":1}
+/// "#, "reordered", None).unwrap();
+/// let report = check_model("queue", None, None, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(report.procedures[0].name, UNIQUE_QUEUE);
+/// assert!(report.failures[0].reason.contains("in the order they went in"));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SearchChoice {

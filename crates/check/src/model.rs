@@ -187,6 +187,39 @@ pub trait Model: Send + Sync {
     fn set_elements<'a>(&self, _state: &'a Self::State) -> Option<&'a BTreeSet<Value>> {
         None
     }
+
+    /// For a model whose partitions are FIFO queues: what `op` does with the queue, or `None`
+    /// if it is no enqueue or dequeue. The answer must agree with [`Model::step`] exactly: an
+    /// enqueue always succeeds and adds its element at the back, a dequeue of `v` succeeds only
+    /// when `v` is at the front and removes it, an empty dequeue succeeds only on an empty
+    /// queue and changes nothing, and a dequeue whose result is unknown removes the front
+    /// element and fails on an empty queue.
+    ///
+    /// With [`Model::queue_elements`], this lets the check decide a partition whose enqueued
+    /// elements are all distinct in polynomial time (see [`SearchChoice`](crate::SearchChoice)).
+    fn queue_access<'a>(&self, _op: &'a Self::Op) -> Option<QueueAccess<'a>> {
+        None
+    }
+
+    /// For a queue model (see [`Model::queue_access`]): the elements `state` holds, front
+    /// first; `None` for an element whose value is not known (see [`Model::anonymous`]).
+    fn queue_elements<'a>(&self, _state: &'a Self::State) -> Option<Vec<Option<&'a Value>>> {
+        None
+    }
+}
+
+/// What a queue operation does with the queue: see [`Model::queue_access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueAccess<'a> {
+    /// Added this element at the back; `None` for an element no dequeue returned, whose value
+    /// the model has forgotten (see [`Model::anonymous`]).
+    Enqueue(Option<&'a Value>),
+    /// Removed this element from the front.
+    Dequeue(&'a Value),
+    /// Found the queue empty.
+    DequeueEmpty,
+    /// Removed whatever was at the front: a dequeue whose result is not known.
+    DequeueUnknown,
 }
 
 /// What a grow-only set operation does with the set: see [`Model::set_access`].

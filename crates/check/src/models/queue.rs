@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::{self, Diagnosis};
-use crate::model::{Fifo, Model, Prepared};
+use crate::model::{Fifo, Model, Prepared, QueueAccess};
 
 /// A FIFO queue starting with the elements of `init` (a list, or `nil` for empty). `enqueue x`
 /// adds at the back; an ok `dequeue` returns the front element, or `nil` when the queue was empty.
@@ -116,6 +116,28 @@ impl Model for Queue {
                 }
             }
         }
+    }
+
+    fn queue_access<'a>(&self, op: &'a QueueOp) -> Option<QueueAccess<'a>> {
+        Some(match op {
+            QueueOp::Enqueue(v) => QueueAccess::Enqueue(Some(v)),
+            QueueOp::EnqueueAnonymous => QueueAccess::Enqueue(None),
+            QueueOp::Dequeue(None) => QueueAccess::DequeueUnknown,
+            QueueOp::Dequeue(Some(Value::Null)) => QueueAccess::DequeueEmpty,
+            QueueOp::Dequeue(Some(v)) => QueueAccess::Dequeue(v),
+        })
+    }
+
+    fn queue_elements<'a>(&self, state: &'a Self::State) -> Option<Vec<Option<&'a Value>>> {
+        Some(
+            state
+                .iter()
+                .map(|element| match element {
+                    Element::Known(v) => Some(v),
+                    Element::Anonymous => None,
+                })
+                .collect(),
+        )
     }
 
     /// Anonymous elements show as `"(never dequeued)"`.

@@ -11,12 +11,13 @@
 //! [`SearchChoice::Auto`]: crate::SearchChoice::Auto
 
 pub(crate) mod growing_set;
+pub(crate) mod unique_queue;
 pub(crate) mod unique_register;
 
 use photofinish_history::History;
 
 use crate::model::Model;
-use crate::report::{GROWING_SET, UNIQUE_VALUES};
+use crate::report::{GROWING_SET, UNIQUE_QUEUE, UNIQUE_VALUES};
 use crate::search::budget::Budget;
 use crate::search::linearize::{linearize, Limits, SearchResult};
 use crate::search::partition::{PEvent, Partition};
@@ -57,6 +58,8 @@ pub(crate) enum Procedure {
     UniqueRegister,
     /// Grow-only sets read whole.
     GrowingSet,
+    /// FIFO queues whose enqueued values are all distinct.
+    UniqueQueue,
 }
 
 impl Procedure {
@@ -66,6 +69,8 @@ impl Procedure {
             Some(Procedure::UniqueRegister)
         } else if growing_set::applies(model) {
             Some(Procedure::GrowingSet)
+        } else if unique_queue::applies(model) {
+            Some(Procedure::UniqueQueue)
         } else {
             None
         }
@@ -76,6 +81,7 @@ impl Procedure {
         match self {
             Procedure::UniqueRegister => UNIQUE_VALUES,
             Procedure::GrowingSet => GROWING_SET,
+            Procedure::UniqueQueue => UNIQUE_QUEUE,
         }
     }
 
@@ -91,6 +97,7 @@ impl Procedure {
         match self {
             Procedure::UniqueRegister => unique_register::decide(model, history, part, budget),
             Procedure::GrowingSet => growing_set::decide(model, history, part, budget),
+            Procedure::UniqueQueue => unique_queue::decide(model, history, part, budget),
         }
     }
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# How fast the unique-elements queue procedure decides queue histories of 10^5 operations.
+#
+# Generates seeded queue histories (10 and 100 clients; distinct enqueued integers, the queue
+# about a hundred elements long; valid, with 1% crashed operations, and with planted lost elements,
+# a duplicated or a reordered element) and checks each RUNS times (default 5): prints the verdict,
+# whether it is the expected one, the procedure that decided, and the medians of the check
+# alone, of reading and checking the file in one process, and of a whole `photofinish check`
+# process. Exits 1 if any verdict is wrong.
+#
+# Usage: bench/unique-queues.sh [OPS]     (default 100000; SEARCH=generic to compare;
+#        PROFILE=ci to reuse the test profile's build instead of release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ops=${1:-100000}
+profile=${PROFILE:-release}
+cargo build --profile "$profile" -q -p photofinish
+cargo run --profile "$profile" -q -p photofinish-check --example unique_queues -- \
+  --ops "$ops" --runs "${RUNS:-5}" --search "${SEARCH:-auto}" \
+  --photofinish "${CARGO_TARGET_DIR:-target}/$profile/photofinish"
