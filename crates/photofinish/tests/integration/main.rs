@@ -1,9 +1,9 @@
-//! One test binary for the command line's tests: every subcommand run as a user would, exit codes, output and files.
+//! One test binary for the command line's tests: every subcommand run as a user would, exit codes,
+//! output and files.
 //!
 //! Every file here is a module of this one binary rather than a binary of its own: each
 //! binary links the whole dependency tree again, which made the test build several minutes
 //! longer.
-
 mod budgets;
 mod cli;
 mod compare_cli;

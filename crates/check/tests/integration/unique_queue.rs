@@ -7,7 +7,7 @@
 //! cases with `PROPTEST_CASES`). The local run of 10^5 histories:
 //! `PROPTEST_CASES=100000 cargo test -p photofinish-check --profile ci --test unique_queue`.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 
