@@ -4,8 +4,9 @@
 //! Every file here is a module of this one binary rather than a binary of its own: each
 //! binary links the whole dependency tree again, which made the test build several minutes
 //! longer.
-mod common;
+
 mod clusters;
+mod common;
 mod nemesis;
 mod proxy;
 mod servers;

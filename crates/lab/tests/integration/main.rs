@@ -4,6 +4,7 @@
 //! Every file here is a module of this one binary rather than a binary of its own: each
 //! binary links the whole dependency tree again, which made the test build several minutes
 //! longer.
+
 mod compare;
 mod deadlock;
 mod demo;
