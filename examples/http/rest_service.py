@@ -18,9 +18,14 @@
                                                          -> 200 {"value": the ops, reads filled in}
     DELETE /txn/SPACE                                    -> 204 (forgets SPACE's registers)
 
+    POST   /txn-append/SPACE  {"ops": [["append", K, V], ["r", K, null], ...]}
+                                                         -> 200 {"value": the ops, reads filled in}
+    DELETE /txn-append/SPACE                             -> 204 (forgets SPACE's lists)
+
 A transaction runs all its operations under one lock, so no other request sees it half done;
-with --racy each of its operations takes the lock on its own (and an append reads the list,
-pauses and writes it back), the non-atomic updates photofinish catches.
+with --racy each of its operations takes the lock on its own, with a pause between them, so
+transactions interleave (and a lone append reads the list, pauses and writes it back): the
+non-atomic updates photofinish catches.
 
 Standard library only. It listens on loopback and prints its URL on the first line of output
 (with --port 0, on a free port).
@@ -36,6 +41,7 @@ from urllib.parse import unquote
 REGISTERS = {}
 LISTS = {}
 SPACES = {}
+LIST_SPACES = {}
 LOCK = threading.Lock()
 RACY = False
 
@@ -100,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.append_to_list()
         if self.resource() == "txn":
             return self.transaction()
+        if self.resource() == "txn-append":
+            return self.append_transaction()
         name, action = self.name_and_action()
         if name is None or action != "cas":
             return self.answer(404, {"error": "no such resource"})
@@ -125,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self):
         resource = self.resource()
-        store = {"lists": LISTS, "txn": SPACES}.get(resource, REGISTERS)
+        store = {"lists": LISTS, "txn": SPACES, "txn-append": LIST_SPACES}.get(resource, REGISTERS)
         name, action = self.name_and_action(resource)
         if name is None or action:
             return self.answer(404, {"error": "no such resource"})
@@ -198,6 +206,42 @@ class Handler(BaseHTTPRequestHandler):
                 done = [apply_step(registers, f, r, v) for f, r, v in steps]
         self.answer(200, {"value": done})
 
+    def append_transaction(self):
+        space, action = self.name_and_action("txn-append")
+        if space is None or action:
+            return self.answer(404, {"error": "no such resource"})
+        try:
+            ops = self.body()["ops"]
+            steps = [(op[0], op[1], op[2]) for op in ops]
+        except (ValueError, KeyError, TypeError, IndexError):
+            return self.answer(400, {"error": 'expected {"ops": [[f, key, value], ...]}'})
+        if any(f not in ("append", "r") for f, _, _ in steps):
+            return self.answer(400, {"error": "an op is append or r"})
+        done = []
+        if RACY:
+            # Each micro-operation on its own: another transaction can interleave between them.
+            for f, key, value in steps:
+                with LOCK:
+                    done.append(append_step(LIST_SPACES.setdefault(space, {}), f, key, value))
+                time.sleep(0.001)
+        else:
+            with LOCK:
+                lists = LIST_SPACES.setdefault(space, {})
+                done = [append_step(lists, f, k, v) for f, k, v in steps]
+        self.answer(200, {"value": done})
+
+
+def append_step(lists, f, key, value):
+    """One append or read of a list-append transaction over `lists`, as it completed: a read
+    returns a copy of the whole list, null before the first append."""
+    # JSON object keys are strings; keep the key as sent (a number) in the answer.
+    name = json.dumps(key)
+    if f == "append":
+        lists.setdefault(name, []).append(value)
+        return [f, key, value]
+    current = lists.get(name)
+    return [f, key, None if current is None else list(current)]
+
 
 def apply_step(registers, f, register, value):
     """One read or write of a transaction over `registers`, as it completed."""
@@ -214,6 +258,9 @@ def main():
     parser.add_argument("--racy", action="store_true", help="cas as read, pause, write")
     args = parser.parse_args()
     RACY = args.racy
+    # Room for every client's connection at once: with the default backlog of 5, a burst of
+    # connects overflows it and the kernel retries the dropped ones a second later.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)

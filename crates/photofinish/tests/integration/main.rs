@@ -17,6 +17,7 @@ mod hardening_cli;
 mod hardening_run;
 mod header_cli;
 mod http_cli;
+mod http_txn_cli;
 mod mix_cli;
 mod mutation;
 mod proxy_cli;

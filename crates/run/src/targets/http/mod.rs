@@ -8,7 +8,7 @@
 //!
 //! ```toml
 //! base_url = "http://127.0.0.1:2379"     # or a list of replicas: worker i uses the i mod n-th
-//! workload = "cas-register"              # register, cas-register, counter, set, queue, mutex, create-once, kv, multi-register
+//! workload = "cas-register"              # any but bank: register, ..., multi-register, list-append, rw-register
 //! keys = 3                               # independent keys, each checked on its own
 //! headers = { authorization = "Bearer t" }  # sent with every request
 //!
@@ -59,6 +59,13 @@
 //! paths URL-encoded, into bodies as JSON (do not quote them), into headers as text, so a value
 //! can never change the shape of the request.
 //!
+//! **Transactions**: `multi-register`, `list-append` and `rw-register` issue one operation,
+//! `txn`, whose value is the list of micro-operations (`[["append", 1, 7], ["r", 1, null]]`);
+//! `{value}` writes it into the body as JSON, and the `value` pointer finds the same list in
+//! the answer, reads filled in. A list-append or rw-register answer that is not that list
+//! (another length, other keys, a read that is not a list for list-append) is a
+//! [`HaltKind::WorkloadMismatch`] like the other answers that do not fit the file.
+//!
 //! **Outcomes**: a status in `fail` means the operation certainly had no effect; one in `ok`
 //! (any 2xx when `ok` is empty) that it happened, unless the body says otherwise:
 //! `fail_when` conditions (any) make it failed, and when `ok_when` is given, a body that matches
@@ -89,6 +96,7 @@ mod file;
 mod outcome;
 mod proxy;
 mod template;
+mod txn_shape;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -533,7 +541,7 @@ impl Client for HttpClient {
             },
         };
         if let Completion::Ok(result) = &completion {
-            if let Some(problem) = shape_problem(self.spec.workload, &op.f, result) {
+            if let Some(problem) = shape_problem(self.spec.workload, op, result) {
                 return self.halt(op, &problem, &sent, status, &body);
             }
         }

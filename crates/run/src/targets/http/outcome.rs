@@ -11,7 +11,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::codec::decode_all;
 use super::file::RequestSpec;
-use crate::{Completion, WorkloadKind};
+use super::txn_shape::txn_problem;
+use crate::{Completion, Invocation, WorkloadKind};
 
 /// A JSON pointer (RFC 6901) into a response body: `""` is the whole body, `/value` a field.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -243,12 +244,16 @@ impl RequestSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Mismatch(pub String);
 
-/// Why the checker could not use `result` as the result of `f` in a `kind` workload, if it
+/// Why the checker could not use `result` as the result of `op` in a `kind` workload, if it
 /// could not: a counter's read must be a number, a set's read a list, a create `"created"`
-/// or `"exists"`.
-pub(super) fn shape_problem(kind: WorkloadKind, f: &str, result: &Value) -> Option<String> {
+/// or `"exists"`, a list-append or rw-register transaction the list of micro-operations it
+/// sent, reads filled in (see [`txn_problem`]).
+pub(super) fn shape_problem(kind: WorkloadKind, op: &Invocation, result: &Value) -> Option<String> {
     let found = || escape_and_clip(&result.to_json_string(), 80);
-    match (kind, f, result) {
+    if op.f == "txn" && matches!(kind, WorkloadKind::ListAppend | WorkloadKind::RwRegister) {
+        return txn_problem(kind, &op.value, result);
+    }
+    match (kind, op.f.as_str(), result) {
         (_, _, Value::Null) => None,
         (WorkloadKind::Counter, "read", Value::Int(_) | Value::BigInt(_) | Value::Float(_)) => None,
         (WorkloadKind::Counter, "read", Value::Str(_)) => Some(format!(
@@ -379,6 +384,11 @@ mod tests {
         }
     }
 
+    /// `shape_problem` for operation `f` (no key, no value).
+    fn shape_problem(kind: WorkloadKind, f: &str, result: &Value) -> Option<String> {
+        super::shape_problem(kind, &Invocation::new(f, None, Value::Null), result)
+    }
+
     #[test]
     fn results_the_checker_cannot_use_are_named() {
         let counter = WorkloadKind::Counter;
@@ -392,5 +402,15 @@ mod tests {
             shape_problem(WorkloadKind::CreateOnce, "create", &Value::from("exists")).is_none()
         );
         assert!(shape_problem(WorkloadKind::Register, "read", &Value::from("x")).is_none());
+        // A transaction's result may not be missing: absent = "null" cannot stand for it.
+        let txn = Invocation::new(
+            "txn",
+            None,
+            Value::from_json_str(r#"[["r", 0, null]]"#).unwrap(),
+        );
+        let problem = super::shape_problem(WorkloadKind::ListAppend, &txn, &Value::Null).unwrap();
+        assert!(problem.contains("list of micro-operations"), "{problem}");
+        let done = Value::from_json_str(r#"[["r", 0, [1]]]"#).unwrap();
+        assert!(super::shape_problem(WorkloadKind::ListAppend, &txn, &done).is_none());
     }
 }

@@ -176,11 +176,22 @@ fn each_target_has_a_run_id_of_its_own() {
 }
 
 #[test]
-fn transactional_workloads_are_refused() {
-    let text = COUNTER.replace(r#"workload = "counter""#, r#"workload = "list-append""#);
+fn list_append_and_rw_register_map_txn_and_bank_is_refused() {
+    for kind in ["list-append", "rw-register"] {
+        let text = format!(
+            "base_url = \"http://127.0.0.1:1\"\nworkload = \"{kind}\"\nkeys = 5\n\
+             [ops.txn]\nmethod = \"POST\"\npath = \"/txn/{{run}}\"\n\
+             body = '{{\"ops\": {{value}}}}'\nvalue = \"/value\"\n"
+        );
+        let spec = HttpSpec::from_toml(&text, "t.toml").unwrap();
+        assert_eq!(spec.workload(2).kind.model(), kind);
+        let without_value = text.replace("value = \"/value\"\n", "");
+        assert!(error_of(&without_value).contains("`txn` returns a result"));
+    }
+    let text = COUNTER.replace(r#"workload = "counter""#, r#"workload = "bank""#);
     let error = error_of(&text);
     assert!(
-        error.contains("the http target does not run the transactional list-append workload"),
+        error.contains("the http target does not run the bank workload"),
         "{error}"
     );
 }
