@@ -159,8 +159,8 @@ enum TargetArgs {
 struct RunFlags {
     /// The workload: register, cas-register, counter, set, queue, mutex, create-once, kv,
     /// multi-register (for http, the workload file says); transactional, checked for the
-    /// anomalies of --consistency-model: list-append (postgres, redis, exec), rw-register,
-    /// bank (postgres, exec).
+    /// anomalies of --consistency-model: list-append (postgres, redis, exec, http),
+    /// rw-register (postgres, exec, http), bank (postgres, exec).
     #[arg(long, short)]
     workload: Option<String>,
     /// list-append, rw-register: the consistency model the system promises; the run fails
