@@ -524,7 +524,33 @@ impl HttpSpec {
             .map_err(|p| Problem::new(p.at, format!("{what}: {}", p.message)))
     }
 
-    /// The workload this file describes, for `clients` clients.
+    /// The workload this file describes, for `clients` clients. A transactional one
+    /// (list-append, rw-register) runs as any other, and its history goes to the
+    /// transactional checker (`photofinish::txn_run::run_and_check_txn`).
+    ///
+    /// ```
+    /// use photofinish_run::targets::http::HttpSpec;
+    /// use photofinish_run::WorkloadKind;
+    ///
+    /// let spec = HttpSpec::from_toml(
+    ///     r#"
+    /// base_url = "http://127.0.0.1:8080"
+    /// workload = "list-append"
+    /// keys = 5
+    /// [ops.txn]
+    /// method = "POST"
+    /// path = "/txn-append/{run}"
+    /// body = '{"ops": {value}}'
+    /// value = "/value"
+    /// "#,
+    ///     "rest-list-append.toml",
+    /// )
+    /// .unwrap();
+    /// let workload = spec.workload(10);
+    /// assert_eq!((workload.kind, workload.keys), (WorkloadKind::ListAppend, 5));
+    /// assert!(workload.kind.transactional());
+    /// assert_eq!(workload.generator(1, 0).next_op().f, "txn");
+    /// ```
     pub fn workload(&self, clients: usize) -> Workload {
         Workload::new(self.workload, self.keys, clients)
     }
