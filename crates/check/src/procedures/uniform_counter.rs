@@ -298,9 +298,10 @@ impl<'a, M: Model> Counts<'a, M> {
     fn too_few(&self, r: u32, k: u64, pos: u32) -> Conflict {
         let begun = self.adds_where(|o| self.invoked[o as usize] < pos);
         let reason = format!(
-            "{} returned {}, the count after {k} adds, but only {} had begun when it completed",
+            "{} returned {}, the count after {}, but only {} had begun when it completed",
             self.op(r),
             self.result(r),
+            adds(k),
             begun.len()
         );
         let mut witness = begun;
@@ -315,11 +316,11 @@ impl<'a, M: Model> Counts<'a, M> {
         let done = self.adds_where(|o| self.returned[o as usize] < pos);
         if done.len() as u64 > k {
             let reason = format!(
-                "{} returned {}, the count after {k} adds, but {} adds had completed before it \
-                 began",
+                "{} returned {}, the count after {}, but {} had completed before it began",
                 self.op(r),
                 self.result(r),
-                done.len()
+                adds(k),
+                adds(done.len() as u64)
             );
             let mut witness: Vec<u32> = done[done.len() - k as usize - 1..].to_vec();
             witness.push(r);
@@ -333,12 +334,14 @@ impl<'a, M: Model> Counts<'a, M> {
             .min_by_key(|&(j, first)| (Reverse(j), first));
         if let Some((j, first)) = earlier {
             let reason = format!(
-                "{} returned {}, the count after {k} adds, but {} had returned {}, the count \
-                 after {j}, before it began",
+                "{} returned {}, the count after {}, but {} had returned {}, the count after \
+                 {}, before it began",
                 self.op(r),
                 self.result(r),
+                adds(k),
                 self.op(first),
-                self.result(first)
+                self.result(first),
+                adds(j)
             );
             let end = self.returned[first as usize];
             let mut witness = self.adds_where(|o| self.invoked[o as usize] < end);
@@ -347,10 +350,12 @@ impl<'a, M: Model> Counts<'a, M> {
             return self.conflict(r, reason, witness, true);
         }
         let reason = format!(
-            "{} returned {}, the count after {k} adds, but the reads before it and the adds \
-             completed since leave more than {k} adds taken effect when it began",
+            "{} returned {}, the count after {}, but the reads before it and the adds \
+             completed since leave more than {} taken effect when it began",
             self.op(r),
-            self.result(r)
+            self.result(r),
+            adds(k),
+            adds(k)
         );
         let mut witness: Vec<u32> = (0..self.seen.len() as u32)
             .filter(|&o| self.invoked[o as usize] < pos)
@@ -436,6 +441,14 @@ impl<'a, M: Model> Counts<'a, M> {
             op.process,
             op.complete_line.unwrap_or(op.invoke_line)
         )
+    }
+}
+
+/// "1 add", "3 adds".
+fn adds(n: u64) -> String {
+    match n {
+        1 => "1 add".to_string(),
+        n => format!("{n} adds"),
     }
 }
 

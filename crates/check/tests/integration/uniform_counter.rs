@@ -417,3 +417,30 @@ fn decimal_amounts_count_in_units() {
         reason(&report)
     );
 }
+
+#[test]
+fn what_earlier_reads_saw_and_adds_completed_since_add_up() {
+    // The first read saw the one add begun then, still open; another add begins and completes;
+    // a read begun after that sees one add: too few, though only one had completed.
+    let text = op(0, "add", "1", "pending", "")
+        + &read(1, 1)
+        + &add(2, "ok")
+        + &read(3, 1)
+        + r#"{"type":"ok","f":"add","value":1,"process":0}
+"#;
+    let report = decided("0", &text, false);
+    assert!(
+        report.witness.as_ref().is_some_and(|w| w.minimal),
+        "{:?}",
+        report.witness
+    );
+    // Had the first read been able to see the second add, it would be valid.
+    let text = op(0, "add", "1", "pending", "")
+        + r#"{"type":"invoke","f":"add","value":1,"process":2}
+"# + &read(1, 1)
+        + r#"{"type":"ok","f":"add","value":1,"process":2}
+"# + &read(3, 1)
+        + r#"{"type":"ok","f":"add","value":1,"process":0}
+"#;
+    decided("0", &text, true);
+}
