@@ -164,13 +164,18 @@ impl<'a, M: Model> Counts<'a, M> {
         let mut seen = Vec::with_capacity(n);
         for v in reads {
             seen.push(v.map(|v| {
+                // A count beyond any number of operations stands for "more adds than there
+                // are", which the sweep finds too few.
                 let Some(diff) = v.checked_sub(init) else {
-                    return Seen::Unreachable;
+                    return match v > init {
+                        true => Seen::Adds(u64::MAX),
+                        false => Seen::Unreachable,
+                    };
                 };
                 match amount {
                     _ if diff == 0 => Seen::Adds(0),
                     Some(a) if diff > 0 && diff % a == 0 => {
-                        u64::try_from(diff / a).map_or(Seen::Unreachable, Seen::Adds)
+                        Seen::Adds(u64::try_from(diff / a).unwrap_or(u64::MAX))
                     }
                     _ => Seen::Unreachable,
                 }
