@@ -31,13 +31,13 @@ use photofinish_history::History;
 
 pub use diagnosis::{Diagnosis, DiagnosisKind};
 pub use model::{
-    cas_args, int_arg, keyed_parts, Fifo, Model, NilReads, Prepared, QueueAccess, RegisterAccess,
-    SetAccess,
+    cas_args, int_arg, keyed_parts, CounterAccess, Fifo, Model, NilReads, Prepared, QueueAccess,
+    RegisterAccess, SetAccess,
 };
 pub use models::{check_model, default_init, ModelInfo, MODELS};
 pub use report::{
     Coverage, EarlierStates, Failure, ProcedureUse, Report, Step, UndecidedPartition, Verdict,
-    Witness, GENERIC_SEARCH, GROWING_SET, UNIQUE_QUEUE, UNIQUE_VALUES,
+    Witness, GENERIC_SEARCH, GROWING_SET, UNIFORM_COUNTER, UNIQUE_QUEUE, UNIQUE_VALUES,
 };
 pub use search::NOTHING_TESTED;
 
@@ -61,7 +61,9 @@ pub struct CheckOptions {
 /// polynomial procedure instead: for a register (`register`, `cas-register`, each key of `kv`)
 /// whose written values are all distinct, the unique-values procedure ([`UNIQUE_VALUES`]); for
 /// a grow-only `set`, the set procedure ([`GROWING_SET`]), whatever its elements; for a `queue`
-/// whose enqueued values are all distinct, the queue procedure ([`UNIQUE_QUEUE`]). Each gives
+/// whose enqueued values are all distinct, the queue procedure ([`UNIQUE_QUEUE`]); for a
+/// `counter` whose adds all add the same positive amount, the counter procedure
+/// ([`UNIFORM_COUNTER`]). Each gives
 /// the same verdict as the generic search; the report's [`procedures`](Report::procedures)
 /// says which decided what.
 ///
@@ -126,6 +128,26 @@ pub struct CheckOptions {
 /// assert_eq!(report.verdict, Verdict::Invalid);
 /// assert_eq!(report.procedures[0].name, UNIQUE_QUEUE);
 /// assert!(report.failures[0].reason.contains("in the order they went in"));
+/// ```
+///
+/// A counter that lost an increment: two adds of 1 completed before the read began, which
+/// returned 1.
+///
+/// ```
+/// use photofinish_check::{check_model, CheckOptions, Verdict, UNIFORM_COUNTER};
+/// use photofinish_history::read_str;
+///
+/// let history = read_str(r#"{"type":"invoke","f":"add","value":1,"process":0}
+/// {"type":"invoke","f":"add","value":1,"process":1}
+/// {"type":"ok","f":"add","value":1,"process":0}
+/// {"type":"ok","f":"add","value":1,"process":1}
+/// {"type":"invoke","f":"read","value":null,"process":2}
+/// {"type":"ok","f":"read","value":1,"process":2}
+/// "#, "lost", None).unwrap();
+/// let report = check_model("counter", None, None, &history, &CheckOptions::default()).unwrap();
+/// assert_eq!(report.verdict, Verdict::Invalid);
+/// assert_eq!(report.procedures[0].name, UNIFORM_COUNTER);
+/// assert!(report.failures[0].reason.contains("2 adds had completed before it began"));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SearchChoice {

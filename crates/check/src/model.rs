@@ -206,6 +206,31 @@ pub trait Model: Send + Sync {
     fn queue_elements<'a>(&self, _state: &'a Self::State) -> Option<Vec<Option<&'a Value>>> {
         None
     }
+
+    /// For a model whose partitions are counters: what `op` does with the count, or `None` if
+    /// it is no add or read. The answer must agree with [`Model::step`] exactly: an add of `n`
+    /// always succeeds (short of overflow) and adds `n`, a read of `v` succeeds only when the
+    /// count is `v` and changes nothing.
+    ///
+    /// With [`Model::counter_value`], this lets the check decide a partition whose adds all add
+    /// the same positive amount in polynomial time (see [`SearchChoice`](crate::SearchChoice)).
+    fn counter_access(&self, _op: &Self::Op) -> Option<CounterAccess> {
+        None
+    }
+
+    /// For a counter model (see [`Model::counter_access`]): the count `state` holds.
+    fn counter_value(&self, _state: &Self::State) -> Option<i128> {
+        None
+    }
+}
+
+/// What a counter operation does with the count: see [`Model::counter_access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CounterAccess {
+    /// Added this amount.
+    Add(i128),
+    /// Returned this count.
+    Read(i128),
 }
 
 /// What a queue operation does with the queue: see [`Model::queue_access`].

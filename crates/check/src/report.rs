@@ -67,7 +67,8 @@ pub struct Report {
     pub undecided: Vec<UndecidedPartition>,
     /// Which procedures decided the partitions, how many each, in how long: a polynomial
     /// procedure where the model has one and it applies ([`UNIQUE_VALUES`] for registers,
-    /// [`GROWING_SET`] for sets, [`UNIQUE_QUEUE`] for queues), the generic search ([`GENERIC_SEARCH`]) elsewhere, and why.
+    /// [`GROWING_SET`] for sets, [`UNIQUE_QUEUE`] for queues, [`UNIFORM_COUNTER`] for counters),
+    /// the generic search ([`GENERIC_SEARCH`]) elsewhere, and why.
     pub procedures: Vec<ProcedureUse>,
     /// Configurations the search explored, over all partitions.
     pub configurations: u64,
@@ -89,13 +90,18 @@ pub const GROWING_SET: &str = "grow-only set procedure";
 /// The name of the polynomial procedure for FIFO queues whose enqueued values are all distinct.
 pub const UNIQUE_QUEUE: &str = "unique-elements queue procedure";
 
+/// The name of the polynomial procedure for counters whose adds all add the same positive
+/// amount.
+pub const UNIFORM_COUNTER: &str = "uniform-adds counter procedure";
+
 /// The name of the generic search (exponential at worst).
 pub const GENERIC_SEARCH: &str = "generic search";
 
 /// The partitions one procedure decided.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProcedureUse {
-    /// [`UNIQUE_VALUES`], [`GROWING_SET`], [`UNIQUE_QUEUE`] or [`GENERIC_SEARCH`].
+    /// [`UNIQUE_VALUES`], [`GROWING_SET`], [`UNIQUE_QUEUE`], [`UNIFORM_COUNTER`] or
+    /// [`GENERIC_SEARCH`].
     pub name: String,
     /// How many partitions it decided.
     pub partitions: usize,

@@ -10,7 +10,7 @@ use photofinish_history::{History, Operation, Outcome, Value};
 
 use crate::decimal::{format_units, Decimal, NotDecimal};
 use crate::diagnosis::{self, Diagnosis};
-use crate::model::{Model, Prepared};
+use crate::model::{CounterAccess, Model, Prepared};
 use crate::CheckError;
 
 /// A counter starting at an initial value; `add n` adds `n` (1 when `n` is `null`), `read`
@@ -273,6 +273,17 @@ impl Model for Counter {
 
     fn may_reset(&self, op: &CounterOp, _observation: &CounterOp) -> bool {
         matches!(op, CounterOp::Add(n) if *n < 0)
+    }
+
+    fn counter_access(&self, op: &CounterOp) -> Option<CounterAccess> {
+        Some(match *op {
+            CounterOp::Add(n) => CounterAccess::Add(n),
+            CounterOp::Read(v) => CounterAccess::Read(v),
+        })
+    }
+
+    fn counter_value(&self, state: &i128) -> Option<i128> {
+        Some(*state)
     }
 }
 

@@ -11,13 +11,14 @@
 //! [`SearchChoice::Auto`]: crate::SearchChoice::Auto
 
 pub(crate) mod growing_set;
+pub(crate) mod uniform_counter;
 pub(crate) mod unique_queue;
 pub(crate) mod unique_register;
 
 use photofinish_history::History;
 
 use crate::model::Model;
-use crate::report::{GROWING_SET, UNIQUE_QUEUE, UNIQUE_VALUES};
+use crate::report::{GROWING_SET, UNIFORM_COUNTER, UNIQUE_QUEUE, UNIQUE_VALUES};
 use crate::search::budget::Budget;
 use crate::search::linearize::{linearize, Limits, SearchResult};
 use crate::search::partition::{PEvent, Partition};
@@ -60,6 +61,8 @@ pub(crate) enum Procedure {
     GrowingSet,
     /// FIFO queues whose enqueued values are all distinct.
     UniqueQueue,
+    /// Counters whose adds all add the same positive amount.
+    UniformCounter,
 }
 
 impl Procedure {
@@ -71,6 +74,8 @@ impl Procedure {
             Some(Procedure::GrowingSet)
         } else if unique_queue::applies(model) {
             Some(Procedure::UniqueQueue)
+        } else if uniform_counter::applies(model) {
+            Some(Procedure::UniformCounter)
         } else {
             None
         }
@@ -82,6 +87,7 @@ impl Procedure {
             Procedure::UniqueRegister => UNIQUE_VALUES,
             Procedure::GrowingSet => GROWING_SET,
             Procedure::UniqueQueue => UNIQUE_QUEUE,
+            Procedure::UniformCounter => UNIFORM_COUNTER,
         }
     }
 
@@ -98,6 +104,7 @@ impl Procedure {
             Procedure::UniqueRegister => unique_register::decide(model, history, part, budget),
             Procedure::GrowingSet => growing_set::decide(model, history, part, budget),
             Procedure::UniqueQueue => unique_queue::decide(model, history, part, budget),
+            Procedure::UniformCounter => uniform_counter::decide(model, history, part, budget),
         }
     }
 }

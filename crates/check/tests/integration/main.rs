@@ -13,5 +13,6 @@ mod explanations;
 mod growing_set;
 mod independent;
 mod properties;
+mod uniform_counter;
 mod unique_queue;
 mod unique_values;

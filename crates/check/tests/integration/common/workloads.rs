@@ -77,6 +77,7 @@ pub fn all_workloads() -> Vec<Box<dyn Workload>> {
         Box::new(KvList::default()),
         Box::new(MultiW::default()),
         Box::new(CounterW::default()),
+        Box::new(UnitCounterW::default()),
         Box::new(DecimalCounterW::default()),
         Box::new(SetW::default()),
         Box::new(UniqueSetW::default()),
@@ -639,6 +640,53 @@ impl Workload for CounterW {
     fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
         match (op.f.as_str(), current) {
             ("read", Value::Int(v)) if tape.below(2) == 0 => Value::Int(v + tape.pick(&[-1, 1])),
+            ("read", _) => tape.pick(&ints(0..6)),
+            _ => op.value.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// `counter` from 0 as `run -w counter` drives it: adds of 1 (as `add 1` or `incr` with no
+/// argument) and reads, the shape the uniform-adds counter procedure decides.
+#[derive(Default)]
+pub struct UnitCounterW {
+    state: i64,
+}
+
+impl Workload for UnitCounterW {
+    fn label(&self) -> &'static str {
+        "counter-unit"
+    }
+    fn model(&self) -> &'static str {
+        "counter"
+    }
+    fn init(&self) -> Value {
+        Value::Int(0)
+    }
+    fn reset(&mut self) {
+        self.state = 0;
+    }
+    fn generate(&mut self, tape: &mut Tape) -> OpSpec {
+        match tape.below(10) {
+            0..=3 => OpSpec::new("read", Value::Null),
+            4..=8 => OpSpec::new("add", 1),
+            _ => OpSpec::new("incr", Value::Null),
+        }
+    }
+    fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
+        match op.f.as_str() {
+            "read" => Ok(Value::Int(self.state)),
+            _ => {
+                self.state += 1;
+                Ok(op.value.clone())
+            }
+        }
+    }
+    fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
+        match (op.f.as_str(), current) {
+            ("read", Value::Int(v)) if tape.below(3) > 0 => Value::Int(v + tape.pick(&[-1, 1])),
             ("read", _) => tape.pick(&ints(0..6)),
             _ => op.value.clone(),
         }
