@@ -8,183 +8,70 @@
 
 use crate::common;
 
-use std::cell::Cell;
-
-use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
-use common::workloads::workload;
-use common::{config, jsonl, mutate, reference, simulate, to_jsonl, SimParams, Tape, CHECK_BUDGET};
+use common::procedures::{by_procedure, generate, inputs, reason, tally, verdict, Case, Procedure};
+use common::{jsonl, run, to_jsonl};
 use photofinish_check::{
     check_model, CheckOptions, Report, SearchChoice, Verdict, GENERIC_SEARCH, GROWING_SET,
-    NOTHING_TESTED,
 };
-use photofinish_history::{read_path, Event, History, Value};
+use photofinish_history::{read_path, History, Value};
 
+/// The procedure applies to every set partition: it never declines (it would if its own
+/// certificate failed its check), and decides whatever was tested.
+const PROCEDURE: Procedure = Procedure::deciding_all(GROWING_SET);
+
+/// The workloads: adds of repeated elements, and adds of unique ones.
 const LABELS: [&str; 2] = ["set", "set-unique"];
 
+/// The highest percentage of faulty operations in a generated history.
+const FAULT_PCT: usize = 20;
+
+/// The procedure's report of `history` from `init`, choosing the procedure as `search` says.
 fn report(init: &Value, history: &History, search: SearchChoice) -> Report {
-    let options = CheckOptions {
-        timeout: Some(CHECK_BUDGET),
-        max_memory: 2 << 30,
-        search,
-        ..CheckOptions::default()
-    };
-    check_model("set", Some(init), None, history, &options).expect("the history is checkable")
+    common::procedures::report("set", init, history, search)
 }
 
-/// `Ok(valid)`, or `Err` when undecided; a history that tested nothing counts as valid, as the
-/// reference sees it.
-fn verdict(report: &Report) -> Result<bool, String> {
-    match report.verdict {
-        Verdict::Valid => Ok(true),
-        Verdict::Invalid => Ok(false),
-        Verdict::Unknown if report.reason.as_deref() == Some(NOTHING_TESTED) => Ok(true),
-        Verdict::Unknown => Err(format!("undecided: {:?}", report.undecided)),
-    }
-}
-
-/// How many partitions the procedure decided.
-fn by_procedure(report: &Report) -> usize {
-    report
-        .procedures
-        .iter()
-        .filter(|p| p.name == GROWING_SET)
-        .map(|p| p.partitions)
-        .sum()
-}
-
-fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S::Value: std::fmt::Debug,
-{
-    let mut runner = TestRunner::new(config(cases));
-    if let Err(e) = runner.run(&strategy, test) {
-        panic!("{e}");
-    }
-}
-
-/// `(workload, processes, operations, fault percentage, mutations, simulation tape, mutation
-/// tape)`.
-type Input = (usize, usize, usize, usize, usize, Vec<u32>, Vec<u32>);
-
-fn inputs(max_procs: usize, max_ops: usize, max_mutations: usize) -> impl Strategy<Value = Input> {
-    (
-        0..LABELS.len(),
-        2..=max_procs,
-        1..=max_ops,
-        0..=20usize,
-        0..=max_mutations,
-        vec(any::<u32>(), 0..=max_ops * 12),
-        vec(any::<u32>(), 0..=24),
-    )
-}
-
-/// A simulated history of a correct set, then mutated.
-fn generate(
-    (which, procs, ops, fault_pct, mutations, sim_tape, mutation_tape): Input,
-) -> (Value, Vec<Event>) {
-    let mut w = workload(LABELS[which]);
-    let params = SimParams {
-        procs,
-        ops,
-        fault_pct,
-        max_faults: usize::MAX,
-    };
-    let mut events = simulate(w.as_mut(), &mut Tape::new(sim_tape), params);
-    let mut tape = Tape::new(mutation_tape);
-    let mut next_process = 1000;
-    for _ in 0..mutations {
-        mutate(w.as_ref(), &mut events, &mut tape, &mut next_process);
-    }
-    (w.init(), events)
-}
-
-/// The procedure, the generic search and (when `with_reference`) the brute-force reference
-/// give one verdict; returns it.
-fn agree(
-    init: &Value,
-    events: &[Event],
-    with_reference: bool,
-) -> Result<Result<bool, String>, TestCaseError> {
-    let history = common::history(events);
-    let auto = report(init, &history, SearchChoice::Auto);
-    let generic = report(init, &history, SearchChoice::Generic);
-    let shown = || format!("init {init}, history:\n{}", to_jsonl(events));
-    prop_assert_eq!(
-        verdict(&auto),
-        verdict(&generic),
-        "auto and generic disagree; {}",
-        shown()
-    );
-    prop_assert_eq!(by_procedure(&generic), 0);
-    // The procedure applies to every set partition: it never declines (it would if its own
-    // certificate failed its check), and decides whatever was tested.
-    prop_assert!(
-        auto.procedures.iter().all(|p| p.name == GROWING_SET),
-        "the procedure declined: {:?}; {}",
-        auto.procedures,
-        shown()
-    );
-    if with_reference {
-        let expected = reference("set", init, &history);
-        prop_assert_eq!(
-            verdict(&auto),
-            expected,
-            "auto disagrees with the reference; {}",
-            shown()
-        );
-    }
+/// The procedure agrees with the generic search and (when `with_reference`) the reference,
+/// and an invalid report has a witness and a reason.
+fn agree(case: &Case, with_reference: bool) -> Result<Report, TestCaseError> {
+    let auto = PROCEDURE.agree(case, with_reference)?;
     if auto.verdict == Verdict::Invalid {
         prop_assert!(
-            auto.witness.is_some() && !auto.failures[0].reason.is_empty(),
-            "an invalid report without a witness; {}",
-            shown()
+            !auto.failures[0].reason.is_empty(),
+            "an invalid report without a reason; init {}, history:\n{}",
+            case.init,
+            to_jsonl(&case.events)
         );
     }
-    Ok(verdict(&auto))
+    Ok(auto)
 }
 
 #[test]
 fn procedure_agrees_with_generic_search_and_reference() {
-    let valid = Cell::new(0usize);
-    let invalid = Cell::new(0usize);
-    run(5000, inputs(4, 10, 4), |input| {
-        let (init, events) = generate(input);
-        match agree(&init, &events, true)? {
-            Ok(true) => valid.set(valid.get() + 1),
-            Ok(false) => invalid.set(invalid.get() + 1),
-            Err(_) => {}
-        }
-        Ok(())
+    let strategy = (0..LABELS.len(), inputs(4, 10, FAULT_PCT, 4));
+    tally(5000, strategy, |(which, input)| {
+        let auto = agree(&generate(LABELS[which], input), true)?;
+        Ok((verdict(&auto), by_procedure(&auto, GROWING_SET) > 0))
     });
-    let (valid, invalid) = (valid.get(), invalid.get());
-    eprintln!("{valid} valid, {invalid} invalid");
-    let total = valid + invalid;
-    assert!(valid * 10 >= total && invalid * 10 >= total, "too lopsided");
 }
 
 /// Longer histories, too long for the reference: the procedure and the generic search agree.
 #[test]
 fn procedure_agrees_with_generic_search_on_longer_histories() {
-    run(600, inputs(6, 40, 3), |input| {
-        let (init, events) = generate(input);
-        let _ = agree(&init, &events, false)?;
-        Ok(())
+    let strategy = (0..LABELS.len(), inputs(6, 40, FAULT_PCT, 3));
+    run(600, strategy, |(which, input)| {
+        agree(&generate(LABELS[which], input), false).map(drop)
     });
 }
 
 /// Correct executions with many concurrent clients and faults are valid, by the procedure.
 #[test]
 fn correct_executions_are_valid() {
-    run(200, inputs(12, 300, 0), |input| {
-        let (init, events) = generate(input);
-        let history = common::history(&events);
-        let auto = report(&init, &history, SearchChoice::Auto);
-        prop_assert_eq!(verdict(&auto), Ok(true), "{}", to_jsonl(&events));
-        prop_assert!(by_procedure(&auto) > 0 || history.operations.is_empty());
-        Ok(())
+    let strategy = (0..LABELS.len(), inputs(12, 300, FAULT_PCT, 0));
+    run(200, strategy, |(which, input)| {
+        PROCEDURE.finds_valid(&generate(LABELS[which], input))
     });
 }
 
@@ -212,33 +99,15 @@ fn read(process: i64, seen: &str) -> String {
     invoke(process, "read", "null") + &end(process, "ok", "read", seen)
 }
 
-/// Checks `text` every way; returns the procedure's report.
+/// Checks `text` every way, and that an invalid verdict has a witness; returns the
+/// procedure's report.
 #[track_caller]
 fn decided(init: &str, text: &str, valid: bool) -> Report {
-    let init = Value::from_json_str(init).expect("init is JSON");
-    let history = jsonl(text);
-    assert_eq!(
-        reference("set", &init, &history),
-        Ok(valid),
-        "the reference disagrees with the test:\n{text}"
-    );
-    let generic = report(&init, &history, SearchChoice::Generic);
-    assert_eq!(verdict(&generic), Ok(valid), "generic search:\n{text}");
-    let auto = report(&init, &history, SearchChoice::Auto);
-    assert_eq!(verdict(&auto), Ok(valid), "auto:\n{text}");
-    assert_eq!(
-        auto.procedures[0].name, GROWING_SET,
-        "not decided by the procedure: {:?}",
-        auto.procedures
-    );
+    let auto = PROCEDURE.decided("set", init, text, valid);
     if !valid {
         assert!(auto.witness.is_some(), "no witness:\n{text}");
     }
     auto
-}
-
-fn reason(report: &Report) -> &str {
-    &report.failures[0].reason
 }
 
 /// The history line on which the stuck operation began.
@@ -431,7 +300,7 @@ fn sets_with_keys_are_decided_key_by_key() {
     let history = jsonl(&text);
     let valid = report(&Value::Null, &history, SearchChoice::Auto);
     assert_eq!(valid.verdict, Verdict::Valid);
-    assert_eq!(by_procedure(&valid), 2);
+    assert_eq!(by_procedure(&valid, GROWING_SET), 2);
     let lost = text + &keyed(2, "b", "read", "null", "[]");
     let invalid = report(&Value::Null, &jsonl(&lost), SearchChoice::Auto);
     assert_eq!(invalid.verdict, Verdict::Invalid);

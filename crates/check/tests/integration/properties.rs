@@ -10,24 +10,14 @@ use std::cell::Cell;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 use common::workloads::workload;
 use common::{
-    checker, checker_with, config, jsonl, minimize, mutate, permutation_reference, reference,
+    checker, checker_with, jsonl, minimize, mutate, permutation_reference, reference, run,
     simulate, to_jsonl, SimParams, Tape, Workload,
 };
 use photofinish_history::{Event, History, Value};
-
-fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S::Value: std::fmt::Debug,
-{
-    let mut runner = TestRunner::new(config(cases));
-    if let Err(e) = runner.run(&strategy, test) {
-        panic!("{e}");
-    }
-}
 
 fn describe(w: &dyn Workload, events: &[Event]) -> String {
     format!(

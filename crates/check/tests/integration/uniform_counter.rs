@@ -9,187 +9,42 @@
 
 use crate::common;
 
-use std::cell::Cell;
-
-use proptest::collection::vec;
-use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
-
-use common::workloads::workload;
-use common::{config, jsonl, mutate, reference, simulate, to_jsonl, SimParams, Tape, CHECK_BUDGET};
-use photofinish_check::{
-    check_model, CheckOptions, Report, SearchChoice, Verdict, GENERIC_SEARCH, NOTHING_TESTED,
-    UNIFORM_COUNTER,
+use common::procedures::{
+    by_procedure, generate, inputs, many_faults, op, reason, report, tally, verdict, Procedure,
 };
-use photofinish_history::{Event, History, Value};
+use common::{jsonl, run};
+use photofinish_check::{Report, SearchChoice, GENERIC_SEARCH, UNIFORM_COUNTER};
+use photofinish_history::Value;
 
-fn report(init: &Value, history: &History, search: SearchChoice) -> Report {
-    let options = CheckOptions {
-        timeout: Some(CHECK_BUDGET),
-        max_memory: 2 << 30,
-        search,
-        ..CheckOptions::default()
-    };
-    check_model("counter", Some(init), None, history, &options).expect("the history is checkable")
-}
+/// The workload adds only 1, and mutations change only results and endings: the procedure
+/// never declines with a reason (that would mean a certificate failed its check). The generic
+/// search may give up on the longer histories.
+const PROCEDURE: Procedure = Procedure::deciding_most(UNIFORM_COUNTER);
 
-/// `Ok(valid)`, or `Err` when undecided; a history that tested nothing counts as valid, as the
-/// reference sees it.
-fn verdict(report: &Report) -> Result<bool, String> {
-    match report.verdict {
-        Verdict::Valid => Ok(true),
-        Verdict::Invalid => Ok(false),
-        Verdict::Unknown if report.reason.as_deref() == Some(NOTHING_TESTED) => Ok(true),
-        Verdict::Unknown => Err(format!("undecided: {:?}", report.undecided)),
-    }
-}
+/// The workload: adds of 1 and reads.
+const WORKLOAD: &str = "counter-unit";
 
-/// How many partitions the counter procedure decided.
-fn by_procedure(report: &Report) -> usize {
-    report
-        .procedures
-        .iter()
-        .filter(|p| p.name == UNIFORM_COUNTER)
-        .map(|p| p.partitions)
-        .sum()
-}
-
-fn run<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S::Value: std::fmt::Debug,
-{
-    let mut runner = TestRunner::new(config(cases));
-    if let Err(e) = runner.run(&strategy, test) {
-        panic!("{e}");
-    }
-}
-
-/// `(processes, operations, fault percentage, mutations, simulation tape, mutation tape)`.
-type Input = (usize, usize, usize, usize, Vec<u32>, Vec<u32>);
-
-fn inputs(max_procs: usize, max_ops: usize, max_mutations: usize) -> impl Strategy<Value = Input> {
-    (
-        2..=max_procs,
-        1..=max_ops,
-        0..=25usize,
-        0..=max_mutations,
-        vec(any::<u32>(), 0..=max_ops * 12),
-        vec(any::<u32>(), 0..=24),
-    )
-}
-
-/// A simulated history of a correct counter (adds of 1, reads), then mutated.
-fn generate((procs, ops, fault_pct, mutations, sim_tape, mutation_tape): Input) -> Vec<Event> {
-    let mut w = workload("counter-unit");
-    let params = SimParams {
-        procs,
-        ops,
-        fault_pct,
-        max_faults: usize::MAX,
-    };
-    let mut events = simulate(w.as_mut(), &mut Tape::new(sim_tape), params);
-    let mut tape = Tape::new(mutation_tape);
-    let mut next_process = 1000;
-    for _ in 0..mutations {
-        mutate(w.as_ref(), &mut events, &mut tape, &mut next_process);
-    }
-    events
-}
-
-/// The procedure, the generic search and (when `with_reference`) the brute-force reference
-/// give one verdict; returns it and whether the procedure decided every partition there was.
-fn agree(
-    events: &[Event],
-    with_reference: bool,
-) -> Result<(Result<bool, String>, bool), TestCaseError> {
-    let init = Value::Int(0);
-    let history = common::history(events);
-    let auto = report(&init, &history, SearchChoice::Auto);
-    let generic = report(&init, &history, SearchChoice::Generic);
-    let shown = || format!("history:\n{}", to_jsonl(events));
-    // The generic search may run out of memory on the longest histories (and the memory it
-    // held may leave the next check's budget spent): only verdicts both gave are compared.
-    if with_reference || (verdict(&generic).is_ok() && verdict(&auto).is_ok()) {
-        prop_assert_eq!(
-            verdict(&auto),
-            verdict(&generic),
-            "auto and generic disagree; {}; auto {:?}",
-            shown(),
-            auto.procedures
-        );
-    }
-    prop_assert_eq!(by_procedure(&generic), 0);
-    if with_reference {
-        let expected = reference("counter", &init, &history);
-        prop_assert_eq!(
-            verdict(&auto),
-            expected,
-            "auto disagrees with the reference; {}",
-            shown()
-        );
-    }
-    if auto.verdict == Verdict::Invalid {
-        prop_assert!(
-            auto.witness.is_some(),
-            "an invalid report without a witness; {}",
-            shown()
-        );
-    }
-    let declined: Vec<&String> = auto
-        .procedures
-        .iter()
-        .filter(|p| p.name == GENERIC_SEARCH)
-        .filter_map(|p| p.why.as_ref())
-        .collect();
-    // The workload adds only 1, and mutations change only results and endings: declining
-    // means a certificate failed its check, which is a bug.
-    prop_assert!(
-        declined.is_empty(),
-        "the procedure declined: {:?}; {}",
-        declined,
-        shown()
-    );
-    // A history that tested nothing (every operation failed or crashed) has no partition for
-    // the procedure to decide: it counts as decided.
-    Ok((
-        verdict(&auto),
-        by_procedure(&auto) > 0 || auto.procedures.is_empty(),
-    ))
-}
+/// The highest percentage of faulty operations in a generated history.
+const FAULT_PCT: usize = 25;
 
 /// Small histories, checked three ways. CI runs 3000; the local run, 10^5 (see the module doc).
 #[test]
 fn procedure_agrees_with_generic_search_and_reference() {
-    let valid = Cell::new(0usize);
-    let invalid = Cell::new(0usize);
-    let decided = Cell::new(0usize);
-    run(3000, inputs(4, 10, 4), |input| {
-        let events = generate(input);
-        let (verdict, by_procedure) = agree(&events, true)?;
-        match verdict {
-            Ok(true) => valid.set(valid.get() + 1),
-            Ok(false) => invalid.set(invalid.get() + 1),
-            Err(_) => {}
-        }
-        if by_procedure {
-            decided.set(decided.get() + 1);
-        }
-        Ok(())
+    let (decided, total) = tally(3000, inputs(4, 10, FAULT_PCT, 4), |input| {
+        let auto = PROCEDURE.agree(&generate(WORKLOAD, input), true)?;
+        // A history that tested nothing (every operation failed or crashed) has no partition
+        // for the procedure to decide: it counts as decided.
+        let decided = by_procedure(&auto, UNIFORM_COUNTER) > 0 || auto.procedures.is_empty();
+        Ok((verdict(&auto), decided))
     });
-    let (valid, invalid, decided) = (valid.get(), invalid.get(), decided.get());
-    eprintln!("{valid} valid, {invalid} invalid; the procedure decided {decided}");
-    let total = valid + invalid;
-    assert!(valid * 10 >= total && invalid * 10 >= total, "too lopsided");
     assert!(decided * 10 >= total * 9, "the procedure decided too few");
 }
 
 /// Longer histories, too long for the reference: the procedure and the generic search agree.
 #[test]
 fn procedure_agrees_with_generic_search_on_longer_histories() {
-    run(400, inputs(6, 30, 3), |input| {
-        let events = generate(input);
-        let _ = agree(&events, false)?;
-        Ok(())
+    run(400, inputs(6, 30, FAULT_PCT, 3), |input| {
+        PROCEDURE.agree(&generate(WORKLOAD, input), false).map(drop)
     });
 }
 
@@ -197,54 +52,22 @@ fn procedure_agrees_with_generic_search_on_longer_histories() {
 /// the procedure and the generic search agree.
 #[test]
 fn procedure_agrees_with_generic_search_under_many_faults() {
-    run(
-        60,
-        (
-            Just(5usize),
-            12..=20usize,
-            20..=40usize,
-            0..=3usize,
-            vec(any::<u32>(), 0..=480),
-            vec(any::<u32>(), 0..=24),
-        ),
-        |input| {
-            let events = generate(input);
-            let _ = agree(&events, false)?;
-            Ok(())
-        },
-    );
+    run(60, many_faults(), |input| {
+        PROCEDURE.agree(&generate(WORKLOAD, input), false).map(drop)
+    });
 }
 
 /// Correct executions with many concurrent clients and faults are valid, by the procedure.
 #[test]
 fn correct_executions_are_valid() {
-    run(200, inputs(12, 300, 0), |input| {
-        let events = generate(input);
-        let history = common::history(&events);
-        let auto = report(&Value::Int(0), &history, SearchChoice::Auto);
-        prop_assert_eq!(verdict(&auto), Ok(true), "{}", to_jsonl(&events));
-        prop_assert!(
-            by_procedure(&auto) > 0 || history.operations.is_empty(),
-            "{:?}",
-            auto.procedures
-        );
-        Ok(())
+    run(200, inputs(12, 300, FAULT_PCT, 0), |input| {
+        PROCEDURE.finds_valid(&generate(WORKLOAD, input))
     });
 }
 
 // =============================================================================================
 // Hand-written histories. Each is decided by the procedure, the generic search and the
 // reference alike.
-
-fn op(process: i64, f: &str, value: &str, ending: &str, result: &str) -> String {
-    let invoke = format!(r#"{{"type":"invoke","f":"{f}","value":{value},"process":{process}}}"#);
-    match ending {
-        "pending" => invoke + "\n",
-        _ => format!(
-            "{invoke}\n{{\"type\":\"{ending}\",\"f\":\"{f}\",\"value\":{result},\"process\":{process}}}\n"
-        ),
-    }
-}
 
 fn add(process: i64, ending: &str) -> String {
     op(process, "add", "1", ending, "1")
@@ -257,27 +80,7 @@ fn read(process: i64, result: i64) -> String {
 /// Checks `text` every way; returns the procedure's report.
 #[track_caller]
 fn decided(init: &str, text: &str, valid: bool) -> Report {
-    let init = Value::from_json_str(init).expect("init is JSON");
-    let history = jsonl(text);
-    assert_eq!(
-        reference("counter", &init, &history),
-        Ok(valid),
-        "the reference disagrees with the test:\n{text}"
-    );
-    let generic = report(&init, &history, SearchChoice::Generic);
-    assert_eq!(verdict(&generic), Ok(valid), "generic search:\n{text}");
-    let auto = report(&init, &history, SearchChoice::Auto);
-    assert_eq!(verdict(&auto), Ok(valid), "auto:\n{text}");
-    assert_eq!(
-        auto.procedures[0].name, UNIFORM_COUNTER,
-        "not decided by the procedure: {:?}",
-        auto.procedures
-    );
-    auto
-}
-
-fn reason(report: &Report) -> &str {
-    &report.failures[0].reason
+    PROCEDURE.decided("counter", init, text, valid)
 }
 
 fn witness_size(report: &Report) -> Option<usize> {
@@ -388,7 +191,7 @@ fn increments_without_argument_count_one() {
 fn mixed_amounts_go_to_the_generic_search() {
     let text = op(0, "add", "2", "ok", "2") + &add(1, "ok") + &read(2, 3);
     let history = jsonl(&text);
-    let auto = report(&Value::Int(0), &history, SearchChoice::Auto);
+    let auto = report("counter", &Value::Int(0), &history, SearchChoice::Auto);
     assert_eq!(verdict(&auto), Ok(true));
     assert_eq!(auto.procedures[0].name, GENERIC_SEARCH);
     assert!(
@@ -400,7 +203,7 @@ fn mixed_amounts_go_to_the_generic_search() {
         auto.procedures
     );
     let text = op(0, "add", "-1", "ok", "-1") + &read(2, -1);
-    let auto = report(&Value::Int(0), &jsonl(&text), SearchChoice::Auto);
+    let auto = report("counter", &Value::Int(0), &jsonl(&text), SearchChoice::Auto);
     assert_eq!(verdict(&auto), Ok(true));
     assert_eq!(auto.procedures[0].name, GENERIC_SEARCH);
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod brute_force;
+pub mod procedures;
 pub mod workloads;
 
 use std::time::Duration;
@@ -13,7 +14,8 @@ use photofinish_check::models::{
 };
 use photofinish_check::{check_model, CheckOptions, Model, NilReads, Verdict};
 use photofinish_history::{Event, EventKind, History, Outcome, Process, Value};
-use proptest::test_runner::{Config, RngSeed};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
 pub use brute_force::brute_force;
 pub use workloads::{OpSpec, Workload};
@@ -66,6 +68,21 @@ pub fn config(cases: u32) -> Config {
         config.rng_seed = RngSeed::Fixed(0x7068_6f74_6f66_696e);
     }
     config
+}
+
+/// Runs the property `test` on `cases` inputs from `strategy` (see [`config`]), failing the
+/// test with the minimal failing input.
+pub fn run<S: Strategy>(
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) where
+    S::Value: std::fmt::Debug,
+{
+    let mut runner = TestRunner::new(config(cases));
+    if let Err(e) = runner.run(&strategy, test) {
+        panic!("{e}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
