@@ -12,32 +12,10 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict};
-use photofinish_history::{read_path, read_str, Format, Value};
+mod common;
 
-/// xorshift64*: a small seeded generator, so every run checks the same histories.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use common::{Bench, Rng, Table};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fault {
@@ -80,7 +58,7 @@ struct Done {
 /// A linearizable set history of `shape` (then, if asked, one fault planted), and how many
 /// elements its reads returned in all.
 fn generate(shape: Shape) -> (String, usize) {
-    let mut rng = Rng(shape.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::seeded(shape.seed);
     let mut lines: Vec<Line> = Vec::with_capacity(shape.ops * 2 + 2);
     let mut results: Vec<Vec<i64>> = Vec::new();
     let mut state: Vec<i64> = Vec::new();
@@ -235,50 +213,16 @@ fn plant(fault: Fault, results: &mut [Vec<i64>], done: &[Done]) {
     }
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e3)
-}
+/// The table: as wide as its longest history name, plus the elements its reads returned.
+const TABLE: Table = Table {
+    history: 46,
+    own: &[("elements", 9)],
+    decided_by: None,
+    check: 10,
+};
 
 fn main() {
-    let mut ops = 100_000;
-    let mut runs = 5;
-    let mut search = SearchChoice::Auto;
-    let mut binary: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().expect("a value after the flag");
-        match arg.as_str() {
-            "--ops" => ops = value().parse().expect("--ops N"),
-            "--runs" => runs = value().parse().expect("--runs N"),
-            "--search" => {
-                search = match value().as_str() {
-                    "generic" => SearchChoice::Generic,
-                    _ => SearchChoice::Auto,
-                }
-            }
-            "--photofinish" => binary = Some(PathBuf::from(value())),
-            other => panic!("unknown argument {other}"),
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("growing-sets-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    println!(
-        "{:<46} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}",
-        "history",
-        "events",
-        "elements",
-        "verdict",
-        "expected",
-        "check ms",
-        "read+check",
-        "process ms"
-    );
-    let mut wrong = 0;
+    let mut bench = Bench::from_args("growing-sets", TABLE);
     for procs in [10, 100] {
         for (label, crash_pct, reads_permille, fault) in [
             ("valid", 0, 1, Fault::None),
@@ -290,81 +234,17 @@ fn main() {
         ] {
             let shape = Shape {
                 procs,
-                ops,
+                ops: bench.ops,
                 crash_pct,
                 reads_permille,
                 fault,
                 seed: procs as u64 * 1000 + crash_pct * 100 + fault as u64,
             };
             let (text, elements) = generate(shape);
-            let path = dir.join(format!(
-                "{procs}-{}.jsonl",
-                label.replace([' ', ',', '%'], "-")
-            ));
-            std::fs::write(&path, &text).expect("the history is written");
-            let history = read_str(&text, "bench", Some(Format::JsonLines)).expect("well formed");
-            let options = CheckOptions {
-                search,
-                ..CheckOptions::default()
-            };
-            let init = Value::List(Vec::new());
-            let mut verdict = Verdict::Unknown;
-            let checks: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let report = check_model("set", Some(&init), None, &history, &options)
-                        .expect("checkable");
-                    verdict = report.verdict;
-                    started.elapsed()
-                })
-                .collect();
-            let whole: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let history = read_path(&path, Some(Format::JsonLines)).expect("readable");
-                    check_model("set", Some(&init), None, &history, &options).expect("checkable");
-                    started.elapsed()
-                })
-                .collect();
-            let process = binary.as_ref().map_or("-".to_string(), |bin| {
-                ms(median(
-                    (0..runs)
-                        .map(|_| {
-                            let started = Instant::now();
-                            Command::new(bin)
-                                .args(["check", "--model", "set", "--init", "[]"])
-                                .arg(&path)
-                                .output()
-                                .expect("photofinish runs");
-                            started.elapsed()
-                        })
-                        .collect(),
-                ))
-            });
-            let expected = if fault == Fault::None {
-                Verdict::Valid
-            } else {
-                Verdict::Invalid
-            };
-            if verdict != expected {
-                wrong += 1;
-            }
-            println!(
-                "{:<46} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>10}",
-                format!("{procs} clients, {label}"),
-                history.event_count,
-                elements,
-                format!("{verdict:?}"),
-                if verdict == expected { "yes" } else { "NO" },
-                ms(median(checks)),
-                ms(median(whole)),
-                process
-            );
+            let name = format!("{procs} clients, {label}");
+            let m = bench.measure(&name, &text, "set", "[]");
+            bench.row(m, fault == Fault::None, vec![elements.to_string()]);
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    if wrong > 0 {
-        eprintln!("{wrong} histories got the wrong verdict");
-        std::process::exit(1);
-    }
+    bench.finish();
 }

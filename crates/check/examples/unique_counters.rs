@@ -16,32 +16,10 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict};
-use photofinish_history::{read_path, read_str, Format, Value};
+mod common;
 
-/// xorshift64*: a small seeded generator, so every run checks the same histories.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use common::{Bench, Rng, Table};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fault {
@@ -72,7 +50,7 @@ struct Open {
 
 /// A counter history of `shape` (linearizable unless a fault is planted), as JSON Lines.
 fn generate(shape: Shape) -> String {
-    let mut rng = Rng(shape.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::seeded(shape.seed);
     let mut text = String::new();
     let event = |text: &mut String, kind: &str, f: &str, value: &str, process: usize| {
         let _ = writeln!(
@@ -191,51 +169,16 @@ fn generate(shape: Shape) -> String {
     text
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e3)
-}
+/// The table: as wide as its longest history name and procedure name.
+const TABLE: Table = Table {
+    history: 40,
+    own: &[],
+    decided_by: Some(16),
+    check: 9,
+};
 
 fn main() {
-    let mut ops = 100_000;
-    let mut runs = 5;
-    let mut search = SearchChoice::Auto;
-    let mut binary: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().expect("a value after the flag");
-        match arg.as_str() {
-            "--ops" => ops = value().parse().expect("--ops N"),
-            "--runs" => runs = value().parse().expect("--runs N"),
-            "--search" => {
-                search = match value().as_str() {
-                    "generic" => SearchChoice::Generic,
-                    _ => SearchChoice::Auto,
-                }
-            }
-            "--photofinish" => binary = Some(PathBuf::from(value())),
-            other => panic!("unknown argument {other}"),
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("unique-counters-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    println!(
-        "{:<40} {:>8} {:>9} {:>9} {:>16} {:>8} {:>9} {:>10} {:>10}",
-        "history",
-        "events",
-        "verdict",
-        "expected",
-        "decided by",
-        "witness",
-        "check ms",
-        "read+check",
-        "process ms"
-    );
-    let mut wrong = 0;
+    let mut bench = Bench::from_args("unique-counters", TABLE);
     for procs in [10, 100] {
         for (label, crash_pct, fault) in [
             ("valid", 0, Fault::None),
@@ -246,91 +189,15 @@ fn main() {
         ] {
             let shape = Shape {
                 procs,
-                ops,
+                ops: bench.ops,
                 crash_pct,
                 fault,
                 seed: procs as u64 * 1000 + crash_pct * 100 + fault as u64,
             };
-            let text = generate(shape);
-            let path = dir.join(format!(
-                "{procs}-{}.jsonl",
-                label.replace([' ', ',', '%'], "-")
-            ));
-            std::fs::write(&path, &text).expect("the history is written");
-            let history = read_str(&text, "bench", Some(Format::JsonLines)).expect("well formed");
-            let options = CheckOptions {
-                search,
-                ..CheckOptions::default()
-            };
-            let init = Value::Int(0);
-            let mut verdict = Verdict::Unknown;
-            let mut decided_by = String::new();
-            let mut witness = "-".to_string();
-            let checks: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let report = check_model("counter", Some(&init), None, &history, &options)
-                        .expect("checkable");
-                    verdict = report.verdict;
-                    if let Some(w) = &report.witness {
-                        witness = w.operations.len().to_string();
-                    }
-                    decided_by = report
-                        .procedures
-                        .first()
-                        .map_or("-".to_string(), |p| p.name.replace(" procedure", ""));
-                    started.elapsed()
-                })
-                .collect();
-            let whole: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let history = read_path(&path, Some(Format::JsonLines)).expect("readable");
-                    check_model("counter", Some(&init), None, &history, &options)
-                        .expect("checkable");
-                    started.elapsed()
-                })
-                .collect();
-            let process = binary.as_ref().map_or("-".to_string(), |bin| {
-                ms(median(
-                    (0..runs)
-                        .map(|_| {
-                            let started = Instant::now();
-                            Command::new(bin)
-                                .args(["check", "--model", "counter", "--init", "0"])
-                                .arg(&path)
-                                .output()
-                                .expect("photofinish runs");
-                            started.elapsed()
-                        })
-                        .collect(),
-                ))
-            });
-            let expected = if fault == Fault::None {
-                Verdict::Valid
-            } else {
-                Verdict::Invalid
-            };
-            if verdict != expected {
-                wrong += 1;
-            }
-            println!(
-                "{:<40} {:>8} {:>9} {:>9} {:>16} {:>8} {:>9} {:>10} {:>10}",
-                format!("{procs} clients, {label}"),
-                history.event_count,
-                format!("{verdict:?}"),
-                if verdict == expected { "yes" } else { "NO" },
-                decided_by,
-                witness,
-                ms(median(checks)),
-                ms(median(whole)),
-                process
-            );
+            let name = format!("{procs} clients, {label}");
+            let m = bench.measure(&name, &generate(shape), "counter", "0");
+            bench.row(m, fault == Fault::None, Vec::new());
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    if wrong > 0 {
-        eprintln!("{wrong} histories got the wrong verdict");
-        std::process::exit(1);
-    }
+    bench.finish();
 }

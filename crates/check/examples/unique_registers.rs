@@ -11,32 +11,10 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use photofinish_check::{check_model, CheckOptions, SearchChoice, Verdict};
-use photofinish_history::{read_path, read_str, Format, Value};
+mod common;
 
-/// xorshift64*: a small seeded generator, so every run checks the same histories.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use common::{Bench, Rng, Table};
 
 #[derive(Clone, Copy)]
 struct Shape {
@@ -75,7 +53,7 @@ struct Done {
 
 /// A linearizable history of `shape` as JSON Lines (then, if asked, one read made stale).
 fn generate(shape: Shape) -> String {
-    let mut rng = Rng(shape.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::seeded(shape.seed);
     let mut lines: Vec<String> = Vec::with_capacity(shape.ops * 2);
     let mut state: i64 = 0;
     let mut next_value: i64 = 1;
@@ -223,43 +201,16 @@ fn plant_stale_read(lines: &mut [String], done: &[Done]) {
     panic!("no read to make stale");
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1e3)
-}
+/// The table: as wide as its longest history name.
+const TABLE: Table = Table {
+    history: 34,
+    own: &[],
+    decided_by: None,
+    check: 10,
+};
 
 fn main() {
-    let mut ops = 100_000;
-    let mut runs = 5;
-    let mut search = SearchChoice::Auto;
-    let mut binary: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().expect("a value after the flag");
-        match arg.as_str() {
-            "--ops" => ops = value().parse().expect("--ops N"),
-            "--runs" => runs = value().parse().expect("--runs N"),
-            "--search" => {
-                search = match value().as_str() {
-                    "generic" => SearchChoice::Generic,
-                    _ => SearchChoice::Auto,
-                }
-            }
-            "--photofinish" => binary = Some(PathBuf::from(value())),
-            other => panic!("unknown argument {other}"),
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("unique-registers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    println!(
-        "{:<34} {:>8} {:>9} {:>9} {:>10} {:>10} {:>10}",
-        "history", "events", "verdict", "expected", "check ms", "read+check", "process ms"
-    );
-    let mut wrong = 0;
+    let mut bench = Bench::from_args("unique-registers", TABLE);
     for procs in [10, 50, 100] {
         for (label, info_pct, cas_pct, stale_read) in [
             ("valid", 0, 0, false),
@@ -270,7 +221,7 @@ fn main() {
         ] {
             let shape = Shape {
                 procs,
-                ops,
+                ops: bench.ops,
                 info_pct,
                 cas_pct,
                 stale_read,
@@ -281,74 +232,10 @@ fn main() {
             } else {
                 "register"
             };
-            let text = generate(shape);
-            let path = dir.join(format!(
-                "{procs}-{}.jsonl",
-                label.replace([' ', ',', '%'], "-")
-            ));
-            std::fs::write(&path, &text).expect("the history is written");
-            let history = read_str(&text, "bench", Some(Format::JsonLines)).expect("well formed");
-            let options = CheckOptions {
-                search,
-                ..CheckOptions::default()
-            };
-            let init = Value::Int(0);
-            let mut verdict = Verdict::Unknown;
-            let checks: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let report = check_model(model, Some(&init), None, &history, &options)
-                        .expect("checkable");
-                    verdict = report.verdict;
-                    started.elapsed()
-                })
-                .collect();
-            let whole: Vec<Duration> = (0..runs)
-                .map(|_| {
-                    let started = Instant::now();
-                    let history = read_path(&path, Some(Format::JsonLines)).expect("readable");
-                    check_model(model, Some(&init), None, &history, &options).expect("checkable");
-                    started.elapsed()
-                })
-                .collect();
-            let process = binary.as_ref().map_or("-".to_string(), |bin| {
-                ms(median(
-                    (0..runs)
-                        .map(|_| {
-                            let started = Instant::now();
-                            Command::new(bin)
-                                .args(["check", "--model", model, "--init", "0"])
-                                .arg(&path)
-                                .output()
-                                .expect("photofinish runs");
-                            started.elapsed()
-                        })
-                        .collect(),
-                ))
-            });
-            let expected = if stale_read {
-                Verdict::Invalid
-            } else {
-                Verdict::Valid
-            };
-            if verdict != expected {
-                wrong += 1;
-            }
-            println!(
-                "{:<34} {:>8} {:>9} {:>9} {:>10} {:>10} {:>10}",
-                format!("{procs} clients, {label}"),
-                history.event_count,
-                format!("{verdict:?}"),
-                if verdict == expected { "yes" } else { "NO" },
-                ms(median(checks)),
-                ms(median(whole)),
-                process
-            );
+            let name = format!("{procs} clients, {label}");
+            let m = bench.measure(&name, &generate(shape), model, "0");
+            bench.row(m, !stale_read, Vec::new());
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    if wrong > 0 {
-        eprintln!("{wrong} histories got the wrong verdict");
-        std::process::exit(1);
-    }
+    bench.finish();
 }
