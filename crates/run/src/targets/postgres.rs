@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use photofinish_history::Value;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{IsolationLevel, NoTls, Statement};
+use tokio_postgres::{IsolationLevel, NoTls, Statement, TransactionBuilder};
 
 use crate::names::by_name;
 use crate::transaction::Transaction;
@@ -723,13 +723,8 @@ async fn read_modify_write(
     k: i64,
     n: i64,
 ) -> Result<u64, Completion> {
-    let attempts = attempts(variant);
-    let mut last_error = None;
-    for _ in 0..attempts {
-        let mut builder = client.build_transaction();
-        if variant == PostgresVariant::Serializable {
-            builder = builder.isolation_level(IsolationLevel::Serializable);
-        }
+    let mut tries = Tries::new(variant);
+    while let Some(builder) = tries.next(client) {
         let attempt = async {
             let tx = builder.start().await?;
             let Some(row) = tx.query_opt(select, &[&k]).await? else {
@@ -740,36 +735,88 @@ async fn read_modify_write(
             tx.commit().await?;
             Ok(rows)
         };
-        match attempt.await {
-            Ok(rows) => return Ok(rows),
-            Err(error) if retryable(&error) => last_error = Some(error),
-            Err(error) => return Err(judge(error)),
+        if let Some(value) = tries.outcome(attempt.await)? {
+            return Ok(value);
         }
     }
-    Err(gave_up(attempts, last_error))
+    Err(tries.gave_up())
 }
 
-/// How often a transaction is tried: the `serializable` variant retries serialization
-/// failures, the others report the abort.
-fn attempts(variant: PostgresVariant) -> usize {
-    if variant == PostgresVariant::Serializable {
-        SERIALIZABLE_ATTEMPTS
-    } else {
-        1
+/// The tries of one SQL transaction. The `serializable` variant runs it at SERIALIZABLE and
+/// tries it up to [`SERIALIZABLE_ATTEMPTS`] times while the server aborts it as a
+/// serialization failure or a deadlock (whose effects did not happen, so trying again is
+/// safe); the other variants try once and report the abort.
+///
+/// A loop rather than a function taking the transaction's body as an async closure: the
+/// body's future borrows the transaction, and the compiler cannot yet prove such a closure's
+/// future `Send`, which [`Client::invoke`] needs.
+struct Tries {
+    variant: PostgresVariant,
+    attempts: usize,
+    made: usize,
+    last_error: Option<tokio_postgres::Error>,
+}
+
+impl Tries {
+    fn new(variant: PostgresVariant) -> Tries {
+        Tries {
+            variant,
+            attempts: if variant == PostgresVariant::Serializable {
+                SERIALIZABLE_ATTEMPTS
+            } else {
+                1
+            },
+            made: 0,
+            last_error: None,
+        }
     }
-}
 
-/// The failure of a transaction the server aborted `attempts` times.
-fn gave_up(attempts: usize, last_error: Option<tokio_postgres::Error>) -> Completion {
-    last_error.map_or_else(
-        || Completion::Fail("no attempt".to_string()),
-        |e| {
-            Completion::Fail(match attempts {
-                1 => describe(&e),
-                _ => format!("gave up after {attempts} attempts: {}", describe(&e)),
-            })
-        },
-    )
+    /// The next try's transaction, or `None` once every try is spent.
+    fn next<'c>(
+        &mut self,
+        client: &'c mut tokio_postgres::Client,
+    ) -> Option<TransactionBuilder<'c>> {
+        if self.made == self.attempts {
+            return None;
+        }
+        self.made += 1;
+        let builder = client.build_transaction();
+        Some(if self.variant == PostgresVariant::Serializable {
+            builder.isolation_level(IsolationLevel::Serializable)
+        } else {
+            builder
+        })
+    }
+
+    /// What a try came to: `Some` of what it returned, `None` when the server aborted it and
+    /// it may be tried again, or (`Err`) the judgement of any other error.
+    fn outcome<T>(
+        &mut self,
+        tried: Result<T, tokio_postgres::Error>,
+    ) -> Result<Option<T>, Completion> {
+        match tried {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if retryable(&error) => {
+                self.last_error = Some(error);
+                Ok(None)
+            }
+            Err(error) => Err(judge(error)),
+        }
+    }
+
+    /// The failure of a transaction the server aborted at every try.
+    fn gave_up(self) -> Completion {
+        let attempts = self.attempts;
+        self.last_error.map_or_else(
+            || Completion::Fail("no attempt".to_string()),
+            |e| {
+                Completion::Fail(match attempts {
+                    1 => describe(&e),
+                    _ => format!("gave up after {attempts} attempts: {}", describe(&e)),
+                })
+            },
+        )
+    }
 }
 
 /// SELECT the list (FOR UPDATE in `for-update`), then UPDATE it with `e` appended, in one
@@ -782,13 +829,8 @@ async fn append_read_modify_write(
     k: i64,
     e: i64,
 ) -> Result<u64, Completion> {
-    let attempts = attempts(variant);
-    let mut last_error = None;
-    for _ in 0..attempts {
-        let mut builder = client.build_transaction();
-        if variant == PostgresVariant::Serializable {
-            builder = builder.isolation_level(IsolationLevel::Serializable);
-        }
+    let mut tries = Tries::new(variant);
+    while let Some(builder) = tries.next(client) {
         let attempt = async {
             let tx = builder.start().await?;
             let Some(row) = tx.query_opt(select, &[&k]).await? else {
@@ -800,13 +842,11 @@ async fn append_read_modify_write(
             tx.commit().await?;
             Ok(rows)
         };
-        match attempt.await {
-            Ok(rows) => return Ok(rows),
-            Err(error) if retryable(&error) => last_error = Some(error),
-            Err(error) => return Err(judge(error)),
+        if let Some(value) = tries.outcome(attempt.await)? {
+            return Ok(value);
         }
     }
-    Err(gave_up(attempts, last_error))
+    Err(tries.gave_up())
 }
 
 /// A multi-register transaction in one SQL transaction: SELECT every register it names (FOR
@@ -825,13 +865,8 @@ async fn multi_txn(
         .iter()
         .map(|r| register_row(r, keys))
         .collect::<Result<Vec<i64>, _>>()?;
-    let attempts = attempts(variant);
-    let mut last_error = None;
-    for _ in 0..attempts {
-        let mut builder = client.build_transaction();
-        if variant == PostgresVariant::Serializable {
-            builder = builder.isolation_level(IsolationLevel::Serializable);
-        }
+    let mut tries = Tries::new(variant);
+    while let Some(builder) = tries.next(client) {
         let attempt = async {
             let tx = builder.start().await?;
             let rows = tx.query(read, &[&ids]).await?;
@@ -854,13 +889,11 @@ async fn multi_txn(
             tx.commit().await?;
             Ok(result)
         };
-        match attempt.await {
-            Ok(result) => return Ok(result),
-            Err(error) if retryable(&error) => last_error = Some(error),
-            Err(error) => return Err(judge(error)),
+        if let Some(value) = tries.outcome(attempt.await)? {
+            return Ok(value);
         }
     }
-    Err(gave_up(attempts, last_error))
+    Err(tries.gave_up())
 }
 
 /// The row of register `x<k>`, which setup created when k is below `keys`.
