@@ -234,7 +234,7 @@ impl<'a, M: Model> Registers<'a, M> {
             let Some(access) = model.register_access(&part_op.op) else {
                 return Err(format!(
                     "`{}` is no read, write or compare-and-set",
-                    history.operations[part_op.history_id].f.escape_debug()
+                    history.operations[part_op.history_id()].f.escape_debug()
                 ));
             };
             let (kind, need, leave) = match access {
@@ -777,7 +777,7 @@ impl<'a, M: Model> Registers<'a, M> {
 
     /// "the `read` of 1 by process 3 (line 12)", the line of the invocation or completion.
     fn op(&self, o: u32, moment: Moment) -> String {
-        let op = &self.history.operations[self.part.ops[o as usize].history_id];
+        let op = &self.history.operations[self.part.ops[o as usize].history_id()];
         let what = match self.access(o) {
             RegisterAccess::Read(v) | RegisterAccess::Write(v) => format!(" of {v}"),
             RegisterAccess::Cas { expected, new } => format!(" from {expected} to {new}"),
