@@ -7,8 +7,9 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::{Position, ReadError};
+use crate::name::Names;
 use crate::text::{escape, quote};
-use crate::{Event, EventKind, Process, RecordedWith, Value};
+use crate::{Event, EventKind, Name, Process, RecordedWith, Value};
 
 /// How an operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -37,7 +38,8 @@ pub struct Operation {
     /// Position of this operation in [`History::operations`].
     pub id: usize,
     pub process: i64,
-    pub f: String,
+    /// The function: `read`, `write`, ... Shared with every operation of the same name.
+    pub f: Name,
     /// The key, when the history gives it in a field of its own.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<Value>,
@@ -46,8 +48,10 @@ pub struct Operation {
     pub outcome: Outcome,
     /// The value given at completion (the result, for `ok`); null when there was no completion.
     pub result: Value,
+    /// Why the operation failed or is indeterminate, when the history says. Boxed: most
+    /// operations have none, and an unboxed [`Value`] would cost every one of them 24 bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<Box<Value>>,
     /// Index of the invocation among all events: real-time order.
     pub invoked_at: u64,
     /// Index of the completion among all events; `None` if it never completed.
@@ -153,6 +157,8 @@ pub struct HistoryBuilder {
     history: History,
     /// The open operation of each process.
     open: FxHashMap<i64, usize>,
+    /// The operation names met so far, each kept once.
+    names: Names,
 }
 
 impl HistoryBuilder {
@@ -162,6 +168,7 @@ impl HistoryBuilder {
             origin: escape(origin),
             history: History::default(),
             open: FxHashMap::default(),
+            names: Names::default(),
         }
     }
 
@@ -226,12 +233,12 @@ impl HistoryBuilder {
                 self.history.operations.push(Operation {
                     id,
                     process,
-                    f: event.f.into_owned(),
+                    f: self.names.intern(&event.f),
                     key: event.key,
                     value: event.value,
                     outcome: Outcome::Pending,
                     result: Value::Null,
-                    error: event.error,
+                    error: event.error.map(Box::new),
                     invoked_at: seq,
                     completed_at: None,
                     invoke_line: at.line,
@@ -253,7 +260,7 @@ impl HistoryBuilder {
                     ));
                 };
                 let op = &mut self.history.operations[id];
-                if op.f != event.f {
+                if op.f.as_str() != event.f {
                     return Err(ReadError::invalid(
                         &self.origin,
                         at,
@@ -285,8 +292,8 @@ impl HistoryBuilder {
                     _ => Outcome::Info,
                 };
                 op.result = event.value;
-                if event.error.is_some() {
-                    op.error = event.error;
+                if let Some(error) = event.error {
+                    op.error = Some(Box::new(error));
                 }
                 op.completed_at = Some(seq);
                 op.complete_line = Some(at.line);

@@ -25,6 +25,7 @@ mod event;
 pub mod formats;
 mod header;
 mod history;
+mod name;
 mod recorder;
 pub mod stall;
 mod text;
@@ -39,6 +40,7 @@ pub use formats::{
 };
 pub use header::RecordedWith;
 pub use history::{History, HistoryBuilder, NemesisEvent, Operation, Outcome};
+pub use name::Name;
 pub use recorder::{OpHandle, Recorder};
 pub use text::{escape, escape_and_clip, escape_html, mark_html, HTML_MARKER, QUOTE_CHARS};
 pub use value::{BigInt, Float, JsonError, Value};

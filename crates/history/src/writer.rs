@@ -117,7 +117,10 @@ mod tests {
         w.write(&done).unwrap();
         let h = read_path(&path, Some(Format::JsonLines)).unwrap();
         assert_eq!(h.operations.len(), 1);
-        assert_eq!(h.operations[0].error, Some(Value::from("mismatch")));
+        assert_eq!(
+            h.operations[0].error.as_deref(),
+            Some(&Value::from("mismatch"))
+        );
         // A header cannot follow events, in this writer or a later one.
         let header = RecordedWith::default();
         let err = w.write_header(&header).unwrap_err();

@@ -240,7 +240,7 @@ pub fn timeline(failure: &Failure) -> String {
 
 /// An operation in a few words, for a timeline row: function, arguments and result.
 fn short_op(op: &Operation) -> String {
-    let mut text = op.f.clone();
+    let mut text = op.f.to_string();
     if !op.value.is_null() {
         let _ = write!(text, " {}", op.value);
     }

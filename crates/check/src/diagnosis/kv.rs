@@ -104,8 +104,10 @@ impl<'a> Appended<'a> {
                 Kind::Register(RegisterOp::Read(seen)) if ok_at(o.op).is_some() => {
                     reads.push((o.op, seen));
                 }
-                Kind::Register(RegisterOp::Write(v) | RegisterOp::Cas(_, v)) if may_apply(o.op) => {
-                    resets.push((o.op, v));
+                Kind::Register(register @ (RegisterOp::Write(_) | RegisterOp::Cas(_)))
+                    if may_apply(o.op) =>
+                {
+                    resets.extend(register.written().map(|v| (o.op, v)));
                 }
                 Kind::Append(v) if may_apply(o.op) => appends.push((o.op, v)),
                 _ => {}

@@ -47,26 +47,22 @@ pub(crate) struct RegOp<'a> {
 impl RegOp<'_> {
     /// The value it leaves in the register, if it writes.
     fn written(&self) -> Option<&Value> {
-        match &self.reg {
-            RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
-            RegisterOp::Read(_) => None,
-        }
+        self.reg.written()
     }
 
     /// The value it saw, if it completed `ok` and reads.
     fn observed(&self) -> Option<&Value> {
         match &self.reg {
             _ if ok_at(self.op).is_none() => None,
-            RegisterOp::Read(v) | RegisterOp::Cas(v, _) => Some(v),
-            RegisterOp::Write(_) => None,
+            reg => reg.needed(),
         }
     }
 
     /// "write 112", "put \"x\"", "cas from 3 to 112".
     fn describe_write(&self) -> String {
         match &self.reg {
-            RegisterOp::Cas(expected, new) => {
-                format!("cas from {} to {}", show(expected), show(new))
+            RegisterOp::Cas(cas) => {
+                format!("cas from {} to {}", show(&cas.expected), show(&cas.new))
             }
             RegisterOp::Write(v) | RegisterOp::Read(v) => format!("{} {}", self.op.f, show(v)),
         }
@@ -96,10 +92,10 @@ pub(crate) fn findings<'a>(
             read,
             seen,
             subject: match &read.reg {
-                RegisterOp::Cas(expected, new) => format!(
+                RegisterOp::Cas(cas) => format!(
                     "cas from {} to {} succeeded on line {}{of_key}",
-                    show(expected),
-                    show(new),
+                    show(&cas.expected),
+                    show(&cas.new),
                     line(read.op)
                 ),
                 _ => format!("read {} on line {}{of_key}", show(seen), line(read.op)),

@@ -87,10 +87,8 @@ impl Model for Kv {
             return true;
         };
         match op {
-            KvOp::Register(RegisterOp::Write(v)) | KvOp::Register(RegisterOp::Cas(_, v)) => {
-                extends(v, seen)
-            }
-            KvOp::Register(RegisterOp::Read(_)) | KvOp::Append(_) => false,
+            KvOp::Register(register) => register.written().is_some_and(|v| extends(v, seen)),
+            KvOp::Append(_) => false,
         }
     }
 
@@ -129,11 +127,8 @@ impl Kv {
         let stringy = |v: &Value| matches!(v, Value::Str(_) | Value::Null);
         stringy(&self.init)
             && ops.iter().all(|op| match op {
-                KvOp::Register(RegisterOp::Write(v)) | KvOp::Register(RegisterOp::Cas(_, v)) => {
-                    stringy(v)
-                }
+                KvOp::Register(register) => register.written().is_none_or(stringy),
                 KvOp::Append(v) => matches!(v, Value::Str(_)),
-                KvOp::Register(RegisterOp::Read(_)) => true,
             })
     }
 }

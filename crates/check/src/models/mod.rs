@@ -17,7 +17,7 @@ pub use kv::{Kv, KvOp};
 pub use multi_register::{Micro, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
 pub use queue::{Element, Queue, QueueOp};
-pub use register::{Register, RegisterOp};
+pub use register::{Cas, Register, RegisterOp};
 pub use set::{Elements, Set, SetOp};
 
 use photofinish_history::{History, Value};

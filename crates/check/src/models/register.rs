@@ -18,7 +18,16 @@ pub struct Register {
 pub enum RegisterOp {
     Read(Value),
     Write(Value),
-    Cas(Value, Value),
+    /// Boxed: a cas carries two values, and inline they would double the size of every
+    /// register operation a large history holds.
+    Cas(Box<Cas>),
+}
+
+/// A compare-and-set: write `new` if the register holds `expected`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cas {
+    pub expected: Value,
+    pub new: Value,
 }
 
 impl RegisterOp {
@@ -27,7 +36,28 @@ impl RegisterOp {
         match self {
             RegisterOp::Read(v) => RegisterAccess::Read(v),
             RegisterOp::Write(v) => RegisterAccess::Write(v),
-            RegisterOp::Cas(expected, new) => RegisterAccess::Cas { expected, new },
+            RegisterOp::Cas(cas) => RegisterAccess::Cas {
+                expected: &cas.expected,
+                new: &cas.new,
+            },
+        }
+    }
+
+    /// The value it leaves in the register, if it writes: a write's, a cas's new one.
+    pub fn written(&self) -> Option<&Value> {
+        match self {
+            RegisterOp::Write(v) => Some(v),
+            RegisterOp::Cas(cas) => Some(&cas.new),
+            RegisterOp::Read(_) => None,
+        }
+    }
+
+    /// The value it needs the register to hold: a read's, a cas's expected one.
+    pub fn needed(&self) -> Option<&Value> {
+        match self {
+            RegisterOp::Read(v) => Some(v),
+            RegisterOp::Cas(cas) => Some(&cas.expected),
+            RegisterOp::Write(_) => None,
         }
     }
 }
@@ -60,7 +90,7 @@ pub(crate) fn prepare_register_op(
         "write" | "put" => Ok(Some(RegisterOp::Write(value.clone()))),
         "cas" if cas => {
             let (expected, new) = cas_args(value)?;
-            Ok(Some(RegisterOp::Cas(expected, new)))
+            Ok(Some(RegisterOp::Cas(Box::new(Cas { expected, new }))))
         }
         other => Err(format!(
             "unknown f `{other}`: expected {}",
@@ -77,7 +107,7 @@ pub(crate) fn step_register(state: &Value, op: &RegisterOp) -> Option<Value> {
     match op {
         RegisterOp::Read(v) => (v == state).then(|| state.clone()),
         RegisterOp::Write(v) => Some(v.clone()),
-        RegisterOp::Cas(expected, new) => (expected == state).then(|| new.clone()),
+        RegisterOp::Cas(cas) => (cas.expected == *state).then(|| cas.new.clone()),
     }
 }
 

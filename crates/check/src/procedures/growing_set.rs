@@ -143,7 +143,7 @@ impl<'a, M: Model> Sets<'a, M> {
                 None => {
                     return Err(format!(
                         "`{}` is no add or read of the whole set",
-                        history.operations[o.history_id].f.escape_debug()
+                        history.operations[o.history_id()].f.escape_debug()
                     ))
                 }
             }
@@ -595,7 +595,7 @@ impl<'a, M: Model> Sets<'a, M> {
     /// "the `read` by process 3 (line 12)", "the `add` of 7 by process 1 (line 9)", the line
     /// of the invocation or completion.
     fn op(&self, o: u32, moment: Moment) -> String {
-        let op = &self.history.operations[self.part.ops[o as usize].history_id];
+        let op = &self.history.operations[self.part.ops[o as usize].history_id()];
         let what = match self.access[o as usize] {
             SetAccess::Add(v) => format!(" of {v}"),
             SetAccess::Read(_) => String::new(),

@@ -133,14 +133,14 @@ impl<'a, M: Model> Counts<'a, M> {
                     if a <= 0 {
                         return Err(format!(
                             "an add of {} is not positive",
-                            history.operations[o.history_id].value
+                            history.operations[o.history_id()].value
                         ));
                     }
                     if amount.is_some_and(|b| b != a) {
                         return Err("the adds add different amounts".to_string());
                     }
                     if amount.is_none() {
-                        let value = &history.operations[o.history_id].value;
+                        let value = &history.operations[o.history_id()].value;
                         amount_text = match value.is_null() {
                             true => "1".to_string(),
                             false => value.to_string(),
@@ -156,7 +156,7 @@ impl<'a, M: Model> Counts<'a, M> {
                 None => {
                     return Err(format!(
                         "`{}` is no add or read",
-                        history.operations[o.history_id].f.escape_debug()
+                        history.operations[o.history_id()].f.escape_debug()
                     ))
                 }
             }
@@ -432,14 +432,14 @@ impl<'a, M: Model> Counts<'a, M> {
 
     /// A read's result, as the history wrote it.
     fn result(&self, r: u32) -> String {
-        self.history.operations[self.part.ops[r as usize].history_id]
+        self.history.operations[self.part.ops[r as usize].history_id()]
             .result
             .to_string()
     }
 
     /// "the `read` by process 3 (line 12)", at its completion line.
     fn op(&self, o: u32) -> String {
-        let op = &self.history.operations[self.part.ops[o as usize].history_id];
+        let op = &self.history.operations[self.part.ops[o as usize].history_id()];
         format!(
             "the `{}` by process {} (line {})",
             op.f,

@@ -203,7 +203,7 @@ impl<'a, M: Model> Queues<'a, M> {
                 None => {
                     return Err(format!(
                         "`{}` is no enqueue or dequeue",
-                        history.operations[o.history_id].f.escape_debug()
+                        history.operations[o.history_id()].f.escape_debug()
                     ))
                 }
             }
@@ -825,7 +825,7 @@ impl<'a, M: Model> Queues<'a, M> {
         match (e.value, e.enq) {
             (Some(v), _) => v.to_string(),
             (None, NONE) => "an element".to_string(),
-            (None, enq) => self.history.operations[self.part.ops[enq as usize].history_id]
+            (None, enq) => self.history.operations[self.part.ops[enq as usize].history_id()]
                 .value
                 .to_string(),
         }
@@ -846,7 +846,7 @@ impl<'a, M: Model> Queues<'a, M> {
     /// "the `dequeue` by process 3 (line 12)", "the `enqueue` of 7 by process 1 (line 9)", the
     /// line of the invocation or completion.
     fn op(&self, o: u32, moment: Moment) -> String {
-        let op = &self.history.operations[self.part.ops[o as usize].history_id];
+        let op = &self.history.operations[self.part.ops[o as usize].history_id()];
         let what = match self.access[o as usize] {
             QueueAccess::Enqueue(_) => format!(" of {}", op.value),
             _ => String::new(),

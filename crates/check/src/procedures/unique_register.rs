@@ -137,7 +137,10 @@ struct Registers<'a, M: Model> {
     history: &'a History,
     part: &'a Partition<M::Op>,
     init: Value,
-    access: Vec<RegisterAccess<'a>>,
+    model: &'a M,
+    /// What each operation does; its values are in `needs` and `leaves` (the values
+    /// themselves, for messages, from [`Registers::access`]).
+    kinds: Vec<Kind>,
     /// Event positions; `NEVER` for an operation that never returns.
     invoked: Vec<u32>,
     returned: Vec<u32>,
@@ -153,14 +156,33 @@ struct Registers<'a, M: Model> {
     values: Vec<&'a Value>,
 }
 
+/// What a register operation does, without its values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+    Cas,
+}
+
 /// A chain: a write (or the initial value), the reads of its value, the cas that replaced it,
 /// the reads of that value, and so on, in the order they must take.
 struct Chain {
-    ops: Vec<u32>,
+    /// Its operations: a range of the one vector all chains share (see [`ChainOps`]).
+    ops: std::ops::Range<usize>,
+    /// Its first operation.
+    head: u32,
     /// The latest invocation among its operations, and that operation.
     last_invoked: (u32, u32),
     /// The earliest return among its operations, and that operation.
     first_returned: (u32, u32),
+}
+
+/// The operations of every chain, one after the other, and room to mark where a chain's
+/// blocks start while it is built: one allocation for all chains instead of two per chain.
+#[derive(Default)]
+struct ChainOps {
+    all: Vec<u32>,
+    starts: Vec<usize>,
 }
 
 /// Which operations must be placed, and the value clusters they form.
@@ -168,10 +190,24 @@ struct Clusters {
     /// Per operation: the operation that needed its value, for an indeterminate operation that
     /// must be placed because of it; `NONE` otherwise.
     needed_by: Vec<u32>,
-    /// Per value id: the reads of it that must be placed, in order of invocation.
-    readers: Vec<Vec<u32>>,
+    /// Per value id `v`: the reads of it that must be placed, in order of invocation, are
+    /// `reader_ops[reader_start[v]..reader_start[v + 1]]`. One flat vector rather than one per
+    /// value: a history of 10^6 events has half a million values.
+    reader_start: Vec<u32>,
+    reader_ops: Vec<u32>,
     /// Per value id: the cas that replaced it, if one must be placed.
     replaced_by: Vec<u32>,
+}
+
+impl Clusters {
+    /// The reads of value `v` that must be placed, in order of invocation.
+    fn readers(&self, v: u32) -> &[u32] {
+        let (start, end) = (
+            self.reader_start[v as usize],
+            self.reader_start[v as usize + 1],
+        );
+        &self.reader_ops[start as usize..end as usize]
+    }
 }
 
 impl<'a, M: Model> Registers<'a, M> {
@@ -186,36 +222,32 @@ impl<'a, M: Model> Registers<'a, M> {
             .ok_or("the model is not a register")?
             .clone();
         let n = part.ops.len();
-        let mut access = Vec::with_capacity(n);
-        for o in &part.ops {
-            match model.register_access(&o.op) {
-                Some(a) => access.push(a),
-                None => {
-                    return Err(format!(
-                        "`{}` is no read, write or compare-and-set",
-                        history.operations[o.history_id].f.escape_debug()
-                    ))
-                }
-            }
-        }
         let (invoked, returned) = positions(part);
         let mut ids: FxHashMap<&'a Value, u32> = FxHashMap::default();
         let mut values: Vec<&'a Value> = Vec::new();
         let mut needs = vec![NONE; n];
         let mut leaves = vec![NONE; n];
+        let mut kinds = Vec::with_capacity(n);
         // A cas that expects what it writes: said after repeated values, the likelier reason.
         let mut same_cas: Option<&Value> = None;
-        for (o, a) in access.iter().enumerate() {
-            let (need, leave) = match *a {
-                RegisterAccess::Read(v) => (Some(v), None),
-                RegisterAccess::Write(v) => (None, Some(v)),
+        for (o, part_op) in part.ops.iter().enumerate() {
+            let Some(access) = model.register_access(&part_op.op) else {
+                return Err(format!(
+                    "`{}` is no read, write or compare-and-set",
+                    history.operations[part_op.history_id()].f.escape_debug()
+                ));
+            };
+            let (kind, need, leave) = match access {
+                RegisterAccess::Read(v) => (Kind::Read, Some(v), None),
+                RegisterAccess::Write(v) => (Kind::Write, None, Some(v)),
                 RegisterAccess::Cas { expected, new } => {
                     if expected == new && same_cas.is_none() {
                         same_cas = Some(new);
                     }
-                    (Some(expected), Some(new))
+                    (Kind::Cas, Some(expected), Some(new))
                 }
             };
+            kinds.push(kind);
             for (slot, value) in [(&mut needs[o], need), (&mut leaves[o], leave)] {
                 if let Some(v) = value {
                     *slot = if *v == init {
@@ -272,7 +304,8 @@ impl<'a, M: Model> Registers<'a, M> {
             history,
             part,
             init,
-            access,
+            model,
+            kinds,
             invoked,
             returned,
             needs,
@@ -282,8 +315,15 @@ impl<'a, M: Model> Registers<'a, M> {
         })
     }
 
+    /// What operation `o` does, with its values.
+    fn access(&self, o: u32) -> RegisterAccess<'a> {
+        self.model
+            .register_access(&self.part.ops[o as usize].op)
+            .expect("every operation was found to be a register access when the partition was read")
+    }
+
     fn len(&self) -> usize {
-        self.access.len()
+        self.kinds.len()
     }
 
     /// Decides the partition: a linearization of every operation that must be placed, or why
@@ -291,23 +331,22 @@ impl<'a, M: Model> Registers<'a, M> {
     fn decide(&self) -> Result<Vec<u32>, Conflict> {
         let clusters = self.clusters()?;
         let mut visited = vec![false; self.values.len() + 1];
-        let init_chain = if !clusters.readers[INIT as usize].is_empty()
-            || clusters.replaced_by[INIT as usize] != NONE
-        {
-            Some(self.chain(None, INIT, &clusters, &mut visited)?)
-        } else {
-            None
-        };
+        let mut ops = ChainOps::default();
+        let init_chain =
+            if !clusters.readers(INIT).is_empty() || clusters.replaced_by[INIT as usize] != NONE {
+                Some(self.chain(None, INIT, &clusters, &mut visited, &mut ops)?)
+            } else {
+                None
+            };
         let mut chains = Vec::new();
         for o in 0..self.len() as u32 {
-            if self.must_place(o, &clusters)
-                && matches!(self.access[o as usize], RegisterAccess::Write(_))
-            {
+            if self.must_place(o, &clusters) && self.kinds[o as usize] == Kind::Write {
                 chains.push(self.chain(
                     Some(o),
                     self.leaves[o as usize],
                     &clusters,
                     &mut visited,
+                    &mut ops,
                 )?);
             }
         }
@@ -315,7 +354,7 @@ impl<'a, M: Model> Registers<'a, M> {
         // expected a value only a later cas of the loop wrote.
         for o in 0..self.len() as u32 {
             if self.must_place(o, &clusters)
-                && matches!(self.access[o as usize], RegisterAccess::Cas { .. })
+                && self.kinds[o as usize] == Kind::Cas
                 && !visited[self.leaves[o as usize] as usize]
             {
                 return Err(self.cas_loop(o, &clusters));
@@ -328,9 +367,9 @@ impl<'a, M: Model> Registers<'a, M> {
                     return Err(self.initial_value_late(first, other, &clusters));
                 }
             }
-            order.extend(&first.ops);
+            order.extend(&ops.all[first.ops.clone()]);
         }
-        self.order_chains(&chains, order, &clusters)
+        self.order_chains(&chains, &ops, order, &clusters)
     }
 
     fn must_place(&self, o: u32, clusters: &Clusters) -> bool {
@@ -372,9 +411,26 @@ impl<'a, M: Model> Registers<'a, M> {
             }
         }
         let values = self.values.len() + 1;
+        let is_placed_read = |o: usize| placed[o] && self.kinds[o] == Kind::Read;
+        // Count the reads of each value, then lay them out value after value.
+        let mut reader_start = vec![0u32; values + 1];
+        for o in (0..n).filter(|&o| is_placed_read(o)) {
+            reader_start[self.needs[o] as usize + 1] += 1;
+        }
+        for v in 0..values {
+            reader_start[v + 1] += reader_start[v];
+        }
+        let mut fill = reader_start.clone();
+        let mut reader_ops = vec![NONE; reader_start[values] as usize];
+        for o in (0..n).filter(|&o| is_placed_read(o)) {
+            let slot = &mut fill[self.needs[o] as usize];
+            reader_ops[*slot as usize] = o as u32;
+            *slot += 1;
+        }
         let mut clusters = Clusters {
             needed_by,
-            readers: vec![Vec::new(); values],
+            reader_start,
+            reader_ops,
             replaced_by: vec![NONE; values],
         };
         for o in 0..n as u32 {
@@ -382,20 +438,18 @@ impl<'a, M: Model> Registers<'a, M> {
                 continue;
             }
             let need = self.needs[o as usize];
-            match self.access[o as usize] {
-                RegisterAccess::Read(_) => clusters.readers[need as usize].push(o),
-                RegisterAccess::Cas { .. } => {
-                    let earlier = clusters.replaced_by[need as usize];
-                    if earlier != NONE {
-                        return Err(self.replaced_twice(earlier, o, &clusters));
-                    }
-                    clusters.replaced_by[need as usize] = o;
+            if self.kinds[o as usize] == Kind::Cas {
+                let earlier = clusters.replaced_by[need as usize];
+                if earlier != NONE {
+                    return Err(self.replaced_twice(earlier, o, &clusters));
                 }
-                RegisterAccess::Write(_) => {}
+                clusters.replaced_by[need as usize] = o;
             }
         }
-        for readers in &mut clusters.readers {
-            readers.sort_unstable_by_key(|&o| self.invoked[o as usize]);
+        for v in 0..values {
+            let (start, end) = (clusters.reader_start[v], clusters.reader_start[v + 1]);
+            clusters.reader_ops[start as usize..end as usize]
+                .sort_unstable_by_key(|&o| self.invoked[o as usize]);
         }
         Ok(clusters)
     }
@@ -408,32 +462,35 @@ impl<'a, M: Model> Registers<'a, M> {
         value: u32,
         clusters: &Clusters,
         visited: &mut [bool],
+        chain_ops: &mut ChainOps,
     ) -> Result<Chain, Conflict> {
         // The operations in order, and where each block (operations that may take any order
         // among themselves) starts.
-        let mut ops = Vec::new();
-        let mut starts = Vec::new();
+        let first = chain_ops.all.len();
+        let (all, starts) = (&mut chain_ops.all, &mut chain_ops.starts);
+        starts.clear();
         if let Some(w) = head {
-            starts.push(0);
-            ops.push(w);
+            starts.push(all.len());
+            all.push(w);
         }
         let mut v = value;
         while !visited[v as usize] {
             visited[v as usize] = true;
-            let readers = &clusters.readers[v as usize];
+            let readers = clusters.readers(v);
             if !readers.is_empty() {
-                starts.push(ops.len());
-                ops.extend(readers);
+                starts.push(all.len());
+                all.extend(readers);
             }
             let cas = clusters.replaced_by[v as usize];
             if cas == NONE {
                 break;
             }
-            starts.push(ops.len());
-            ops.push(cas);
+            starts.push(all.len());
+            all.push(cas);
             v = self.leaves[cas as usize];
         }
-        starts.push(ops.len());
+        starts.push(all.len());
+        let ops = &all[..];
         // Before each block: the latest invocation of the blocks before it.
         let mut latest: Option<(u32, u32)> = None;
         let mut first_returned = (NEVER, NONE);
@@ -459,7 +516,8 @@ impl<'a, M: Model> Registers<'a, M> {
             }
         }
         Ok(Chain {
-            ops,
+            ops: first..all.len(),
+            head: all[first],
             last_invoked: latest.unwrap_or((0, NONE)),
             first_returned,
         })
@@ -470,6 +528,7 @@ impl<'a, M: Model> Registers<'a, M> {
     fn order_chains(
         &self,
         chains: &[Chain],
+        chain_ops: &ChainOps,
         mut order: Vec<u32>,
         clusters: &Clusters,
     ) -> Result<Vec<u32>, Conflict> {
@@ -521,7 +580,7 @@ impl<'a, M: Model> Registers<'a, M> {
                 },
             };
             placed[next] = true;
-            order.extend(&chains[next].ops);
+            order.extend(&chain_ops.all[chains[next].ops.clone()]);
         }
     }
 
@@ -564,8 +623,8 @@ impl<'a, M: Model> Registers<'a, M> {
 
     fn never_written(&self, o: u32, needed_by: &[u32]) -> Conflict {
         let value = self.value(self.needs[o as usize]);
-        let saw = match self.access[o as usize] {
-            RegisterAccess::Read(_) => "it read",
+        let saw = match self.kinds[o as usize] {
+            Kind::Read => "it read",
             _ => "it expected",
         };
         self.conflict(
@@ -631,7 +690,7 @@ impl<'a, M: Model> Registers<'a, M> {
     /// that must precede what replaced its value, or else an operation that depends on
     /// `early` (it saw or replaced a value only `early` leads to).
     fn out_of_order(&self, early: u32, late: u32, clusters: &Clusters) -> Conflict {
-        let (stuck, reason) = if matches!(self.access[early as usize], RegisterAccess::Read(_)) {
+        let (stuck, reason) = if self.kinds[early as usize] == Kind::Read {
             (
                 early,
                 format!(
@@ -713,13 +772,13 @@ impl<'a, M: Model> Registers<'a, M> {
     }
 
     fn head_value(&self, chain: &Chain) -> String {
-        self.value(self.leaves[chain.ops[0] as usize])
+        self.value(self.leaves[chain.head as usize])
     }
 
     /// "the `read` of 1 by process 3 (line 12)", the line of the invocation or completion.
     fn op(&self, o: u32, moment: Moment) -> String {
-        let op = &self.history.operations[self.part.ops[o as usize].history_id];
-        let what = match self.access[o as usize] {
+        let op = &self.history.operations[self.part.ops[o as usize].history_id()];
+        let what = match self.access(o) {
             RegisterAccess::Read(v) | RegisterAccess::Write(v) => format!(" of {v}"),
             RegisterAccess::Cas { expected, new } => format!(" from {expected} to {new}"),
         };

@@ -478,7 +478,7 @@ fn explain<M: Model>(
     stuck: Stuck<M::State>,
     why: Option<&str>,
 ) -> Failure {
-    let operation = |local: u32| history.operations[part.ops[local as usize].history_id].clone();
+    let operation = |local: u32| history.operations[part.ops[local as usize].history_id()].clone();
     let mut state = model.init();
     let mut prefix = Vec::new();
     let skip = stuck.prefix.len().saturating_sub(PREFIX_STEPS);
@@ -496,7 +496,7 @@ fn explain<M: Model>(
         }
     }
     let stuck_op = part.ops.get(stuck.op as usize).map(|_| operation(stuck.op));
-    let mut ids: Vec<usize> = part.ops.iter().map(|o| o.history_id).collect();
+    let mut ids: Vec<usize> = part.ops.iter().map(|o| o.history_id()).collect();
     ids.sort_unstable();
     let ops: Vec<&Operation> = ids.iter().map(|&id| &history.operations[id]).collect();
     Failure {
@@ -543,7 +543,7 @@ impl Witness {
             shrunk,
             operations: keep
                 .iter()
-                .map(|&o| history.operations[part.ops[o as usize].history_id].clone())
+                .map(|&o| history.operations[part.ops[o as usize].history_id()].clone())
                 .collect(),
         }
     }
@@ -552,7 +552,7 @@ impl Witness {
 /// The history line of the partition's event at `pos` (the line after its last event when
 /// `pos` is past the end).
 fn line_at<Op>(history: &History, part: &Partition<Op>, pos: u32) -> usize {
-    let op = |o: u32| &history.operations[part.ops[o as usize].history_id];
+    let op = |o: u32| &history.operations[part.ops[o as usize].history_id()];
     match part.events.get(pos as usize) {
         Some(PEvent::Invoke(o)) => op(*o).invoke_line,
         Some(PEvent::Return(o)) => op(*o).complete_line.unwrap_or(op(*o).invoke_line),

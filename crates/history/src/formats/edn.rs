@@ -1116,8 +1116,8 @@ mod tests {
         assert_eq!((read.process, read.outcome), (0, Outcome::Fail));
         assert_eq!(read.invoke_time, Some(1));
         assert_eq!(
-            read.error,
-            Some(Value::List(vec![s("timeout"), Value::Null]))
+            read.error.as_deref(),
+            Some(&Value::List(vec![s("timeout"), Value::Null]))
         );
         assert!(h.warnings.is_empty());
     }

@@ -194,7 +194,7 @@ mod tests {
         ))
         .unwrap();
         let ops = &h.operations;
-        let timed_out = Some(Value::Str("timed-out".into()));
+        let timed_out = Some(Box::new(Value::Str("timed-out".into())));
         assert_eq!((ops[0].outcome, &ops[0].error), (Outcome::Info, &timed_out));
         assert_eq!(
             (&ops[0].value, &ops[0].result),
