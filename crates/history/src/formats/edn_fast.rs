@@ -30,16 +30,15 @@ pub(crate) fn scan_map(bytes: &[u8]) -> Option<(Fields<'static>, usize)> {
             break;
         }
         scan.eat(b':')?;
-        let key = scan.name()?;
-        let slot = match key {
-            "type" => 0,
-            "process" => 1,
-            "f" => 2,
-            "time" => 3,
-            "value" => 4,
-            "key" => 5,
-            "error" => 6,
-            "index" => 7,
+        let slot = match scan.name_bytes()? {
+            b"type" => 0,
+            b"process" => 1,
+            b"f" => 2,
+            b"time" => 3,
+            b"value" => 4,
+            b"key" => 5,
+            b"error" => 6,
+            b"index" => 7,
             _ => return None,
         };
         if seen & (1 << slot) != 0 {
@@ -47,6 +46,13 @@ pub(crate) fn scan_map(bytes: &[u8]) -> Option<(Fields<'static>, usize)> {
         }
         seen |= 1 << slot;
         scan.skip_blank();
+        if slot == 0 {
+            // The four kinds need no copy of their own.
+            if let Some(kind) = scan.event_kind() {
+                fields.kind = Some(Cow::Borrowed(kind));
+                continue;
+            }
+        }
         let value = scan.value(if slot == 0 || slot == 2 || slot == 3 {
             0
         } else {
@@ -113,6 +119,14 @@ impl<'a> Scanner<'a> {
     /// A keyword's or symbol's name: a letter, then letters, digits, `-` and `_`.
     #[inline]
     fn name(&mut self) -> Option<&'a str> {
+        // Only ASCII letters, digits, `-` and `_`: always UTF-8.
+        self.name_bytes()
+            .map(|name| std::str::from_utf8(name).unwrap_or_default())
+    }
+
+    /// [`Scanner::name`] as bytes, for names compared with known ones.
+    #[inline]
+    fn name_bytes(&mut self) -> Option<&'a [u8]> {
         let start = self.pos;
         if !self.peek()?.is_ascii_alphabetic() {
             return None;
@@ -126,7 +140,26 @@ impl<'a> Scanner<'a> {
         if !self.at_delimiter() {
             return None;
         }
-        std::str::from_utf8(&self.bytes[start..self.pos]).ok()
+        Some(&self.bytes[start..self.pos])
+    }
+
+    /// `:invoke`, `:ok`, `:fail` or `:info`, as the kind's text; `None` (having read nothing)
+    /// for anything else, which the general path then reads and judges.
+    #[inline]
+    fn event_kind(&mut self) -> Option<&'static str> {
+        let start = self.pos;
+        self.eat(b':')?;
+        let kind = match self.name_bytes() {
+            Some(b"invoke") => Some("invoke"),
+            Some(b"ok") => Some("ok"),
+            Some(b"fail") => Some("fail"),
+            Some(b"info") => Some("info"),
+            _ => None,
+        };
+        if kind.is_none() {
+            self.pos = start;
+        }
+        kind
     }
 
     fn value(&mut self, depth: usize) -> Option<Value> {
