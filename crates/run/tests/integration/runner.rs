@@ -2,7 +2,6 @@
 //! must let the checker tell a racy counter from a correct one, and timeouts and interruptions
 //! must leave a complete, checkable history.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use photofinish_check::models::check_model;
 use photofinish_check::{CheckOptions, Verdict};
 use photofinish_history::{read_path, History, Outcome, Value};
+use photofinish_run::targets::memory::{MemoryTarget, MemoryVariant};
 use photofinish_run::{
     run, CancellationToken, Client, Completion, Invocation, RunConfig, Target, Workload,
     WorkloadKind,
@@ -206,146 +206,6 @@ async fn a_rate_limit_paces_the_run() {
     assert!(summary.elapsed >= Duration::from_millis(95), "{summary}");
 }
 
-/// A correct implementation of every workload's object, in memory: each operation takes
-/// effect atomically under one lock, between two short random delays so operations overlap.
-struct MemoryObjects {
-    kind: WorkloadKind,
-    objects: Objects,
-}
-
-type Objects = Arc<std::sync::Mutex<HashMap<Option<Value>, Object>>>;
-
-#[derive(Default)]
-struct Object {
-    value: Value,
-    count: i64,
-    items: Vec<Value>,
-    taken: bool,
-}
-
-impl Target for MemoryObjects {
-    type Client = MemoryObjectsClient;
-
-    fn describe(&self) -> String {
-        format!("memory {}", self.kind)
-    }
-
-    async fn setup(&self) -> Result<(), String> {
-        Ok(())
-    }
-
-    async fn connect(&self, _worker: usize) -> Result<MemoryObjectsClient, String> {
-        Ok(MemoryObjectsClient {
-            kind: self.kind,
-            objects: Arc::clone(&self.objects),
-        })
-    }
-}
-
-struct MemoryObjectsClient {
-    kind: WorkloadKind,
-    objects: Objects,
-}
-
-impl MemoryObjectsClient {
-    fn apply(&self, op: &Invocation) -> Completion {
-        use WorkloadKind::*;
-        let mut objects = self.objects.lock().unwrap();
-        if let (MultiRegister, "txn", Some(micros)) = (self.kind, op.f.as_str(), op.value.as_list())
-        {
-            // Each register is the object of its name; the transaction runs under the lock.
-            let result = micros
-                .iter()
-                .map(|micro| match micro.as_list() {
-                    Some([f, key, value]) => {
-                        let register = objects.entry(Some(key.clone())).or_default();
-                        if *f == Value::from("write") {
-                            register.value = value.clone();
-                        }
-                        Value::List(vec![f.clone(), key.clone(), register.value.clone()])
-                    }
-                    _ => micro.clone(),
-                })
-                .collect();
-            return Completion::Ok(Value::List(result));
-        }
-        let object = objects.entry(op.key.clone()).or_default();
-        let done = Completion::Ok(Value::Null);
-        match (self.kind, op.f.as_str()) {
-            (Register | CasRegister, "read") => Completion::Ok(object.value.clone()),
-            (Register | CasRegister, "write") => {
-                object.value = op.value.clone();
-                done
-            }
-            (CasRegister, "cas") => match op.value.as_list() {
-                Some([expected, new]) if *expected == object.value => {
-                    object.value = new.clone();
-                    done
-                }
-                _ => Completion::Fail("value differs".into()),
-            },
-            (Counter, "read") => Completion::Ok(Value::Int(object.count)),
-            (Counter, "add") => {
-                object.count += op.value.as_i64().unwrap_or(1);
-                done
-            }
-            (Set, "read") => {
-                let mut items = object.items.clone();
-                items.sort();
-                Completion::Ok(Value::List(items))
-            }
-            (Set, "add") | (Queue, "enqueue") => {
-                object.items.push(op.value.clone());
-                done
-            }
-            (Queue, "dequeue") if object.items.is_empty() => Completion::Ok(Value::Null),
-            (Queue, "dequeue") => Completion::Ok(object.items.remove(0)),
-            (Mutex, "acquire") if object.taken => Completion::Fail("held".into()),
-            (Mutex, "release") if !object.taken => Completion::Fail("not held".into()),
-            (Mutex, "acquire" | "release") => {
-                object.taken = !object.taken;
-                done
-            }
-            (CreateOnce, "create") if object.taken => Completion::Ok(Value::from("exists")),
-            (CreateOnce, "create") => {
-                object.taken = true;
-                Completion::Ok(Value::from("created"))
-            }
-            (Kv, "get") => Completion::Ok(object.value.clone()),
-            (Kv, "put") => {
-                object.value = op.value.clone();
-                done
-            }
-            (Kv, "append") => {
-                object.items = object
-                    .value
-                    .as_list()
-                    .map(<[Value]>::to_vec)
-                    .unwrap_or_default();
-                object.items.push(op.value.clone());
-                object.value = Value::List(object.items.clone());
-                done
-            }
-            (_, other) => Completion::Fail(format!("unknown operation {other}")),
-        }
-    }
-}
-
-impl Client for MemoryObjectsClient {
-    async fn invoke(&mut self, op: &Invocation) -> Completion {
-        tokio::time::sleep(jitter()).await;
-        let completion = self.apply(op);
-        tokio::time::sleep(jitter()).await;
-        completion
-    }
-}
-
-/// Up to 300 µs, from the standard library's randomly keyed hasher.
-fn jitter() -> Duration {
-    use std::hash::{BuildHasher, RandomState};
-    Duration::from_micros(RandomState::new().hash_one(Instant::now()) % 300)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_workload_on_a_correct_system_is_valid() {
     // The transactional workloads are checked by photofinish-txn, in txn_postgres.rs.
@@ -360,10 +220,10 @@ async fn every_workload_on_a_correct_system_is_valid() {
             } else {
                 2000
             });
-            let target = MemoryObjects {
-                kind,
-                objects: Arc::default(),
-            };
+            // Operations overlap as over a network: each waits up to 300 µs before and after.
+            let target = MemoryTarget::new(kind, MemoryVariant::Atomic)
+                .unwrap()
+                .with_jitter(Duration::from_micros(300));
             run(Arc::new(target), &config, CancellationToken::new())
                 .await
                 .unwrap();
