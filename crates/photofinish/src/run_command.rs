@@ -186,9 +186,10 @@ struct RunFlags {
     #[arg(long, value_name = "OP=WEIGHT,...")]
     mix: Option<String>,
     /// Writes draw their values from 0 to N-1, so values repeat (register, cas-register, kv
-    /// put, multi-register; cas-register's default is 5). Without it every write is unique,
-    /// which lets the checker use its fast unique-values procedure; with it the checker uses
-    /// its general search. Appends, adds and enqueues stay unique.
+    /// put, multi-register; for cas-register the expected and new values of a cas too, as
+    /// in Knossos's classic workload). Without it every write is unique (a cas expects what
+    /// its client last saw), which lets the checker use its fast unique-values procedure;
+    /// with it the checker uses its general search. Appends, adds and enqueues stay unique.
     #[arg(long, value_name = "N", value_parser = options::values)]
     values: Option<u64>,
     /// How operations spread over the keys: uniform, or zipf[:EXPONENT] (key k drawn in

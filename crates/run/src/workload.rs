@@ -179,10 +179,6 @@ impl FromStr for WorkloadKind {
     }
 }
 
-/// The values `cas-register` draws from unless `--values` says otherwise: few, so that cas
-/// often finds what it expects.
-pub const CAS_VALUES: u64 = 5;
-
 /// The most micro-operations in one `multi-register`, `list-append` or `rw-register`
 /// transaction.
 pub const MAX_MICRO_OPS: usize = 4;
@@ -410,6 +406,7 @@ impl Workload {
             keys: KeyDraw::new(self.key_dist, self.keys),
             issued: 0,
             held: None,
+            seen: Vec::new(),
         }
     }
 
@@ -474,6 +471,9 @@ pub struct Generator {
     issued: u64,
     /// The key of the lock this worker holds, for the mutex workload.
     held: Option<usize>,
+    /// Per key index: the value this worker last saw the register hold, for the cas-register
+    /// workload's unique values (see [`Generator::cas_from_what_was_seen`]).
+    seen: Vec<Option<Value>>,
 }
 
 impl Generator {
@@ -495,22 +495,28 @@ impl Generator {
                 let v = self.value_or(unique);
                 Invocation::new("write", key, v)
             }
-            WorkloadKind::CasRegister => {
-                let range = self.workload.values.unwrap_or(CAS_VALUES);
-                let small = |rng: &mut ChaCha8Rng| Value::Int(rng.random_range(0..range) as i64);
-                match f {
-                    "read" => Invocation::new("read", key, Value::Null),
-                    "write" => {
-                        let v = small(&mut self.rng);
-                        Invocation::new("write", key, v)
+            WorkloadKind::CasRegister => match (f, self.workload.values) {
+                ("read", _) => Invocation::new("read", key, Value::Null),
+                ("write", None) => Invocation::new("write", key, unique),
+                // Unique values: a cas from what this worker last saw, to a new value.
+                (_, None) => match self.seen.get(key_index).cloned().flatten() {
+                    Some(expected) => {
+                        Invocation::new("cas", key, Value::List(vec![expected, unique]))
                     }
-                    _ => {
-                        let expected = small(&mut self.rng);
-                        let new = small(&mut self.rng);
-                        Invocation::new("cas", key, Value::List(vec![expected, new]))
-                    }
+                    // Nothing known of this register yet: learn its value first.
+                    None => Invocation::new("read", key, Value::Null),
+                },
+                // `--values N`: Knossos's classic workload, every value drawn from 0..N.
+                ("write", Some(range)) => {
+                    let v = Value::Int(self.rng.random_range(0..range) as i64);
+                    Invocation::new("write", key, v)
                 }
-            }
+                (_, Some(range)) => {
+                    let expected = Value::Int(self.rng.random_range(0..range) as i64);
+                    let new = Value::Int(self.rng.random_range(0..range) as i64);
+                    Invocation::new("cas", key, Value::List(vec![expected, new]))
+                }
+            },
             WorkloadKind::Counter => Invocation::new("add", key, Value::Int(1)),
             WorkloadKind::Set => Invocation::new("add", key, unique),
             WorkloadKind::Queue if f == "enqueue" => Invocation::new("enqueue", key, unique),
@@ -663,13 +669,17 @@ impl Generator {
 
     /// Tells the generator how `op` ended, for workloads whose next step depends on it.
     pub fn observe(&mut self, op: &Invocation, completion: &Completion) {
-        if self.workload.kind != WorkloadKind::Mutex {
-            return;
-        }
         let key_index = match &op.key {
             Some(Value::Int(k)) => *k as usize,
             _ => 0,
         };
+        if self.workload.kind == WorkloadKind::CasRegister && self.workload.values.is_none() {
+            self.cas_from_what_was_seen(key_index, op, completion);
+            return;
+        }
+        if self.workload.kind != WorkloadKind::Mutex {
+            return;
+        }
         match (op.f.as_str(), completion) {
             ("acquire", Completion::Ok(_)) => self.held = Some(key_index),
             // Released, or refused because the lock was no longer ours: either way not held.
@@ -678,6 +688,32 @@ impl Generator {
             (_, Completion::Info(_)) => self.held = None,
             _ => {}
         }
+    }
+
+    /// Keeps what `op` says the register `key_index` holds, for the next cas to expect.
+    ///
+    /// Without `--values`, every value a cas-register run writes is unique (writes and a cas's
+    /// new value alike), which lets the checker decide the history in polynomial time at any
+    /// number of clients; drawn from a few values, as Knossos's classic workload does, its
+    /// check is exponential in the clients (no decision at 100). A cas then expects the value
+    /// this worker last saw: what it read, wrote or set. Two workers that saw the same value
+    /// and both succeed in replacing it are a lost update the checker names.
+    fn cas_from_what_was_seen(&mut self, key_index: usize, op: &Invocation, done: &Completion) {
+        let known = match (op.f.as_str(), done) {
+            ("read", Completion::Ok(value)) => Some(value.clone()).filter(|v| !v.is_null()),
+            ("write", Completion::Ok(_)) => Some(op.value.clone()),
+            ("cas", Completion::Ok(_)) => match op.value.as_list() {
+                Some([_, new]) => Some(new.clone()),
+                _ => None,
+            },
+            // A refused cas: the register holds something else. Anything indeterminate: it
+            // may hold either. Read before the next cas.
+            _ => None,
+        };
+        if self.seen.len() <= key_index {
+            self.seen.resize(key_index + 1, None);
+        }
+        self.seen[key_index] = known;
     }
 
     /// How long to wait before the next operation. A mutex holder holds its lock for a moment,
@@ -716,6 +752,48 @@ mod tests {
         };
         assert_eq!(ops(7), ops(7));
         assert_ne!(ops(7), ops(8));
+    }
+
+    #[test]
+    fn cas_registers_write_unique_values_and_expect_what_was_seen() {
+        let workload = Workload::new(WorkloadKind::CasRegister, 1, 2);
+        let mut g = workload.generator(3, 1);
+        let mut written = std::collections::HashSet::new();
+        let mut seen: Option<Value> = None;
+        let mut cases = 0;
+        for _ in 0..500 {
+            let op = g.next_op();
+            match op.f.as_str() {
+                "read" => {
+                    // The register holds a value once someone wrote one.
+                    let value = Value::Int(7 + cases);
+                    g.observe(&op, &Completion::Ok(value.clone()));
+                    seen = Some(value);
+                }
+                "write" => {
+                    assert!(
+                        written.insert(op.value.clone()),
+                        "{:?} written twice",
+                        op.value
+                    );
+                    g.observe(&op, &Completion::Ok(Value::Null));
+                    seen = Some(op.value.clone());
+                }
+                "cas" => {
+                    let Some([expected, new]) = op.value.as_list() else {
+                        panic!("cas without [expected, new]: {:?}", op.value);
+                    };
+                    assert_eq!(Some(expected), seen.as_ref(), "a cas expects what was seen");
+                    assert!(written.insert(new.clone()), "{new:?} written twice");
+                    // Refused: nothing is known until the next read.
+                    g.observe(&op, &Completion::Fail("value differs".into()));
+                    seen = None;
+                    cases += 1;
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert!(cases > 50, "{cases} cas");
     }
 
     #[test]
