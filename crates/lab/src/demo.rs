@@ -13,6 +13,7 @@ use photofinish_run::faults::{FaultKind, NemesisConfig};
 use photofinish_run::targets::http::HttpTarget;
 use photofinish_run::{
     format_micros, run, CancellationToken, NemesisPlan, RunConfig, StallOptions, Workload,
+    WorkloadKind,
 };
 use serde::Serialize;
 
@@ -235,7 +236,7 @@ async fn run_scenario(
     let figures = match driver {
         Driver::Runner(kind) => {
             let clients = fault.map_or(options.clients, |f| f.clients);
-            let mut config = RunConfig::new(Workload::new(kind, keys, clients), &history);
+            let mut config = RunConfig::new(lab_workload(kind, keys, clients), &history);
             config.ops = Some(ops);
             config.seed = options.seed;
             config.header.init = init;
@@ -339,6 +340,24 @@ async fn run_scenario(
 }
 
 /// The nemesis that slows the link to the lab's remote objects table now and then.
+/// The workload a lab scenario runs. The stale-read scenario's compare-and-set draws its
+/// values from a few ([`LAB_CAS_VALUES`], a seat's or a job's few states), as Knossos's
+/// classic workload does: many clients then expect the same value at once, so the race
+/// between reading and writing shows within a demo's few hundred operations. (A `photofinish
+/// run` cas-register writes unique values instead, which the checker decides at any number
+/// of clients; a demo's history is small enough for the general search.)
+fn lab_workload(kind: WorkloadKind, keys: usize, clients: usize) -> Workload {
+    let workload = Workload::new(kind, keys, clients);
+    if kind != WorkloadKind::CasRegister {
+        return workload;
+    }
+    let few = workload.clone().with_values(Some(LAB_CAS_VALUES));
+    few.unwrap_or(workload)
+}
+
+/// How many values the stale-read scenario's register takes (see [`lab_workload`]).
+const LAB_CAS_VALUES: u64 = 5;
+
 fn slow_link(fault: &LabFault, remote: &RemoteObjects, seed: u64) -> NemesisPlan {
     let mut config = NemesisConfig::new(vec![FaultKind::Latency]);
     config.latency = fault.latency;

@@ -242,8 +242,8 @@ impl Workload {
     }
 
     /// Writes draw their values from `0..n`, so values repeat (`None`: every write's value is
-    /// unique, which lets the checker use its fast unique-values procedure; `cas-register`
-    /// draws from `0..5`). Appends stay unique. Refused for workloads whose values accumulate.
+    /// unique, which lets the checker use its fast unique-values procedure, and a
+    /// `cas-register` cas expects what its client last saw). Appends stay unique. Refused for workloads whose values accumulate.
     pub fn with_values(mut self, values: Option<u64>) -> Result<Workload, String> {
         if let Some(n) = values {
             if !self.kind.takes_values() {
