@@ -252,12 +252,21 @@ fn serializable_shows_no_anomaly_at_all() {
         let (summary, history) = run(&server, dir, kind, ser, 1);
         assert!(summary.ok > OPS / 4, "{summary:?}");
         let report = check(&history, kind, ConsistencyModel::StrictSerializable);
-        assert_eq!(
-            report.verdict,
-            Verdict::Valid,
-            "{:?}",
-            report.anomaly_counts
-        );
+        if report.verdict != Verdict::Valid {
+            // Seen once in many runs (a G2-item, on a loaded machine): keep the history and
+            // say what was found, so the case can be read again after the scratch is gone.
+            let kept = std::env::temp_dir().join(format!(
+                "photofinish-postgres-serializable-{kind}-{}.jsonl",
+                std::process::id()
+            ));
+            let recorded = dir.join(format!("{kind}-{ser}-1.jsonl"));
+            let copied = std::fs::copy(&recorded, &kept).map(|_| kept.display().to_string());
+            panic!(
+                "{kind} at serializable: {:?}\nhistory kept: {copied:?}\n{}",
+                report.anomaly_counts,
+                photofinish_txn::terminal::render(&report)
+            );
+        }
         assert!(
             report.anomaly_counts.is_empty(),
             "{:?}",
