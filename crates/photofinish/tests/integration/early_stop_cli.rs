@@ -73,7 +73,7 @@ fn a_service_that_refuses_every_connection_stops_the_run_early() {
 fn a_program_that_answers_garbage_stops_the_run_early() {
     let garbage = format!("{REPRO}/exec-garbage.py");
     let (out, elapsed, recorded) = run(
-        "garbage",
+        "garbage-answers",
         &[
             "exec", "-w", "counter", "--quiet", "-c", "2", "--", "python3", &garbage,
         ],
@@ -102,8 +102,9 @@ fn misbehaving_programs_stop_the_run_early_with_the_reason() {
         ("exit", "got no usable answer: client program exited"),
         ("crash", "got no usable answer: client program exited"),
     ] {
+        // Named apart from the other tests' histories: tests run in parallel, in one process.
         let (out, elapsed, recorded) = run(
-            mode,
+            &format!("misbehaving-{mode}"),
             &[
                 "exec", "-w", "counter", "--quiet", "-c", "2", "--", "python3", &program, mode,
             ],
