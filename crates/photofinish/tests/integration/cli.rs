@@ -1,14 +1,8 @@
 //! The `photofinish` command: verdicts, exit codes, and precise errors for bad input.
 
+use crate::common::photofinish;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 /// Writes `content` to a fresh file named `name` and returns its path.
 fn file(name: &str, content: &str) -> PathBuf {

@@ -1,6 +1,7 @@
 //! `photofinish run` against targets that cannot be used: the run stops early with the reason,
 //! keeps the history so far, and never reports VALID (the reproducers in ../shared/repro).
 
+use crate::common::text;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -13,14 +14,6 @@ fn scratch(name: &str) -> PathBuf {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `photofinish run ARGS...` with the history in a fresh scratch file; the output, how long

@@ -2,6 +2,7 @@
 //! with an operation timeout shorter than that, completes its operations instead of spiralling
 //! into timeouts; one that never starts stops the run early with the reason.
 
+use crate::common::text;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -18,14 +19,6 @@ fn scratch(name: &str) -> PathBuf {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// Python that sleeps `seconds`, prints the `ready` line if asked, then is the file counter

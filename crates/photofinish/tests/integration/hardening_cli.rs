@@ -2,6 +2,7 @@
 //! naming their range, reports never overwrite a history or a file photofinish did not write,
 //! and nothing from a hostile history reaches the terminal as a raw control character.
 
+use crate::common::{photofinish, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -10,21 +11,6 @@ const EXAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../examples/lost-update.jsonl"
 );
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// A directory of its own for one test.
 fn scratch(test: &str) -> PathBuf {

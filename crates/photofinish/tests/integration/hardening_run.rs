@@ -3,6 +3,7 @@
 //! as a raw control character. Peak memory is measured with `/usr/bin/time -v`, as a user
 //! would.
 
+use crate::common::text;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -26,14 +27,6 @@ fn scratch(test: &str) -> PathBuf {
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn assert_no_raw_escape(what: &str, out: &Output) {

@@ -2,16 +2,10 @@
 //! the model and initial value from the header line, `check -` reads standard input, and
 //! `report` gives the verdict line and the exit codes of `check`.
 
+use crate::common::photofinish;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 /// `photofinish ARGS` with `input` on standard input.
 fn photofinish_stdin(args: &[&str], input: &str) -> Output {

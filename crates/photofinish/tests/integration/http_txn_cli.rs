@@ -5,24 +5,10 @@
 //! transactions; and an answer that is not the completed list of micro-operations, which halts
 //! the run at once with the file's line.
 
+use crate::common::{photofinish, text};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pf-http-txn-cli-{}", std::process::id()));

@@ -7,6 +7,7 @@
 
 mod budgets;
 mod cli;
+mod common;
 mod compare_cli;
 mod compare_runs_cli;
 mod corpus;

@@ -3,8 +3,8 @@
 //! say what is wrong before anything starts, and real runs against a spawned Redis give the
 //! verdicts their variants promise and record the controls in the history's header.
 
+use crate::common::{photofinish, text};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("photofinish-mix-{}", std::process::id()));
@@ -12,21 +12,6 @@ fn scratch(name: &str) -> PathBuf {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
-}
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("photofinish runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A run against an address nothing listens on: a flag refused before the run never gets there.

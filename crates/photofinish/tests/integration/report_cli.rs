@@ -1,14 +1,7 @@
 //! `photofinish report` and `check --html`: the HTML page written by the command.
 
+use crate::common::photofinish;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn example() -> String {
     concat!(

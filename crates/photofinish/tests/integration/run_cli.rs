@@ -1,6 +1,7 @@
 //! `photofinish run` end to end, with the exec target and the tiny client program in
 //! examples/exec: verdicts, and what survives when photofinish is killed or interrupted.
 
+use crate::common::text;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -51,14 +52,6 @@ fn check(history: &PathBuf) -> Output {
         .arg(history)
         .output()
         .expect("photofinish runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]

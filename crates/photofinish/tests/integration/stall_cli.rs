@@ -4,6 +4,7 @@
 //! in the summary, the history (start-stall events), `--json` and the HTML report, and exit 3
 //! since it ended stalled; the same program with one lock order must not stall.
 
+use crate::common::text;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,14 +26,6 @@ fn scratch(test: &str) -> PathBuf {
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn photofinish() -> Command {

@@ -1,15 +1,9 @@
 //! `photofinish check` with the transactional models: Elle's corpus, the consistency-model
 //! option, JSON and HTML output, Jepsen's bank, long-fork and set-full, and bad input.
 
+use crate::common::photofinish;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
 
 fn elle(name: &str) -> Option<PathBuf> {
     let path = Path::new(concat!(

@@ -3,15 +3,9 @@
 //! transactional checker; exit codes, the JSON report, the header that lets `check` recheck
 //! the history, and the flags refused for these workloads.
 
+use crate::common::{photofinish, text};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn photofinish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_photofinish"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use std::process::Output;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pf-txn-run-cli-{}", std::process::id()));
@@ -19,14 +13,6 @@ fn scratch(name: &str) -> PathBuf {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `photofinish run postgres --spawn` of `workload` at `isolation` with 12 clients, seed 5,
