@@ -183,53 +183,39 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"value": value})
 
     def transaction(self):
-        space, action = self.name_and_action("txn")
+        self.run_transaction("txn", SPACES, ("read", "r", "write", "w"), "read or write",
+                             "register", apply_step)
+
+    def append_transaction(self):
+        self.run_transaction("txn-append", LIST_SPACES, ("append", "r"), "append or r",
+                             "key", append_step)
+
+    def run_transaction(self, resource, spaces, fs, fs_text, thing, step):
+        """One transaction on /RESOURCE/SPACE: `{"ops": [[f, THING, value], ...]}`, each op one
+        of `fs` applied by `step` to the space's objects in `spaces`; all under the lock, or
+        (RACY) one op at a time."""
+        space, action = self.name_and_action(resource)
         if space is None or action:
             return self.answer(404, {"error": "no such resource"})
         try:
             ops = self.body()["ops"]
             steps = [(op[0], op[1], op[2]) for op in ops]
         except (ValueError, KeyError, TypeError, IndexError):
-            return self.answer(400, {"error": 'expected {"ops": [[f, register, value], ...]}'})
-        if any(f not in ("read", "r", "write", "w") for f, _, _ in steps):
-            return self.answer(400, {"error": "an op is read or write"})
+            return self.answer(400, {"error": 'expected {"ops": [[f, %s, value], ...]}' % thing})
+        if any(f not in fs for f, _, _ in steps):
+            return self.answer(400, {"error": "an op is " + fs_text})
         done = []
         if RACY:
             # Each operation on its own: another transaction can interleave between them.
-            for f, register, value in steps:
+            for f, name, value in steps:
                 with LOCK:
-                    done.append(apply_step(SPACES.setdefault(space, {}), f, register, value))
+                    done.append(step(spaces.setdefault(space, {}), f, name, value))
                 time.sleep(0.001)
         else:
             with LOCK:
-                registers = SPACES.setdefault(space, {})
-                done = [apply_step(registers, f, r, v) for f, r, v in steps]
+                objects = spaces.setdefault(space, {})
+                done = [step(objects, f, n, v) for f, n, v in steps]
         self.answer(200, {"value": done})
-
-    def append_transaction(self):
-        space, action = self.name_and_action("txn-append")
-        if space is None or action:
-            return self.answer(404, {"error": "no such resource"})
-        try:
-            ops = self.body()["ops"]
-            steps = [(op[0], op[1], op[2]) for op in ops]
-        except (ValueError, KeyError, TypeError, IndexError):
-            return self.answer(400, {"error": 'expected {"ops": [[f, key, value], ...]}'})
-        if any(f not in ("append", "r") for f, _, _ in steps):
-            return self.answer(400, {"error": "an op is append or r"})
-        done = []
-        if RACY:
-            # Each micro-operation on its own: another transaction can interleave between them.
-            for f, key, value in steps:
-                with LOCK:
-                    done.append(append_step(LIST_SPACES.setdefault(space, {}), f, key, value))
-                time.sleep(0.001)
-        else:
-            with LOCK:
-                lists = LIST_SPACES.setdefault(space, {})
-                done = [append_step(lists, f, k, v) for f, k, v in steps]
-        self.answer(200, {"value": done})
-
 
 def append_step(lists, f, key, value):
     """One append or read of a list-append transaction over `lists`, as it completed: a read
