@@ -1,5 +1,6 @@
 //! What a model is: the sequential specification a history is checked against.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -7,6 +8,7 @@ use std::hash::Hash;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::Diagnosis;
+use crate::models::Elements;
 
 /// A sequential specification: a deterministic state machine whose steps are operations.
 ///
@@ -252,8 +254,8 @@ pub enum QueueAccess<'a> {
 pub enum SetAccess<'a> {
     /// Added this element (nothing, if it was there already).
     Add(&'a Value),
-    /// Returned the whole set: these elements, sorted, each once.
-    Read(&'a [Value]),
+    /// Returned the whole set: these elements.
+    Read(&'a Elements),
 }
 
 /// What a register operation does with the register's value: see [`Model::register_access`].
@@ -316,18 +318,17 @@ impl NilReads {
     pub fn infer(init: &Value, operations: &[Operation], keyed: bool) -> NilReads {
         let writes_nil = operations.iter().any(|op| {
             let arg = if keyed {
-                keyed_parts(op).map_or(&Value::Null, |(_, arg, _)| arg)
+                keyed_parts(op).map_or(Cow::Owned(Value::Null), |(_, arg, _)| arg)
             } else {
-                &op.value
+                Cow::Borrowed(&op.value)
             };
             match op.f.as_str() {
                 "write" | "put" => arg.is_null(),
-                "cas" => matches!(arg.as_list(), Some([_, new]) if new.is_null()),
-                "txn" => arg.as_list().is_some_and(|micro| {
-                    micro.iter().any(|m| {
-                        matches!(m.as_list(), Some([Value::Str(f), _, v]) if f == "write" && v.is_null())
-                    })
-                }),
+                "cas" => matches!(arg.as_pair(), Some((_, new)) if new.is_null()),
+                // A list of integers holds no micro-operation: only lists of values are read.
+                "txn" => matches!(arg.as_ref(), Value::List(micro) if micro.iter().any(|m| {
+                    matches!(m.as_list().as_deref(), Some([Value::Str(f), _, v]) if f == "write" && v.is_null())
+                })),
                 _ => false,
             }
         });
@@ -345,17 +346,22 @@ impl NilReads {
 
 /// The key and the arguments/result of an operation of a keyed model: the key comes from the
 /// `key` field, or, as Jepsen's independent histories write it, from a `[key, value]` pair.
-pub fn keyed_parts(op: &Operation) -> Result<(Value, &Value, &Value), String> {
+#[allow(clippy::type_complexity)]
+pub fn keyed_parts(op: &Operation) -> Result<(Value, Cow<'_, Value>, Cow<'_, Value>), String> {
     if let Some(key) = &op.key {
-        return Ok((key.clone(), &op.value, &op.result));
+        return Ok((
+            key.clone(),
+            Cow::Borrowed(&op.value),
+            Cow::Borrowed(&op.result),
+        ));
     }
-    match op.value.as_list() {
-        Some([key, value]) => {
-            let result = match op.result.as_list() {
-                Some([_, r]) if op.outcome == Outcome::Ok => r,
-                _ => &Value::Null,
+    match op.value.as_pair() {
+        Some((key, value)) => {
+            let result = match op.result.as_pair() {
+                Some((_, r)) if op.outcome == Outcome::Ok => r,
+                _ => Cow::Owned(Value::Null),
             };
-            Ok((key.clone(), value, result))
+            Ok((key.into_owned(), value, result))
         }
         _ => Err(format!(
             "expected a key: a `key` field, or a value of the form [key, value]; found value {}",
@@ -366,8 +372,8 @@ pub fn keyed_parts(op: &Operation) -> Result<(Value, &Value, &Value), String> {
 
 /// The `[expected, new]` arguments of a compare-and-set.
 pub fn cas_args(value: &Value) -> Result<(Value, Value), String> {
-    match value.as_list() {
-        Some([expected, new]) => Ok((expected.clone(), new.clone())),
+    match value.as_pair() {
+        Some((expected, new)) => Ok((expected.into_owned(), new.into_owned())),
         _ => Err(format!("cas expects [expected, new], found {value}")),
     }
 }

@@ -479,7 +479,7 @@ pub fn recorded(history: &History) -> Vec<Stall> {
                 continue;
             };
             let waiting: Vec<Waiting> = field("waiting")
-                .and_then(|w| w.as_list().map(<[Value]>::to_vec))
+                .and_then(|w| w.as_list().map(std::borrow::Cow::into_owned))
                 .unwrap_or_default()
                 .iter()
                 .filter_map(waiting_of)

@@ -23,14 +23,28 @@
 //!   that were read, so a model can recover `0.35` exactly and sum decimals without binary
 //!   drift. Longer fractions are rounded to the nearest `f64`.
 //!
+//! # Lists of integers
+//!
+//! A history's largest values are lists of integers: every read of a set or of an appended
+//! list returns all the elements so far, so a run of 10^5 adds records some 5·10^9 of them
+//! across its reads. The history readers keep a non-empty list whose items are all
+//! [`Value::Int`] as a [`Value::Ints`]: 8 bytes an element instead of 32, shared (an `Arc`) so
+//! that a model can hold a read without copying it. It is the same value as the
+//! [`Value::List`] of those integers: equal, hashed and ordered alike, written alike. Code
+//! that reads a list takes both forms through [`Value::as_list`] (or [`Value::as_ints`] for
+//! the compact one alone); code that builds values may use either.
+//!
 //! [`Value::from_json_str`] and the readers parse numbers themselves and are exact for integers
 //! of any size. Through serde (`serde_json::from_str::<Value>`), integers are exact up to
 //! `u64::MAX`; serde_json hands larger ones over as `f64` already, so parse such text with
 //! [`Value::from_json_str`] instead.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
@@ -39,7 +53,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 ///
 /// Values of different kinds order as null, booleans, integers ([`Value::Int`] and
 /// [`Value::BigInt`] together, by number), floats, strings, lists, maps.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     /// `null` in JSON, `nil` in EDN.
     #[default]
@@ -53,7 +67,68 @@ pub enum Value {
     Float(Float),
     Str(String),
     List(Vec<Value>),
+    /// A non-empty list of 64-bit integers, compact and shared: the same value as the
+    /// [`Value::List`] of those integers (see the module doc).
+    Ints(Arc<[i64]>),
     Map(BTreeMap<Value, Value>),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (BigInt(a), BigInt(b)) => a == b,
+            (Float(a), Float(b)) => a == b,
+            (Str(a), Str(b)) => a == b,
+            (List(a), List(b)) => a == b,
+            (Ints(a), Ints(b)) => a == b,
+            (List(a), Ints(b)) | (Ints(b), List(a)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| *x == Int(*y))
+            }
+            (Map(a), Map(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    /// Hashes a [`Value::Ints`] exactly as the [`Value::List`] of its integers, as equality
+    /// requires.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u8(self.rank());
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => b.hash(state),
+            Value::Int(i) => {
+                state.write_u8(0);
+                i.hash(state)
+            }
+            Value::BigInt(n) => {
+                state.write_u8(1);
+                n.hash(state)
+            }
+            Value::Float(x) => x.hash(state),
+            Value::Str(s) => s.hash(state),
+            Value::List(items) => {
+                state.write_usize(items.len());
+                for item in items {
+                    item.hash(state);
+                }
+            }
+            Value::Ints(items) => {
+                state.write_usize(items.len());
+                for &i in items.iter() {
+                    Value::Int(i).hash(state);
+                }
+            }
+            Value::Map(entries) => entries.hash(state),
+        }
+    }
 }
 
 /// An `f64` compared by its total order, so that values can be hashed and sorted.
@@ -165,13 +240,53 @@ impl Ord for Value {
             (Float(a), Float(b)) => a.cmp(b),
             (Str(a), Str(b)) => a.cmp(b),
             (List(a), List(b)) => a.cmp(b),
+            (Ints(a), Ints(b)) => a.cmp(b),
+            (List(a), Ints(b)) => cmp_with_ints(a, b),
+            (Ints(a), List(b)) => cmp_with_ints(b, a).reverse(),
             (Map(a), Map(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
 }
 
+/// Compares a list with a list of integers as the list of those integers.
+fn cmp_with_ints(list: &[Value], ints: &[i64]) -> Ordering {
+    for (item, &i) in list.iter().zip(ints) {
+        match item.cmp(&Value::Int(i)) {
+            Ordering::Equal => {}
+            unequal => return unequal,
+        }
+    }
+    list.len().cmp(&ints.len())
+}
+
 impl Value {
+    /// The list of `items`, as a [`Value::Ints`] when they are all [`Value::Int`] (and there is
+    /// at least one), as the history readers keep lists.
+    ///
+    /// ```
+    /// use photofinish_history::Value;
+    ///
+    /// let compact = Value::list(vec![Value::Int(1), Value::Int(2)]);
+    /// assert_eq!(compact.as_ints(), Some(&[1, 2][..]));
+    /// assert_eq!(compact, Value::List(vec![Value::Int(1), Value::Int(2)]));
+    /// assert!(Value::list(vec![Value::Int(1), Value::Null]).as_ints().is_none());
+    /// ```
+    pub fn list(items: Vec<Value>) -> Value {
+        if items.is_empty() || !items.iter().all(|v| matches!(v, Value::Int(_))) {
+            return Value::List(items);
+        }
+        Value::Ints(
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => *i,
+                    _ => unreachable!("checked: every item is an integer"),
+                })
+                .collect(),
+        )
+    }
+
     /// The integer written as `text` (an optional sign, then decimal digits), exactly: an
     /// [`Value::Int`] when it fits in 64 bits, a [`Value::BigInt`] otherwise. `None` when `text`
     /// is not such an integer.
@@ -215,7 +330,7 @@ impl Value {
             Value::Int(_) | Value::BigInt(_) => 2,
             Value::Float(_) => 3,
             Value::Str(_) => 4,
-            Value::List(_) => 5,
+            Value::List(_) | Value::Ints(_) => 5,
             Value::Map(_) => 6,
         }
     }
@@ -238,9 +353,67 @@ impl Value {
         }
     }
 
-    pub fn as_list(&self) -> Option<&[Value]> {
+    /// The items of a list, in either form: borrowed from a [`Value::List`], made for a
+    /// [`Value::Ints`] (use [`Value::as_ints`] first where a long list of integers is likely).
+    pub fn as_list(&self) -> Option<Cow<'_, [Value]>> {
+        match self {
+            Value::List(items) => Some(Cow::Borrowed(items)),
+            Value::Ints(items) => Some(Cow::Owned(items.iter().map(|&i| Value::Int(i)).collect())),
+            _ => None,
+        }
+    }
+
+    /// The items of a [`Value::List`], borrowed; `None` for a [`Value::Ints`]. Only for lists
+    /// that are never all integers, such as micro-operations (`[f, key, value]` starts with
+    /// its name), where a borrow beats [`Value::as_list`]'s copy; a list that may hold only
+    /// integers is read with [`Value::as_list`].
+    pub fn as_list_of_values(&self) -> Option<&[Value]> {
         match self {
             Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The integers of a compact list of integers ([`Value::Ints`]); `None` for anything else,
+    /// a [`Value::List`] of integers included.
+    pub fn as_ints(&self) -> Option<&[i64]> {
+        match self {
+            Value::Ints(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The two items of a list of two, in either form: borrowed from a [`Value::List`], made
+    /// for a [`Value::Ints`]. Pairs are everywhere in histories: `[key, value]`,
+    /// `[expected, new]`.
+    ///
+    /// ```
+    /// use photofinish_history::Value;
+    ///
+    /// let pair = Value::list(vec![Value::Int(3), Value::Int(4)]);
+    /// let (a, b) = pair.as_pair().unwrap();
+    /// assert_eq!((a.as_ref(), b.as_ref()), (&Value::Int(3), &Value::Int(4)));
+    /// assert!(Value::list(vec![Value::Int(3)]).as_pair().is_none());
+    /// ```
+    pub fn as_pair(&self) -> Option<(Cow<'_, Value>, Cow<'_, Value>)> {
+        match self {
+            Value::List(items) => match items.as_slice() {
+                [a, b] => Some((Cow::Borrowed(a), Cow::Borrowed(b))),
+                _ => None,
+            },
+            Value::Ints(items) => match items[..] {
+                [a, b] => Some((Cow::Owned(Value::Int(a)), Cow::Owned(Value::Int(b)))),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// How many items a list holds, in either form.
+    pub fn list_len(&self) -> Option<usize> {
+        match self {
+            Value::List(items) => Some(items.len()),
+            Value::Ints(items) => Some(items.len()),
             _ => None,
         }
     }
@@ -254,7 +427,7 @@ impl Value {
             Value::BigInt(_) => "an integer beyond 64 bits",
             Value::Float(_) => "a float",
             Value::Str(_) => "a string",
-            Value::List(_) => "a list",
+            Value::List(_) | Value::Ints(_) => "a list",
             Value::Map(_) => "a map",
         }
     }
@@ -351,6 +524,13 @@ impl Serialize for Value {
             Value::List(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Ints(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
                     seq.serialize_element(item)?;
                 }
                 seq.end()
@@ -504,6 +684,57 @@ mod tests {
         }
         assert_eq!(format!("{}", 0.35f64), "0.35");
         assert_eq!(format!("{}", -0.000001f64), "-0.000001");
+    }
+
+    fn hash_of(v: &Value) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        v.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    #[test]
+    fn compact_integer_lists_are_the_lists_of_their_integers() {
+        let ints = |xs: &[i64]| Value::Ints(xs.into());
+        let list = |xs: &[i64]| Value::List(xs.iter().map(|&i| Value::Int(i)).collect());
+        for xs in [&[1][..], &[1, 2, 3], &[-5, i64::MAX, i64::MIN]] {
+            assert_eq!(ints(xs), list(xs));
+            assert_eq!(list(xs), ints(xs));
+            assert_eq!(hash_of(&ints(xs)), hash_of(&list(xs)));
+            assert_eq!(ints(xs).cmp(&list(xs)), Ordering::Equal);
+            assert_eq!(ints(xs).to_json_string(), list(xs).to_json_string());
+            assert_eq!(
+                ints(xs).as_list().unwrap().as_ref(),
+                list(xs).as_list().unwrap().as_ref()
+            );
+        }
+        let samples = [
+            ints(&[1, 2]),
+            list(&[1, 2]),
+            ints(&[1, 3]),
+            ints(&[1]),
+            list(&[1, 2, 0]),
+            Value::List(vec![Value::Int(1), Value::Str("a".into())]),
+            Value::List(vec![]),
+            Value::List(vec![Value::Int(1), Value::Float(Float(0.5))]),
+            Value::Int(7),
+        ];
+        for a in &samples {
+            for b in &samples {
+                let (la, lb) = (a.as_list(), b.as_list());
+                if let (Some(la), Some(lb)) = (la, lb) {
+                    // The order of lists is the order of their items, whichever the form.
+                    assert_eq!(a.cmp(b), la.as_ref().cmp(lb.as_ref()), "{a} vs {b}");
+                }
+                assert_eq!(a == b, a.cmp(b) == Ordering::Equal, "{a} vs {b}");
+                assert_eq!(b.cmp(a), a.cmp(b).reverse(), "{a} vs {b}");
+                if a == b {
+                    assert_eq!(hash_of(a), hash_of(b));
+                }
+            }
+        }
+        assert!(Value::list(vec![]).as_ints().is_none());
+        assert_eq!(ints(&[4]).kind(), "a list");
+        assert_eq!(ints(&[4, 5]).list_len(), Some(2));
     }
 
     #[test]

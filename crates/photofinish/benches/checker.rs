@@ -202,7 +202,7 @@ fn generated_register_history(ops: usize, processes: usize, seed: u64) -> Vec<Ev
                         (EventKind::Ok, arg)
                     }
                     _ => {
-                        let (expected, new) = match arg.as_list() {
+                        let (expected, new) = match arg.as_list().as_deref() {
                             Some([Value::Int(e), Value::Int(n)]) => (*e, *n),
                             _ => unreachable!("generated cas arguments"),
                         };

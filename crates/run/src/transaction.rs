@@ -22,8 +22,8 @@ impl Transaction {
         };
         let mut registers: Vec<Value> = Vec::new();
         let mut steps = Vec::new();
-        for micro in value.as_list().ok_or_else(bad)? {
-            let Some([Value::Str(f), key, v]) = micro.as_list() else {
+        for micro in value.as_list_of_values().ok_or_else(bad)? {
+            let Some([Value::Str(f), key, v]) = micro.as_list_of_values() else {
                 return Err(bad());
             };
             let write = match f.as_str() {

@@ -702,7 +702,7 @@ impl Generator {
         let known = match (op.f.as_str(), done) {
             ("read", Completion::Ok(value)) => Some(value.clone()).filter(|v| !v.is_null()),
             ("write", Completion::Ok(_)) => Some(op.value.clone()),
-            ("cas", Completion::Ok(_)) => match op.value.as_list() {
+            ("cas", Completion::Ok(_)) => match op.value.as_list().as_deref() {
                 Some([_, new]) => Some(new.clone()),
                 _ => None,
             },
@@ -780,9 +780,10 @@ mod tests {
                     seen = Some(op.value.clone());
                 }
                 "cas" => {
-                    let Some([expected, new]) = op.value.as_list() else {
+                    let Some((expected, new)) = op.value.as_pair() else {
                         panic!("cas without [expected, new]: {:?}", op.value);
                     };
+                    let (expected, new) = (expected.as_ref(), new.as_ref());
                     assert_eq!(Some(expected), seen.as_ref(), "a cas expects what was seen");
                     assert!(written.insert(new.clone()), "{new:?} written twice");
                     // Refused: nothing is known until the next read.
@@ -824,11 +825,12 @@ mod tests {
                 for _ in 0..200 {
                     let op = g.next_op();
                     assert_eq!((op.f.as_str(), &op.key), ("txn", &None));
-                    let mops = op.value.as_list().unwrap();
+                    let mops = op.value.as_list_of_values().unwrap();
                     assert!((1..=MAX_MICRO_OPS).contains(&mops.len()));
                     let mut last_write_key = -1;
                     for mop in mops {
-                        let [Value::Str(f), Value::Int(k), v] = mop.as_list().unwrap() else {
+                        let [Value::Str(f), Value::Int(k), v] = mop.as_list_of_values().unwrap()
+                        else {
                             panic!("{mop}");
                         };
                         assert!((0..5).contains(k));

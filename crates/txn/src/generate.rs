@@ -16,6 +16,7 @@
 //! Some transactions abort (`fail`, no effect) and some crash (`info`: committed or not, at
 //! random); a process whose transaction crashed is replaced by a new one, as in Jepsen.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use photofinish_history::{Event, EventKind, Process, Value};
@@ -215,8 +216,7 @@ impl Db {
                     let v = match (self.workload, mine) {
                         (_, None) => base,
                         (Workload::ListAppend, Some(mine)) => {
-                            let mut list =
-                                base.as_list().map(<[Value]>::to_vec).unwrap_or_default();
+                            let mut list = base.as_list().map(Cow::into_owned).unwrap_or_default();
                             list.extend(mine.iter().map(|&e| Value::Int(e as i64)));
                             Value::List(list)
                         }

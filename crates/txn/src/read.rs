@@ -135,9 +135,9 @@ fn lacks_process_or_f(e: &ReadError) -> bool {
 fn shape(value: &Value) -> Vec<(Value, Value)> {
     value
         .as_list()
-        .unwrap_or(&[])
+        .unwrap_or_default()
         .iter()
-        .map(|m| match m.as_list() {
+        .map(|m| match m.as_list().as_deref() {
             Some([f, k, ..]) => (f.clone(), k.clone()),
             _ => (Value::Null, Value::Null),
         })

@@ -89,7 +89,7 @@ pub fn check_set_full(
                 ))
             }
         }
-        if op.f == "read" && op.outcome == Outcome::Ok && op.result.as_list().is_none() {
+        if op.f == "read" && op.outcome == Outcome::Ok && op.result.list_len().is_none() {
             return Err(TxnError::at(
                 origin,
                 op.complete_line.unwrap_or(op.invoke_line),
@@ -130,10 +130,10 @@ pub fn check_set_full(
             }
             ("read", true) if op.outcome == Outcome::Ok => {
                 reads += 1;
-                let seen = op.result.as_list().unwrap_or(&[]);
+                let seen = op.result.as_list().unwrap_or_default();
                 present.clear();
                 present.resize(elements.len(), 0u8);
-                for v in seen {
+                for v in seen.iter() {
                     match ids.get(v) {
                         Some(id) if (id as usize) < elements.len() => present[id as usize] += 1,
                         _ => unexpected(op, v, &mut findings),

@@ -7,6 +7,8 @@
 //! completion repeats the micro-operations with the values the reads returned. `fail` means
 //! the transaction did not commit; `info` or no completion at all means nobody knows.
 
+use std::borrow::Cow;
+
 use photofinish_history::{History, Outcome, Value};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -300,7 +302,7 @@ pub(crate) fn check_mop(mop: &RawMop, workload: Workload) -> Result<(), String> 
             "rw-register writes need a value; nil is the initial state: {}",
             text()
         )),
-        (Workload::ListAppend, MopKind::Read, RawValue::Value(v)) if v.as_list().is_none() => {
+        (Workload::ListAppend, MopKind::Read, RawValue::Value(v)) if v.list_len().is_none() => {
             Err(format!(
                 "a list-append read returns a list (or nil), found {}",
                 text()
@@ -312,11 +314,14 @@ pub(crate) fn check_mop(mop: &RawMop, workload: Workload) -> Result<(), String> 
 
 /// Parses one micro-operation, or says what was expected instead.
 fn parse_mop(mop: &Value, workload: Workload) -> Result<RawMop<'_>, String> {
-    let Some([f, key, value]) = mop
-        .as_list()
-        .filter(|l| l.len() == 3)
-        .map(|l| [&l[0], &l[1], &l[2]])
-    else {
+    // A micro-operation starts with its name, so it is never a list of integers.
+    let Value::List(items) = mop else {
+        return Err(format!(
+            "expected a micro-operation [f key value], found {}",
+            mop_text(mop)
+        ));
+    };
+    let [f, key, value] = items.as_slice() else {
         return Err(format!(
             "expected a micro-operation [f key value], found {}",
             mop_text(mop)
@@ -343,13 +348,18 @@ fn parse_mop(mop: &Value, workload: Workload) -> Result<RawMop<'_>, String> {
 
 /// The micro-operations of a value, when it is a list of them.
 fn parse_mops(value: &Value, workload: Workload) -> Result<Vec<RawMop<'_>>, String> {
-    let Some(list) = value.as_list() else {
-        return Err(format!(
+    match value {
+        Value::List(list) => list.iter().map(|m| parse_mop(m, workload)).collect(),
+        // Integers are no micro-operations: name the first as `parse_mop` would.
+        Value::Ints(ints) => Err(format!(
+            "expected a micro-operation [f key value], found {}",
+            ints[0]
+        )),
+        _ => Err(format!(
             "expected a transaction: a list of micro-operations like [[\"append\", 1, 2], [\"r\", 1, null]], found {}",
             crate::render::clip(&value.to_json_string(), 60)
-        ));
-    };
-    list.iter().map(|m| parse_mop(m, workload)).collect()
+        )),
+    }
 }
 
 /// Builds [`Txns`] from events in history order: an invocation interns its keys and written
@@ -484,14 +494,14 @@ impl Builder {
             Workload::ListAppend => {
                 // A committed read of nil saw the empty list (Elle's convention); an
                 // indeterminate transaction's nil says nothing.
-                let elements = match seen {
+                let elements: Cow<[Value]> = match seen {
                     RawValue::Null if indeterminate => return UNKNOWN,
-                    RawValue::Null => &[][..],
-                    RawValue::Value(v) => v.as_list().unwrap_or(&[]),
-                    RawValue::Elements(es) => es,
+                    RawValue::Null => Cow::Borrowed(&[]),
+                    RawValue::Value(v) => v.as_list().unwrap_or_default(),
+                    RawValue::Elements(es) => Cow::Borrowed(es),
                 };
                 let start = self.txns.lists.len() as u32;
-                for element in elements {
+                for element in elements.iter() {
                     let id = self.txns.values.intern(element);
                     self.txns.lists.push(id);
                 }

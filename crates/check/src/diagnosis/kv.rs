@@ -9,6 +9,7 @@
 //! or that of a write begun before the read returned) followed by appends begun before it
 //! returned: text or elements beyond the longest prefix so made are unexplained.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashSet};
 
@@ -184,7 +185,8 @@ impl<'a> Appended<'a> {
                     *budget = budget.saturating_sub(text.len());
                     !text.contains(p.as_str())
                 }
-                (Value::List(items), p) => {
+                (Value::List(_) | Value::Ints(_), p) => {
+                    let items = seen.as_list().unwrap_or_default();
                     *budget = budget.saturating_sub(items.len());
                     !items.contains(p)
                 }
@@ -267,8 +269,9 @@ impl<'a> Appended<'a> {
                     show_str(&text[at..])
                 )
             }
-            Value::List(items) => {
-                let at = explained_list(items, starts, pieces)?;
+            Value::List(_) | Value::Ints(_) => {
+                let items = seen.as_list().unwrap_or_default();
+                let at = explained_list(&items, starts, pieces)?;
                 format!(
                     "read on line {}{} has {} at position {}, which no write or append \
                      begun before it returned explains",
@@ -351,12 +354,14 @@ fn explained_list<'v>(
     let pieces: HashSet<&Value> = pieces.collect();
     let mut furthest = 0;
     for start in starts {
-        let start: &[Value] = match start {
-            Value::List(list) => list,
-            Value::Null => &[],
-            _ => continue,
+        let start: Cow<[Value]> = match start {
+            Value::Null => Cow::Borrowed(&[]),
+            other => match other.as_list() {
+                Some(list) => list,
+                None => continue,
+            },
         };
-        if !items.starts_with(start) {
+        if !items.starts_with(&start) {
             continue;
         }
         let end = start.len()

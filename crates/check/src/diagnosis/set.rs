@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::model::{Model, Prepared};
-use crate::models::{Elements, Set, SetOp};
+use crate::models::{Set, SetOp};
 
 use super::{
     finish, line, lines, listing, may_apply, ok_at, show, Diagnosis, DiagnosisKind, Finding,
@@ -25,7 +25,7 @@ use super::{
 pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
     let init = &model.init;
     let mut adds: Vec<&Operation> = Vec::new();
-    let mut reads: Vec<(&Operation, Elements)> = Vec::new();
+    let mut reads: Vec<(&Operation, Vec<Value>)> = Vec::new();
     for &op in ops {
         match model.prepare(op) {
             Ok(Prepared::Op {
@@ -35,7 +35,8 @@ pub(crate) fn diagnose(model: &Set, ops: &[&Operation]) -> Vec<Diagnosis> {
                 op: SetOp::Read(seen),
                 ..
             }) if op.outcome == Outcome::Ok => {
-                reads.push((op, seen));
+                // Sorted values: the findings name elements and look them up by value.
+                reads.push((op, seen.to_values().into_owned()));
             }
             Ok(_) => {}
             Err(_) => return Vec::new(),
@@ -73,8 +74,8 @@ struct FirstSeen<'a> {
 }
 
 impl<'a> FirstSeen<'a> {
-    fn new(reads: &'a [(&'a Operation, Elements)]) -> FirstSeen<'a> {
-        let mut by_completion: Vec<&(&Operation, Elements)> = reads.iter().collect();
+    fn new(reads: &'a [(&'a Operation, Vec<Value>)]) -> FirstSeen<'a> {
+        let mut by_completion: Vec<&(&Operation, Vec<Value>)> = reads.iter().collect();
         by_completion.sort_by_key(|(read, _)| read.completed_at);
         let mut first = FirstSeen {
             reads: Vec::new(),
@@ -105,7 +106,7 @@ impl<'a> FirstSeen<'a> {
 /// how many elements it misses that reads which completed before it began returned.
 fn unseen<'a>(
     first_seen: &'a FirstSeen<'a>,
-    reads: &'a [(&'a Operation, Elements)],
+    reads: &'a [(&'a Operation, Vec<Value>)],
     flagged: &[bool],
 ) -> Vec<(usize, Finding<'a>)> {
     let mut findings = Vec::new();
@@ -139,11 +140,11 @@ fn unseen<'a>(
 fn stale_elements(
     first_seen: &FirstSeen,
     read: &Operation,
-    seen: &Elements,
+    seen: &[Value],
 ) -> (String, Vec<usize>) {
     let gone: Vec<(&Value, &Operation)> = first_seen.reads[..first_seen.before(read.invoked_at)]
         .iter()
-        .filter(|(v, _)| !seen.contains(v))
+        .filter(|(v, _)| seen.binary_search(v).is_err())
         .copied()
         .collect();
     let mut values: Vec<&Value> = gone.iter().map(|(v, _)| *v).collect();
@@ -218,7 +219,7 @@ type Missing<'a> = (Vec<(usize, Finding<'a>)>, Vec<bool>);
 fn missing<'a>(
     init: &'a BTreeSet<Value>,
     acknowledged: &'a Acknowledged<'a>,
-    reads: &'a [(&'a Operation, Elements)],
+    reads: &'a [(&'a Operation, Vec<Value>)],
 ) -> Missing<'a> {
     let mut findings = Vec::new();
     let mut flagged = vec![false; reads.len()];
@@ -229,7 +230,10 @@ fn missing<'a>(
             .filter(|v| acknowledged.at.get(v).is_some_and(|&done| done < began))
             .count();
         let gone = acknowledged.before(began) - present;
-        let initial = init.iter().filter(|v| !seen.contains(v)).count();
+        let initial = init
+            .iter()
+            .filter(|v| seen.binary_search(v).is_err())
+            .count();
         if gone + initial == 0 {
             continue;
         }
@@ -252,16 +256,19 @@ fn lost_elements(
     init: &BTreeSet<Value>,
     acknowledged: &Acknowledged,
     read: &Operation,
-    seen: &Elements,
+    seen: &[Value],
 ) -> (String, Vec<usize>) {
     let mut gone: Vec<(&Value, &Operation)> = acknowledged.adds
         [..acknowledged.before(read.invoked_at)]
         .iter()
-        .filter(|(v, _)| !seen.contains(v))
+        .filter(|(v, _)| seen.binary_search(v).is_err())
         .copied()
         .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
-    let initial: Vec<&Value> = init.iter().filter(|v| !seen.contains(v)).collect();
+    let initial: Vec<&Value> = init
+        .iter()
+        .filter(|v| seen.binary_search(v).is_err())
+        .collect();
     let shown = |values: &[&Value]| listing(&values.iter().map(|v| show(v)).collect::<Vec<_>>());
     let elements = |n: usize| if n == 1 { "element" } else { "elements" };
     let mut what = Vec::new();
@@ -294,7 +301,7 @@ fn lost_elements(
 fn phantoms(
     init: &BTreeSet<Value>,
     adds: &[&Operation],
-    reads: &[(&Operation, Elements)],
+    reads: &[(&Operation, Vec<Value>)],
 ) -> Vec<(usize, Finding<'static>)> {
     // Each element's first add that did not fail.
     let mut first_add: FxHashMap<&Value, &Operation> = FxHashMap::default();

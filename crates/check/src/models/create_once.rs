@@ -1,5 +1,7 @@
 //! `create-once`: create an object per key, at most once.
 
+use std::borrow::Cow;
+
 use photofinish_history::{Operation, Outcome, Value};
 
 use crate::diagnosis::{self, Diagnosis};
@@ -51,13 +53,17 @@ impl Model for CreateOnce {
         }
         let (key, _, result) = keyed_parts(op).or_else(|_| {
             // A create names only its key: accept it as the value itself.
-            Ok::<_, String>((op.value.clone(), &Value::Null, &op.result))
+            Ok::<_, String>((
+                op.value.clone(),
+                Cow::Owned(Value::Null),
+                Cow::Borrowed(&op.result),
+            ))
         })?;
         if key.is_null() {
             return Err("create needs a key: a `key` field, or the key as its value".to_string());
         }
         let create = match op.outcome {
-            Outcome::Ok => CreateOp::Create(parse_answer(result)?),
+            Outcome::Ok => CreateOp::Create(parse_answer(&result)?),
             _ => CreateOp::CreateUnknown,
         };
         Ok(Prepared::keyed(key, create))

@@ -76,11 +76,11 @@ fn is_independent(model: &str, operations: &[Operation]) -> bool {
     !operations.is_empty()
         && operations.iter().all(|op| {
             op.key.is_none()
-                && match op.value.as_list() {
-                    Some([key, _]) => {
+                && match op.value.as_pair() {
+                    Some((key, _)) => {
                         op.outcome != Outcome::Ok
                             || op.result.is_null()
-                            || matches!(op.result.as_list(), Some([k, _]) if k == key)
+                            || matches!(op.result.as_pair(), Some((k, _)) if k == key)
                     }
                     _ => false,
                 }
@@ -92,14 +92,14 @@ fn is_independent(model: &str, operations: &[Operation]) -> bool {
 
 /// `op` with its tuple unwrapped: the key in `key`, the inner value and result.
 fn unwrap_tuple(op: &Operation) -> Operation {
-    let inner = |v: &Value| match v.as_list() {
-        Some([_, inner]) => inner.clone(),
+    let inner = |v: &Value| match v.as_pair() {
+        Some((_, inner)) => inner.into_owned(),
         _ => v.clone(),
     };
     let mut unwrapped = op.clone();
-    if let Some([key, value]) = op.value.as_list() {
-        unwrapped.key = Some(key.clone());
-        unwrapped.value = value.clone();
+    if let Some((key, value)) = op.value.as_pair() {
+        unwrapped.key = Some(key.into_owned());
+        unwrapped.value = value.into_owned();
     }
     unwrapped.result = inner(&op.result);
     unwrapped

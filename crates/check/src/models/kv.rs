@@ -36,8 +36,8 @@ impl Model for Kv {
     fn prepare(&self, op: &Operation) -> Result<Prepared<KvOp>, String> {
         let (key, value, result) = keyed_parts(op)?;
         let kv_op = match op.f.as_str() {
-            "append" => Some(KvOp::Append(value.clone())),
-            f => prepare_register_op(f, value, result, op.outcome, true, self.nil_reads)
+            "append" => Some(KvOp::Append(value.into_owned())),
+            f => prepare_register_op(f, &value, &result, op.outcome, true, self.nil_reads)
                 .map_err(|_| {
                     format!("unknown f `{f}`: expected read/get, write/put, append or cas")
                 })?
@@ -137,9 +137,13 @@ impl Kv {
 fn extends(from: &Value, to: &Value) -> bool {
     match (from, to) {
         (Value::Str(a), Value::Str(b)) => b.starts_with(a.as_str()),
-        (Value::List(a), Value::List(b)) => b.starts_with(a),
-        (Value::Null, Value::Str(_) | Value::List(_)) => true,
-        _ => from == to,
+        (Value::Null, Value::Str(_)) => true,
+        (Value::Null, to) => to.is_null() || to.list_len().is_some(),
+        (Value::Ints(a), Value::Ints(b)) => b.starts_with(a),
+        _ => match (from.as_list(), to.as_list()) {
+            (Some(a), Some(b)) => b.starts_with(&a),
+            _ => from == to,
+        },
     }
 }
 
@@ -147,8 +151,13 @@ fn append(state: &Value, arg: &Value) -> Option<Value> {
     match (state, arg) {
         (Value::Str(s), Value::Str(a)) => Some(Value::Str(format!("{s}{a}"))),
         (Value::Null, Value::Str(a)) => Some(Value::Str(a.clone())),
-        (Value::List(items), a) => {
-            let mut items = items.clone();
+        (Value::Ints(items), Value::Int(a)) => {
+            let mut items = items.to_vec();
+            items.push(*a);
+            Some(Value::Ints(items.into()))
+        }
+        (Value::List(_) | Value::Ints(_), a) => {
+            let mut items = state.as_list()?.into_owned();
             items.push(a.clone());
             Some(Value::List(items))
         }

@@ -39,7 +39,7 @@ impl MultiRegister {
 }
 
 fn parse_micro(micro: &Value, known: bool, nil_reads: NilReads) -> Result<Micro, String> {
-    match micro.as_list() {
+    match micro.as_list().as_deref() {
         Some([Value::Str(f), key, value]) => match f.as_str() {
             "read" | "r" => {
                 let seen = (known && !(value.is_null() && nil_reads == NilReads::Unknown))

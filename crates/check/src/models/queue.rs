@@ -30,8 +30,8 @@ impl Queue {
             Value::Null => Ok(Queue {
                 init: VecDeque::new(),
             }),
-            Value::List(items) => Ok(Queue {
-                init: items.iter().cloned().collect(),
+            Value::List(_) | Value::Ints(_) => Ok(Queue {
+                init: init.as_list().unwrap_or_default().iter().cloned().collect(),
             }),
             other => Err(format!(
                 "queue needs --init as a list, found {}",

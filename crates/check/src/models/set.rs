@@ -1,6 +1,8 @@
 //! `set`: add elements, read the whole set.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use photofinish_history::{Operation, Outcome, Value};
 
@@ -21,39 +23,107 @@ pub enum SetOp {
 
 /// What a read of the whole set returned: its elements, sorted, each once. A slice rather than
 /// a tree: reads of a large set are many and long, and are only walked in order and searched.
+/// Integers are kept as integers, shared with the history when the read returned them sorted
+/// (as a set's reads of 10^5 elements do), so a history of long reads is held once, at 8 bytes
+/// an element.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Elements(Box<[Value]>);
+pub struct Elements(Repr);
+
+/// One form per set, so that the derived equality is the sets' equality: [`Repr::Ints`]
+/// whenever every element is an integer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Repr {
+    Values(Box<[Value]>),
+    Ints(Arc<[i64]>),
+}
 
 impl Elements {
     /// The elements of `items`, in any order, repeats counted once.
     pub fn new(items: &[Value]) -> Elements {
+        let ints: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
+        if let Some(ints) = ints {
+            return Elements::of_ints(&ints);
+        }
         let mut items = items.to_vec();
-        if !items.windows(2).all(|w| w[0] < w[1]) {
+        if !is_strictly_sorted(&items) {
             items.sort_unstable();
             items.dedup();
         }
-        Elements(items.into_boxed_slice())
+        Elements(Repr::Values(items.into_boxed_slice()))
     }
 
-    pub fn as_slice(&self) -> &[Value] {
-        &self.0
+    /// The elements of the list `value` (in either form, see [`Value::Ints`]), sharing a sorted
+    /// list of integers rather than copying it; `None` if `value` is no list.
+    pub fn of_list(value: &Value) -> Option<Elements> {
+        match value {
+            Value::Ints(ints) if is_strictly_sorted(ints) => {
+                Some(Elements(Repr::Ints(Arc::clone(ints))))
+            }
+            Value::Ints(ints) => Some(Elements::of_ints(ints)),
+            Value::List(items) => Some(Elements::new(items)),
+            _ => None,
+        }
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Value> {
-        self.0.iter()
+    fn of_ints(ints: &[i64]) -> Elements {
+        let mut ints = ints.to_vec();
+        if !is_strictly_sorted(&ints) {
+            ints.sort_unstable();
+            ints.dedup();
+        }
+        Elements(Repr::Ints(ints.into()))
+    }
+
+    /// The elements when they are all integers.
+    pub fn as_ints(&self) -> Option<&[i64]> {
+        match &self.0 {
+            Repr::Ints(ints) => Some(ints),
+            Repr::Values(_) => None,
+        }
+    }
+
+    /// The elements as values: borrowed, or made from the integers.
+    pub fn to_values(&self) -> Cow<'_, [Value]> {
+        match &self.0 {
+            Repr::Values(values) => Cow::Borrowed(values),
+            Repr::Ints(ints) => Cow::Owned(ints.iter().map(|&i| Value::Int(i)).collect()),
+        }
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, Value>> {
+        let (values, ints) = match &self.0 {
+            Repr::Values(values) => (&values[..], &[][..]),
+            Repr::Ints(ints) => (&[][..], &ints[..]),
+        };
+        values
+            .iter()
+            .map(Cow::Borrowed)
+            .chain(ints.iter().map(|&i| Cow::Owned(Value::Int(i))))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Values(values) => values.len(),
+            Repr::Ints(ints) => ints.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     pub fn contains(&self, value: &Value) -> bool {
-        self.0.binary_search(value).is_ok()
+        match (&self.0, value) {
+            (Repr::Values(values), _) => values.binary_search(value).is_ok(),
+            (Repr::Ints(ints), Value::Int(i)) => ints.binary_search(i).is_ok(),
+            (Repr::Ints(_), _) => false,
+        }
     }
+}
+
+fn is_strictly_sorted<T: Ord>(items: &[T]) -> bool {
+    items.windows(2).all(|w| w[0] < w[1])
 }
 
 impl Set {
@@ -65,17 +135,15 @@ impl Set {
 }
 
 fn elements(what: &str, value: &Value) -> Result<BTreeSet<Value>, String> {
-    Ok(list(what, value)?.iter().cloned().collect())
+    Ok(list(what, value)?.iter().map(Cow::into_owned).collect())
 }
 
-fn list<'v>(what: &str, value: &'v Value) -> Result<&'v [Value], String> {
+/// The elements of a list (or of `nil`, none).
+fn list(what: &str, value: &Value) -> Result<Elements, String> {
     match value {
-        Value::Null => Ok(&[]),
-        Value::List(items) => Ok(items),
-        other => Err(format!(
-            "{what} must be a list of elements, found {}",
-            other.kind()
-        )),
+        Value::Null => Ok(Elements::new(&[])),
+        other => Elements::of_list(other)
+            .ok_or_else(|| format!("{what} must be a list of elements, found {}", other.kind())),
     }
 }
 
@@ -95,10 +163,10 @@ impl Model for Set {
         match op.f.as_str() {
             "add" => Ok(Prepared::op(SetOp::Add(op.value.clone()))),
             "read" => match op.outcome {
-                Outcome::Ok => Ok(Prepared::op(SetOp::Read(Elements::new(list(
+                Outcome::Ok => Ok(Prepared::op(SetOp::Read(list(
                     "read's result",
                     &op.result,
-                )?)))),
+                )?))),
                 _ => Ok(Prepared::Skip),
             },
             other => Err(format!("unknown f `{other}`: expected add or read")),
@@ -112,7 +180,9 @@ impl Model for Set {
                 next.insert(v.clone());
                 Some(next)
             }
-            SetOp::Read(seen) => seen.iter().eq(state.iter()).then(|| state.clone()),
+            SetOp::Read(seen) => (seen.len() == state.len()
+                && seen.iter().zip(state).all(|(a, b)| *a == *b))
+            .then(|| state.clone()),
         }
     }
 
@@ -130,7 +200,7 @@ impl Model for Set {
 
     fn observed_state(&self, op: &SetOp) -> Option<Self::State> {
         match op {
-            SetOp::Read(seen) => Some(seen.iter().cloned().collect()),
+            SetOp::Read(seen) => Some(seen.iter().map(Cow::into_owned).collect()),
             SetOp::Add(_) => None,
         }
     }
@@ -150,7 +220,7 @@ impl Model for Set {
     fn set_access<'a>(&self, op: &'a SetOp) -> Option<SetAccess<'a>> {
         Some(match op {
             SetOp::Add(v) => SetAccess::Add(v),
-            SetOp::Read(seen) => SetAccess::Read(seen.as_slice()),
+            SetOp::Read(seen) => SetAccess::Read(seen),
         })
     }
 

@@ -42,7 +42,10 @@
 //! reason, decided again by this procedure and, when few, by the generic search. If either
 //! check fails the procedure declines and the generic search decides.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::fmt;
+use std::hash::Hash;
 use std::iter::Peekable;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -75,32 +78,137 @@ pub(crate) fn decide<M: Model>(
     let Some(init) = model.set_elements(&init_state) else {
         return Decision::NotApplicable("the model is not a grow-only set".to_string());
     };
-    let sets = match Sets::new(model, history, part, init) {
-        Ok(sets) => sets,
+    let accesses = match accesses(model, history, part) {
+        Ok(accesses) => accesses,
         Err(why) => return Decision::NotApplicable(why),
     };
-    match sets.decide() {
-        Ok(order) if sets.certifies(model, &order) => Decision::Linearizable,
-        Ok(_) => Decision::NotApplicable(
-            "its linearization failed the replay check (a bug: please report it)".to_string(),
-        ),
-        Err(conflict) if sets.confirms(model, &conflict, budget) => {
-            Decision::NotLinearizable(conflict)
-        }
-        Err(_) => Decision::NotApplicable(
-            "its counterexample failed the cross-check (a bug: please report it)".to_string(),
-        ),
+    // Where every element is an integer, the procedure reads the history's compact lists of
+    // integers in place; otherwise it works on values.
+    if let Some(access) = int_access(&accesses, init) {
+        let init = init.iter().filter_map(Value::as_i64).collect();
+        return Sets::new(model, history, part, init, access).settle(model, budget);
+    }
+    let reads = value_reads(&accesses);
+    let access = value_access(&accesses, &reads);
+    Sets::new(model, history, part, init.iter().cloned().collect(), access).settle(model, budget)
+}
+
+/// What each operation of `part` does with the set, or why the procedure does not apply.
+fn accesses<'p, M: Model>(
+    model: &M,
+    history: &History,
+    part: &'p Partition<M::Op>,
+) -> Result<Vec<SetAccess<'p>>, String> {
+    part.ops
+        .iter()
+        .map(|o| {
+            model.set_access(&o.op).ok_or_else(|| {
+                format!(
+                    "`{}` is no add or read of the whole set",
+                    history.operations[o.history_id()].f.escape_debug()
+                )
+            })
+        })
+        .collect()
+}
+
+/// The accesses with integer elements, when every element (added, read, initial) is one.
+fn int_access<'p>(
+    accesses: &[SetAccess<'p>],
+    init: &BTreeSet<Value>,
+) -> Option<Vec<Access<'p, i64>>> {
+    if !init.iter().all(|v| matches!(v, Value::Int(_))) {
+        return None;
+    }
+    accesses
+        .iter()
+        .map(|a| match *a {
+            SetAccess::Add(Value::Int(i)) => Some(Access::Add(i)),
+            SetAccess::Add(_) => None,
+            SetAccess::Read(seen) => seen.as_ints().map(Access::Read),
+        })
+        .collect()
+}
+
+/// Each read's elements as values (nothing for an add): borrowed, or made from integers.
+fn value_reads<'p>(accesses: &[SetAccess<'p>]) -> Vec<Cow<'p, [Value]>> {
+    accesses
+        .iter()
+        .map(|a| match *a {
+            SetAccess::Read(seen) => seen.to_values(),
+            SetAccess::Add(_) => Cow::Borrowed(&[][..]),
+        })
+        .collect()
+}
+
+/// The accesses with value elements; `reads` from [`value_reads`].
+fn value_access<'r>(
+    accesses: &[SetAccess<'r>],
+    reads: &'r [Cow<'r, [Value]>],
+) -> Vec<Access<'r, Value>> {
+    accesses
+        .iter()
+        .zip(reads)
+        .map(|(a, read)| match *a {
+            SetAccess::Add(v) => Access::Add(v),
+            SetAccess::Read(_) => Access::Read(read),
+        })
+        .collect()
+}
+
+/// Whether `part` alone has no linearization, as this procedure decides it.
+fn has_no_linearization<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Op>,
+    init: &BTreeSet<Value>,
+) -> bool {
+    let Ok(accesses) = accesses(model, history, part) else {
+        return false;
+    };
+    if let Some(access) = int_access(&accesses, init) {
+        let init = init.iter().filter_map(Value::as_i64).collect();
+        return Sets::new(model, history, part, init, access)
+            .decide()
+            .is_err();
+    }
+    let reads = value_reads(&accesses);
+    let access = value_access(&accesses, &reads);
+    Sets::new(model, history, part, init.iter().cloned().collect(), access)
+        .decide()
+        .is_err()
+}
+
+/// An element as the procedure handles it: a value, or an integer where every element is one.
+trait Element: Ord + Hash + fmt::Display {}
+
+impl Element for Value {}
+
+impl Element for i64 {}
+
+/// What an operation does with the set, its elements of type `E`.
+enum Access<'a, E> {
+    Add(&'a E),
+    /// The elements read, sorted, each once.
+    Read(&'a [E]),
+}
+
+// Copied whatever `E` is: it holds only references (a derive would ask `E: Copy`).
+impl<E> Clone for Access<'_, E> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
+impl<E> Copy for Access<'_, E> {}
+
 /// The partition in set terms.
-struct Sets<'a, M: Model> {
+struct Sets<'a, M: Model, E> {
     history: &'a History,
     part: &'a Partition<M::Op>,
-    init: &'a BTreeSet<Value>,
     /// The initial elements, sorted: what reads must grow from.
-    init_sorted: Vec<Value>,
-    access: Vec<SetAccess<'a>>,
+    init: Vec<E>,
+    access: Vec<Access<'a, E>>,
     /// Event positions; `NEVER` for an operation that never returns.
     invoked: Vec<u32>,
     returned: Vec<u32>,
@@ -109,81 +217,89 @@ struct Sets<'a, M: Model> {
 }
 
 /// The reads that returned one set.
-struct Group<'a> {
-    set: &'a [Value],
+struct Group<'a, E> {
+    set: &'a [E],
     /// In order of invocation.
     reads: Vec<u32>,
 }
 
 /// What the reads say about the adds: the blocks `D1 G1 … Dk Gk` of the module doc.
-struct Levels<'a> {
+struct Levels<'a, E> {
     /// The groups of reads, smallest set first.
-    groups: Vec<Group<'a>>,
+    groups: Vec<Group<'a, E>>,
     /// Per group `j` (0-based): the add of each element that first shows in its set, the one
     /// invoked first among the element's adds.
     firsts: Vec<Vec<u32>>,
     /// Per element outside the initial set that some read shows: its 0-based group.
-    level: FxHashMap<&'a Value, u32>,
+    level: FxHashMap<&'a E, u32>,
     /// Per element outside the initial set: its add invoked first.
-    first_add: FxHashMap<&'a Value, u32>,
+    first_add: FxHashMap<&'a E, u32>,
 }
 
-impl<'a, M: Model> Sets<'a, M> {
+impl<'a, M: Model, E: Element> Sets<'a, M, E> {
     fn new(
-        model: &'a M,
+        _model: &M,
         history: &'a History,
         part: &'a Partition<M::Op>,
-        init: &'a BTreeSet<Value>,
-    ) -> Result<Sets<'a, M>, String> {
-        let n = part.ops.len();
-        let mut access = Vec::with_capacity(n);
-        for o in &part.ops {
-            match model.set_access(&o.op) {
-                Some(a) => access.push(a),
-                None => {
-                    return Err(format!(
-                        "`{}` is no add or read of the whole set",
-                        history.operations[o.history_id()].f.escape_debug()
-                    ))
-                }
-            }
-        }
+        init: Vec<E>,
+        access: Vec<Access<'a, E>>,
+    ) -> Sets<'a, M, E> {
         let (invoked, returned) = positions(part);
         let largest = access
             .iter()
             .filter_map(|a| match a {
-                SetAccess::Read(set) => Some(set.len()),
-                SetAccess::Add(_) => None,
+                Access::Read(set) => Some(set.len()),
+                Access::Add(_) => None,
             })
             .fold(init.len(), usize::max);
-        Ok(Sets {
+        Sets {
             history,
             part,
             init,
-            init_sorted: init.iter().cloned().collect(),
             access,
             invoked,
             returned,
             largest,
-        })
+        }
+    }
+
+    /// The decision, certified.
+    fn settle(&self, model: &M, budget: &Budget) -> Decision {
+        match self.decide() {
+            Ok(order) if self.certifies(model, &order) => Decision::Linearizable,
+            Ok(_) => Decision::NotApplicable(
+                "its linearization failed the replay check (a bug: please report it)".to_string(),
+            ),
+            Err(conflict) if self.confirms(model, &conflict, budget) => {
+                Decision::NotLinearizable(conflict)
+            }
+            Err(_) => Decision::NotApplicable(
+                "its counterexample failed the cross-check (a bug: please report it)".to_string(),
+            ),
+        }
+    }
+
+    /// Whether the initial set holds `v`.
+    fn initial(&self, v: &E) -> bool {
+        holds(&self.init, v)
     }
 
     fn len(&self) -> usize {
         self.access.len()
     }
 
-    fn read_set(&self, o: u32) -> &'a [Value] {
+    fn read_set(&self, o: u32) -> &'a [E] {
         match self.access[o as usize] {
-            SetAccess::Read(set) => set,
-            SetAccess::Add(_) => unreachable!("operation {o} is an add"),
+            Access::Read(set) => set,
+            Access::Add(_) => unreachable!("operation {o} is an add"),
         }
     }
 
     /// The element an add adds; `None` for a read.
-    fn added(&self, o: u32) -> Option<&'a Value> {
+    fn added(&self, o: u32) -> Option<&'a E> {
         match self.access[o as usize] {
-            SetAccess::Add(v) => Some(v),
-            SetAccess::Read(_) => None,
+            Access::Add(v) => Some(v),
+            Access::Read(_) => None,
         }
     }
 
@@ -224,7 +340,7 @@ impl<'a, M: Model> Sets<'a, M> {
         for o in 0..self.len() as u32 {
             let Some(v) = self.added(o) else { continue };
             let indeterminate = self.part.ops[o as usize].indeterminate;
-            if self.init.contains(v) {
+            if self.initial(v) {
                 if !indeterminate {
                     points.push((self.invoked[o as usize], 0, o));
                 }
@@ -250,24 +366,24 @@ impl<'a, M: Model> Sets<'a, M> {
     }
 
     /// Groups the reads by set, checks they grow, and gives each element its level.
-    fn levels(&self) -> Result<Levels<'a>, Conflict> {
+    fn levels(&self) -> Result<Levels<'a, E>, Conflict> {
         let mut reads: Vec<u32> = Vec::new();
-        let mut first_add: FxHashMap<&'a Value, u32> = FxHashMap::default();
+        let mut first_add: FxHashMap<&'a E, u32> = FxHashMap::default();
         for o in 0..self.len() as u32 {
             match self.access[o as usize] {
-                SetAccess::Read(set) => {
+                Access::Read(set) => {
                     if let Some(missed) = self.init.iter().find(|v| !holds(set, v)) {
                         return Err(self.missing_initial(o, missed));
                     }
                     reads.push(o);
                 }
-                SetAccess::Add(v) if !self.init.contains(v) => {
+                Access::Add(v) if !self.initial(v) => {
                     let first = first_add.entry(v).or_insert(o);
                     if self.invoked[o as usize] < self.invoked[*first as usize] {
                         *first = o;
                     }
                 }
-                SetAccess::Add(_) => {}
+                Access::Add(_) => {}
             }
         }
         reads.sort_unstable_by_key(|&o| (self.read_set(o).len(), self.invoked[o as usize]));
@@ -288,10 +404,7 @@ impl<'a, M: Model> Sets<'a, M> {
                     return Err(self.incomparable(group.reads[0], r, &levels));
                 }
             }
-            let below = levels
-                .groups
-                .last()
-                .map_or(&self.init_sorted[..], |g| g.set);
+            let below = levels.groups.last().map_or(&self.init[..], |g| g.set);
             let j = levels.groups.len() as u32;
             let mut firsts = Vec::new();
             let mut never_added = None;
@@ -312,7 +425,7 @@ impl<'a, M: Model> Sets<'a, M> {
                 // The initial set is in every read: only a group can be missed.
                 return Err(match below {
                     Some(p) => self.incomparable(p, r, &levels),
-                    None => self.missing_initial(r, self.init.iter().next().expect("missed")),
+                    None => self.missing_initial(r, self.init.first().expect("missed")),
                 });
             }
             levels.firsts.push(firsts);
@@ -336,18 +449,18 @@ impl<'a, M: Model> Sets<'a, M> {
         }
         // The set so far; the last read (first, the initial set), which equals the set as it
         // was then; and what was added since.
-        let mut state: FxHashSet<&Value> = self.init.iter().collect();
-        let mut last_read: &[Value] = &self.init_sorted;
-        let mut added_since: Vec<&Value> = Vec::new();
+        let mut state: FxHashSet<&E> = self.init.iter().collect();
+        let mut last_read: &[E] = &self.init;
+        let mut added_since: Vec<&E> = Vec::new();
         let mut largest = self.init.len();
         for &o in order {
             match self.access[o as usize] {
-                SetAccess::Add(v) => {
+                Access::Add(v) => {
                     if state.insert(v) {
                         added_since.push(v);
                     }
                 }
-                SetAccess::Read(seen) => {
+                Access::Read(seen) => {
                     // It holds the state as it was at the last read and what came since, and
                     // has as many elements as the state: it is the state.
                     if seen.len() != state.len()
@@ -382,10 +495,11 @@ impl<'a, M: Model> Sets<'a, M> {
             return false;
         }
         let witness = self.part.subset(&conflict.witness);
-        let Ok(sets) = Sets::new(model, self.history, &witness, self.init) else {
+        let Some(init) = model.set_elements(&model.init()).cloned() else {
             return false;
         };
-        sets.decide().is_err() && generic_search_agrees(model, &witness, budget)
+        has_no_linearization(model, self.history, &witness, &init)
+            && generic_search_agrees(model, &witness, budget)
     }
 
     // ---------------------------------------------------------------------------------------
@@ -393,13 +507,13 @@ impl<'a, M: Model> Sets<'a, M> {
 
     /// `key`, with the reads among them, and for every element those reads hold (outside the
     /// initial set) its add invoked first: operations that alone have no linearization.
-    fn witness(&self, key: &[u32], levels_first_add: &FxHashMap<&'a Value, u32>) -> Vec<u32> {
+    fn witness(&self, key: &[u32], levels_first_add: &FxHashMap<&'a E, u32>) -> Vec<u32> {
         let mut keep: Vec<u32> = key.to_vec();
         for &o in key {
-            if let SetAccess::Read(set) = self.access[o as usize] {
+            if let Access::Read(set) = self.access[o as usize] {
                 keep.extend(
                     set.iter()
-                        .filter(|v| !self.init.contains(*v))
+                        .filter(|v| !self.initial(v))
                         .filter_map(|v| levels_first_add.get(v).copied()),
                 );
             }
@@ -420,7 +534,7 @@ impl<'a, M: Model> Sets<'a, M> {
         }
     }
 
-    fn missing_initial(&self, read: u32, missed: &Value) -> Conflict {
+    fn missing_initial(&self, read: u32, missed: &E) -> Conflict {
         self.conflict(
             read,
             format!(
@@ -430,7 +544,7 @@ impl<'a, M: Model> Sets<'a, M> {
         )
     }
 
-    fn never_added(&self, read: u32, element: &Value) -> Conflict {
+    fn never_added(&self, read: u32, element: &E) -> Conflict {
         self.conflict(
             read,
             format!(
@@ -441,7 +555,7 @@ impl<'a, M: Model> Sets<'a, M> {
     }
 
     /// Reads `p` and `r` whose sets are not one inside the other (`p`'s is not larger).
-    fn incomparable(&self, p: u32, r: u32, levels: &Levels<'a>) -> Conflict {
+    fn incomparable(&self, p: u32, r: u32, levels: &Levels<'a, E>) -> Conflict {
         let (small, large) = (self.read_set(p), self.read_set(r));
         let x = small.iter().find(|v| !holds(large, v));
         let y = large.iter().find(|v| !holds(small, v));
@@ -452,7 +566,7 @@ impl<'a, M: Model> Sets<'a, M> {
         for (read, set) in [(p, small), (r, large)] {
             if let Some(v) = set
                 .iter()
-                .find(|v| !self.init.contains(*v) && !levels.first_add.contains_key(*v))
+                .find(|v| !self.initial(v) && !levels.first_add.contains_key(*v))
             {
                 return self.never_added(read, v);
             }
@@ -461,7 +575,7 @@ impl<'a, M: Model> Sets<'a, M> {
         // before it began says what happened in real-time terms.
         for (reader, other) in [(r, p), (p, r)] {
             let (seen, other_seen) = (self.read_set(reader), self.read_set(other));
-            let missed: FxHashSet<&Value> = other_seen.iter().filter(|v| !holds(seen, v)).collect();
+            let missed: FxHashSet<&E> = other_seen.iter().filter(|v| !holds(seen, v)).collect();
             let began = self.invoked[reader as usize];
             let acknowledged = (0..self.len() as u32)
                 .filter(|&o| self.added(o).is_some_and(|v| missed.contains(v)))
@@ -497,13 +611,13 @@ impl<'a, M: Model> Sets<'a, M> {
 
     /// `early` returned before `late` was invoked, yet its block must follow `late`'s. The
     /// conflict is explained with the fewest elements the history allows.
-    fn out_of_order(&self, late: u32, early: u32, levels: &Levels<'a>) -> Conflict {
+    fn out_of_order(&self, late: u32, early: u32, levels: &Levels<'a, E>) -> Conflict {
         let k = levels.groups.len();
-        let level = |v: &Value| levels.level.get(v).map_or(k, |&j| j as usize);
+        let level = |v: &E| levels.level.get(v).map_or(k, |&j| j as usize);
         match (self.access[late as usize], self.access[early as usize]) {
             // A read misses an element whose add completed before it began: the read with the
             // smallest set that does so.
-            (SetAccess::Read(_), SetAccess::Add(x)) => {
+            (Access::Read(_), Access::Add(x)) => {
                 let read = levels.groups[..level(x)]
                     .iter()
                     .flat_map(|g| &g.reads)
@@ -514,7 +628,7 @@ impl<'a, M: Model> Sets<'a, M> {
             }
             // A read holds an element before any add of it began: the read with the smallest
             // set that does so.
-            (SetAccess::Add(y), SetAccess::Read(_)) => {
+            (Access::Add(y), Access::Read(_)) => {
                 let read = levels.groups[level(y)..]
                     .iter()
                     .flat_map(|g| &g.reads)
@@ -532,7 +646,7 @@ impl<'a, M: Model> Sets<'a, M> {
                 )
             }
             // A read misses an element a read that completed before it began saw.
-            (SetAccess::Read(smaller), SetAccess::Read(larger)) => {
+            (Access::Read(smaller), Access::Read(larger)) => {
                 let x = larger
                     .iter()
                     .find(|v| !holds(smaller, v))
@@ -540,7 +654,7 @@ impl<'a, M: Model> Sets<'a, M> {
                 self.stale(late, early, x, &levels.first_add)
             }
             // An add completed before the first add of an element that a read saw without it.
-            (SetAccess::Add(y), SetAccess::Add(x)) => {
+            (Access::Add(y), Access::Add(x)) => {
                 let read = levels.groups[level(y)].reads[0];
                 self.conflict(
                     read,
@@ -557,7 +671,7 @@ impl<'a, M: Model> Sets<'a, M> {
     }
 
     /// `read` misses the element of `add`, which completed before it began.
-    fn lost(&self, read: u32, add: u32, first_add: &FxHashMap<&'a Value, u32>) -> Conflict {
+    fn lost(&self, read: u32, add: u32, first_add: &FxHashMap<&'a E, u32>) -> Conflict {
         let x = self.added(add).expect("an add");
         self.conflict(
             read,
@@ -571,13 +685,7 @@ impl<'a, M: Model> Sets<'a, M> {
     }
 
     /// `read` misses `x`, which `other` saw and completed with before `read` began.
-    fn stale(
-        &self,
-        read: u32,
-        other: u32,
-        x: &Value,
-        first_add: &FxHashMap<&'a Value, u32>,
-    ) -> Conflict {
+    fn stale(&self, read: u32, other: u32, x: &E, first_add: &FxHashMap<&'a E, u32>) -> Conflict {
         self.conflict(
             read,
             format!(
@@ -597,8 +705,8 @@ impl<'a, M: Model> Sets<'a, M> {
     fn op(&self, o: u32, moment: Moment) -> String {
         let op = &self.history.operations[self.part.ops[o as usize].history_id()];
         let what = match self.access[o as usize] {
-            SetAccess::Add(v) => format!(" of {v}"),
-            SetAccess::Read(_) => String::new(),
+            Access::Add(v) => format!(" of {v}"),
+            Access::Read(_) => String::new(),
         };
         let line = match moment {
             Moment::Began => op.invoke_line,
@@ -618,18 +726,18 @@ enum Moment {
 }
 
 /// Whether the sorted `set` holds `value`.
-fn holds(set: &[Value], value: &Value) -> bool {
+fn holds<E: Ord>(set: &[E], value: &E) -> bool {
     set.binary_search(value).is_ok()
 }
 
 /// Calls `grown` with each element of `larger` missing from `smaller`, in order, walking both
 /// sorted sets once; `Err` with an element of `smaller` that `larger` misses, if there is one
 /// (after the elements before it).
-fn difference<'s, 'l>(
-    smaller: &'s [Value],
-    larger: &'l [Value],
-    mut grown: impl FnMut(&'l Value),
-) -> Result<(), &'s Value> {
+fn difference<'s, 'l, E: Ord>(
+    smaller: &'s [E],
+    larger: &'l [E],
+    mut grown: impl FnMut(&'l E),
+) -> Result<(), &'s E> {
     let mut small: Peekable<_> = smaller.iter().peekable();
     for v in larger {
         if let Some(&s) = small.peek() {

@@ -479,7 +479,7 @@ impl<R: Read> Parser<R> {
                 if b == b'{' {
                     self.read_map(&open, depth, event)?
                 } else {
-                    Value::List(self.read_items(&open, depth)?)
+                    Value::list(self.read_items(&open, depth)?)
                 }
             }
             b'"' => {
@@ -615,7 +615,7 @@ impl<R: Read> Parser<R> {
                 let mut items = self.read_items(&open, depth)?;
                 items.sort();
                 items.dedup();
-                Value::List(items)
+                Value::list(items)
             }
             Some(b'_') => {
                 self.bump();

@@ -209,8 +209,7 @@ impl<'a> Scanner<'a> {
             self.skip_blank();
             if self.peek()? == b']' {
                 self.pos += 1;
-                items.shrink_to_fit();
-                return Some(Value::List(items));
+                return Some(Value::list(items));
             }
             items.push(self.value(depth)?);
         }

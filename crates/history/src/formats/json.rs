@@ -49,7 +49,7 @@ pub(crate) struct ValueFault {
 
 /// Parses a text that holds exactly one JSON value.
 pub(crate) fn parse_value(bytes: &[u8]) -> Result<Value, ValueFault> {
-    let mut parser = Parser::new(bytes, "the end of the text");
+    let mut parser = Parser::new(bytes, "the end of the text", false);
     let result = parser.value(0).and_then(|value| {
         parser.skip_blank();
         match parser.peek() {
@@ -81,7 +81,7 @@ pub(crate) fn parse_event_object<'a>(
     bytes: &'a [u8],
     end_name: &'static str,
 ) -> Result<EventObject<'a>, Fault> {
-    let mut parser = Parser::new(bytes, end_name);
+    let mut parser = Parser::new(bytes, end_name, true);
     parser.skip_blank();
     let object = parser.event_object()?;
     parser.skip_blank();
@@ -124,15 +124,19 @@ struct Parser<'a> {
     pos: usize,
     /// How the end of the text is named in messages: "the end of the line", ...
     end_name: &'static str,
+    /// Whether lists of integers become [`Value::Ints`], as in a history (not in a value given
+    /// on the command line, which stays as written).
+    compact_ints: bool,
 }
 
 impl<'a> Parser<'a> {
-    fn new(bytes: &'a [u8], end_name: &'static str) -> Parser<'a> {
+    fn new(bytes: &'a [u8], end_name: &'static str, compact_ints: bool) -> Parser<'a> {
         Parser {
             bytes,
             text: std::str::from_utf8(bytes).ok(),
             pos: 0,
             end_name,
+            compact_ints,
         }
     }
 
@@ -262,7 +266,11 @@ impl<'a> Parser<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(Value::List(items));
+                    return Ok(if self.compact_ints {
+                        Value::list(items)
+                    } else {
+                        Value::List(items)
+                    });
                 }
                 _ => return Err(self.expected("`,` or `]` in a list")),
             }

@@ -177,14 +177,32 @@ impl<'a> Scanner<'a> {
         self.ends_token().then_some(Value::Int(n))
     }
 
+    /// A list. Its integers are read straight into a compact list ([`Value::Ints`], what the
+    /// readers keep a list of integers as); at the first item that is not one, the list goes
+    /// on as a list of values.
     fn list(&mut self, depth: usize) -> Option<Value> {
         self.pos += 1; // `[`
-        let mut items = Vec::with_capacity(self.flat_list_len());
         self.skip_blank();
         if self.peek()? == b']' {
             self.pos += 1;
-            return Some(Value::List(items));
+            return Some(Value::List(Vec::new()));
         }
+        let mut ints: Vec<i64> = Vec::with_capacity(self.flat_list_len());
+        while let Some((n, end)) = leading_integer(self.bytes, self.pos) {
+            self.pos = end;
+            if !self.ends_token() {
+                return None;
+            }
+            ints.push(n);
+            self.skip_blank();
+            match self.next()? {
+                b',' => self.skip_blank(),
+                b']' => return Some(Value::Ints(ints.into())),
+                _ => return None,
+            }
+        }
+        let mut items: Vec<Value> = Vec::with_capacity(ints.len() + 1);
+        items.extend(ints.into_iter().map(Value::Int));
         loop {
             self.skip_blank();
             items.push(self.value(depth)?);
@@ -195,7 +213,7 @@ impl<'a> Scanner<'a> {
                     if items.capacity() > items.len() {
                         items.shrink_to_fit();
                     }
-                    return Some(Value::List(items));
+                    return Some(Value::list(items));
                 }
                 _ => return None,
             }

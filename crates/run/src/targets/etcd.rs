@@ -426,12 +426,13 @@ impl EtcdClient {
                 Ok(echo)
             }
             (WorkloadKind::CasRegister, "cas") => {
-                let Some([expected, new]) = op.value.as_list() else {
+                let Some((expected, new)) = op.value.as_pair() else {
                     return Err(Completion::Fail(format!(
                         "cas expects [expected, new], found {}",
                         op.value
                     )));
                 };
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 let compare = if expected.is_null() {
                     EtcdClient::absent(&key)
                 } else {

@@ -207,12 +207,13 @@ impl MemoryClient {
                 done
             }
             (CasRegister, "cas") => {
-                let Some([expected, new]) = op.value.as_list() else {
+                let Some((expected, new)) = op.value.as_pair() else {
                     return Completion::Fail(format!(
                         "cas expects [expected, new], not {}",
                         op.value
                     ));
                 };
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 if self.with(key, |o| o.value != *expected) {
                     return Completion::Fail("value differs".into());
                 }
@@ -265,7 +266,8 @@ impl MemoryClient {
                 Completion::Ok(Value::from("created"))
             }
             (Kv, "append") => {
-                let mut items = self.with(key, |o| o.value.as_list().map(<[Value]>::to_vec));
+                let mut items =
+                    self.with(key, |o| o.value.as_list().map(std::borrow::Cow::into_owned));
                 tokio::task::yield_now().await;
                 let items = items.get_or_insert_with(Vec::new);
                 items.push(op.value.clone());
@@ -278,7 +280,7 @@ impl MemoryClient {
                     return Completion::Fail(format!("txn expects a list, not {}", op.value));
                 };
                 let mut results = Vec::with_capacity(micros.len());
-                for micro in micros {
+                for micro in micros.iter() {
                     let one = Invocation::new("txn", None, Value::List(vec![micro.clone()]));
                     match apply(self.kind, &mut lock(&self.objects), &one) {
                         Completion::Ok(Value::List(mut result)) if result.len() == 1 => {
@@ -314,7 +316,7 @@ fn apply(
         // Each register is the object of its name.
         let result = micros
             .iter()
-            .map(|micro| match micro.as_list() {
+            .map(|micro| match micro.as_list().as_deref() {
                 Some([f, key, value]) => {
                     let register = objects.entry(Some(key.clone())).or_default();
                     if *f == Value::from("write") {
@@ -335,7 +337,7 @@ fn apply(
             object.value = op.value.clone();
             done
         }
-        (CasRegister, "cas") => match op.value.as_list() {
+        (CasRegister, "cas") => match op.value.as_list().as_deref() {
             Some([expected, new]) if *expected == object.value => {
                 object.value = new.clone();
                 done
@@ -378,7 +380,7 @@ fn apply(
             let mut items = object
                 .value
                 .as_list()
-                .map(<[Value]>::to_vec)
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_default();
             items.push(op.value.clone());
             object.value = Value::List(items);

@@ -641,12 +641,13 @@ impl PostgresClient {
                 one_row(rows, echo)
             }
             (Sql::Register { cas, .. }, "cas") => {
-                let Some([expected, new]) = op.value.as_list() else {
+                let Some((expected, new)) = op.value.as_pair() else {
                     return Err(Completion::Fail(format!(
                         "cas expects [expected, new], found {}",
                         op.value
                     )));
                 };
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 let expected = match expected {
                     Value::Null => None,
                     other => Some(int_of("cas's expected value", other)?),
@@ -675,7 +676,7 @@ impl PostgresClient {
                 }))
             }
             (Sql::Kv { put, .. }, "put") => {
-                let Value::List(items) = &op.value else {
+                let Some(items) = op.value.as_list() else {
                     return Err(Completion::Fail(format!(
                         "put expects a list, found {}",
                         op.value

@@ -496,12 +496,13 @@ impl RedisClient {
                 Ok(echo)
             }
             (RedisVariant::LuaCas, "cas") => {
-                let Some([expected, new]) = op.value.as_list() else {
+                let Some((expected, new)) = op.value.as_pair() else {
                     return Err(Completion::Fail(format!(
                         "cas expects [expected, new], found {}",
                         op.value
                     )));
                 };
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 let swapped: i64 = SCRIPTS
                     .cas
                     .key(&key)
@@ -642,7 +643,9 @@ impl RedisClient {
                 let text: Option<String> = self.query(redis::cmd("GET").arg(&key)).await?;
                 let mut items = match text.map(|t| decode(&t)).transpose()? {
                     None => Vec::new(),
-                    Some(Value::List(items)) => items,
+                    Some(list @ (Value::List(_) | Value::Ints(_))) => {
+                        list.as_list().unwrap_or_default().into_owned()
+                    }
                     Some(other) => {
                         return Err(Completion::Fail(format!(
                             "cannot append to {other}, which is no list"
@@ -742,12 +745,12 @@ impl RedisClient {
                 "txn expects a list of [\"append\", key, value] and [\"r\", key, null], found {value}"
             ))
         };
-        let micros = value.as_list().ok_or_else(bad)?;
+        let micros = value.as_list_of_values().ok_or_else(bad)?;
         let mut pipe = redis::pipe();
         pipe.atomic();
         let mut reads = Vec::with_capacity(micros.len());
-        for micro in micros {
-            let Some([Value::Str(f), key, v]) = micro.as_list() else {
+        for micro in micros.iter() {
+            let Some([Value::Str(f), key, v]) = micro.as_list_of_values() else {
                 return Err(bad());
             };
             let key = self.key(&Some(key.clone()));
@@ -777,7 +780,7 @@ impl RedisClient {
             .iter()
             .zip(reads)
             .map(|(micro, read)| {
-                let Some([f, key, v]) = micro.as_list() else {
+                let Some([f, key, v]) = micro.as_list_of_values() else {
                     return Err(bad());
                 };
                 let result = if read {
@@ -801,7 +804,12 @@ impl RedisClient {
 
 fn list_arg(value: &Value) -> Result<Vec<String>, Completion> {
     match value {
-        Value::List(items) => Ok(items.iter().map(encode).collect()),
+        Value::List(_) | Value::Ints(_) => Ok(value
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .map(encode)
+            .collect()),
         other => Err(Completion::Fail(format!(
             "put expects a list, found {other}"
         ))),

@@ -122,8 +122,18 @@ pub fn to_jsonl(events: &[Event]) -> String {
         .collect()
 }
 
+/// The history of `events`, read back from its JSON Lines text as a history file is: so its
+/// lists of integers are compact ([`Value::Ints`]), as every reader keeps them, and the
+/// checker is tested on the values it meets in real files.
 pub fn history(events: &[Event]) -> History {
-    History::from_events(events.iter().cloned()).expect("a well-formed history")
+    let from_text = jsonl(&to_jsonl(events));
+    debug_assert_eq!(
+        from_text.operations,
+        History::from_events(events.iter().cloned())
+            .expect("a well-formed history")
+            .operations
+    );
+    from_text
 }
 
 /// Parses a history written as JSON Lines.
@@ -258,10 +268,7 @@ fn with_model(model: &str, init: &Value, history: &History, how: Naive) -> Resul
 /// `[expected new]`). Returns the history with the tuples unwrapped into `key`, value and
 /// result; any other history as it is.
 pub fn unwrap_independent(model: &str, history: &History) -> History {
-    let tuple_key = |v: &Value| match v {
-        Value::List(items) if items.len() == 2 => Some(items[0].clone()),
-        _ => None,
-    };
+    let tuple_key = |v: &Value| v.as_pair().map(|(key, _)| key.into_owned());
     let splittable_model = !matches!(model, "kv" | "create-once" | "multi-register");
     let all_tuples = !history.operations.is_empty()
         && history.operations.iter().all(|op| {
@@ -278,9 +285,9 @@ pub fn unwrap_independent(model: &str, history: &History) -> History {
     let mut unwrapped = history.clone();
     if independent {
         for op in &mut unwrapped.operations {
-            let inner = |v: &Value| match v {
-                Value::List(items) if items.len() == 2 => items[1].clone(),
-                other => other.clone(),
+            let inner = |v: &Value| {
+                v.as_pair()
+                    .map_or_else(|| v.clone(), |(_, inner)| inner.into_owned())
             };
             op.key = tuple_key(&op.value);
             op.value = inner(&op.value);

@@ -173,9 +173,8 @@ impl Workload for RegisterW {
                 Ok(op.value.clone())
             }
             "cas" => {
-                let [expected, new] = op.value.as_list().expect("cas args") else {
-                    unreachable!()
-                };
+                let (expected, new) = op.value.as_pair().expect("cas args");
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 if &self.state == expected {
                     self.state = new.clone();
                     Ok(op.value.clone())
@@ -282,9 +281,8 @@ impl Workload for UniqueRegisterW {
                 Ok(op.value.clone())
             }
             "cas" => {
-                let [expected, new] = op.value.as_list().expect("cas args") else {
-                    unreachable!()
-                };
+                let (expected, new) = op.value.as_pair().expect("cas args");
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 if &self.state == expected {
                     self.state = new.clone();
                     Ok(op.value.clone())
@@ -386,9 +384,8 @@ impl Workload for KvStr {
                 Ok(op.value.clone())
             }
             "cas" => {
-                let [expected, new] = op.value.as_list().expect("cas args") else {
-                    unreachable!()
-                };
+                let (expected, new) = op.value.as_pair().expect("cas args");
+                let (expected, new) = (expected.as_ref(), new.as_ref());
                 if current == expected {
                     *current = new.clone();
                     Ok(op.value.clone())
@@ -463,7 +460,10 @@ impl Workload for KvList {
                 Ok(op.value.clone())
             }
             "append" => {
-                let mut items = current.as_list().map(<[Value]>::to_vec).unwrap_or_default();
+                let mut items = current
+                    .as_list()
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default();
                 items.push(op.value.clone());
                 *current = Value::List(items);
                 Ok(op.value.clone())
@@ -543,10 +543,11 @@ impl Workload for MultiW {
         OpSpec::new("txn", Value::List(micros))
     }
     fn apply(&mut self, op: &OpSpec, _tape: &mut Tape) -> Result<Value, ()> {
-        let micros = op.value.as_list().expect("micro-operations");
+        let micros = op.value.as_list_of_values().expect("micro-operations");
         let mut result = Vec::new();
         for m in micros {
-            let [Value::Str(f), Value::Str(key), value] = m.as_list().expect("a micro") else {
+            let [Value::Str(f), Value::Str(key), value] = m.as_list_of_values().expect("a micro")
+            else {
                 unreachable!()
             };
             if f == "read" {
@@ -561,14 +562,13 @@ impl Workload for MultiW {
     }
     /// Changes one read of the transaction to another value.
     fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
-        let same_shape =
-            current.as_list().map(<[Value]>::len) == op.value.as_list().map(<[Value]>::len);
+        let same_shape = current.list_len() == op.value.list_len();
         let mut micros = if same_shape { current } else { &op.value }
             .as_list()
             .expect("micro-operations")
             .to_vec();
         let reads: Vec<usize> = (0..micros.len())
-            .filter(|&i| matches!(micros[i].as_list(), Some([Value::Str(f), _, _]) if f == "read"))
+            .filter(|&i| matches!(micros[i].as_list_of_values(), Some([Value::Str(f), _, _]) if f == "read"))
             .collect();
         let changed = if reads.is_empty() {
             None
@@ -576,7 +576,7 @@ impl Workload for MultiW {
             Some(tape.pick(&reads))
         };
         for i in reads {
-            let Some([_, key, value]) = micros[i].as_list() else {
+            let Some([_, key, value]) = micros[i].as_list_of_values() else {
                 unreachable!()
             };
             let value = match value {
@@ -591,9 +591,9 @@ impl Workload for MultiW {
 
     fn observes(&self, op: &OpSpec) -> bool {
         op.value.as_list().is_some_and(|micros| {
-            micros
-                .iter()
-                .any(|m| matches!(m.as_list(), Some([Value::Str(f), _, _]) if f == "read"))
+            micros.iter().any(
+                |m| matches!(m.as_list_of_values(), Some([Value::Str(f), _, _]) if f == "read"),
+            )
         })
     }
 }
@@ -780,7 +780,7 @@ impl Independent {
 
 /// The key and inner value of a tuple.
 fn untuple(value: &Value) -> (usize, Value) {
-    match value.as_list() {
+    match value.as_list().as_deref() {
         Some([Value::Int(key), inner]) => (*key as usize, inner.clone()),
         _ => panic!("not a tuple: {value}"),
     }
@@ -835,8 +835,8 @@ impl Workload for Independent {
     }
     fn random_result(&self, op: &OpSpec, current: &Value, tape: &mut Tape) -> Value {
         let (key, spec) = self.inner(op);
-        let current = match current.as_list() {
-            Some([_, inner]) => inner.clone(),
+        let current = match current.as_pair() {
+            Some((_, inner)) => inner.into_owned(),
             _ => Value::Null,
         };
         tuple(key, self.keys[key].random_result(&spec, &current, tape))

@@ -265,7 +265,7 @@ pub(super) fn shape_problem(kind: WorkloadKind, op: &Invocation, result: &Value)
             "the counter workload reads a number, and the result is {}",
             found()
         )),
-        (WorkloadKind::Set, "read", Value::List(_)) => None,
+        (WorkloadKind::Set, "read", Value::List(_) | Value::Ints(_)) => None,
         (WorkloadKind::Set, "read", _) => Some(format!(
             "the set workload reads a list of elements, and the result is {}",
             found()

@@ -208,8 +208,7 @@ impl Template {
                     .op
                     .value
                     .as_list()
-                    .and_then(|items| items.get(*index))
-                    .cloned()
+                    .and_then(|items| items.get(*index).cloned())
                     .ok_or_else(|| {
                         format!(
                             "{{value.{index}}} needs a list of more than {index} elements, \

@@ -26,14 +26,14 @@ pub(super) fn txn_problem(
     completed: &Value,
 ) -> Option<String> {
     let shown = |value: &Value| escape_and_clip(&value.to_json_string(), 80);
-    let Some(completed_mops) = completed.as_list() else {
+    let Some(completed_mops) = completed.as_list_of_values() else {
         return Some(format!(
             "a {kind} transaction completes with its list of micro-operations, reads filled in \
              (the value pointer must find it), and the result is {}",
             shown(completed)
         ));
     };
-    let invoked_mops = invoked.as_list().unwrap_or(&[]);
+    let invoked_mops = invoked.as_list_of_values().unwrap_or(&[]);
     if completed_mops.len() != invoked_mops.len() {
         return Some(format!(
             "the transaction sent {} micro-operations and the result holds {}: {}",
@@ -59,10 +59,10 @@ pub(super) fn txn_problem(
 
 /// What is wrong with `got` as the completion of micro-operation `sent`, if anything.
 fn mop_problem(kind: WorkloadKind, sent: &Value, got: &Value) -> Option<String> {
-    let Some([f, key, value]) = got.as_list() else {
+    let Some([f, key, value]) = got.as_list_of_values() else {
         return Some("is not a micro-operation [f, key, value]".to_string());
     };
-    let Some([sent_f, sent_key, sent_value]) = sent.as_list() else {
+    let Some([sent_f, sent_key, sent_value]) = sent.as_list_of_values() else {
         return None;
     };
     if !same_name(f, sent_f) || key != sent_key {
@@ -74,11 +74,11 @@ fn mop_problem(kind: WorkloadKind, sent: &Value, got: &Value) -> Option<String> 
     }
     match (kind, value) {
         (_, Value::Null) => None,
-        (WorkloadKind::ListAppend, Value::List(_)) => None,
+        (WorkloadKind::ListAppend, Value::List(_) | Value::Ints(_)) => None,
         (WorkloadKind::ListAppend, _) => {
             Some("reads something that is not a list (list-append reads a whole list)".into())
         }
-        (_, Value::List(_) | Value::Map(_)) => Some(
+        (_, Value::List(_) | Value::Ints(_) | Value::Map(_)) => Some(
             "reads a list or an object (rw-register reads the single value last written)".into(),
         ),
         _ => None,

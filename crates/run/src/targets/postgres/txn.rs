@@ -142,11 +142,11 @@ fn parse_mops(value: &Value) -> Result<Vec<Mop>, Completion> {
         ))
     };
     value
-        .as_list()
+        .as_list_of_values()
         .ok_or_else(bad)?
         .iter()
         .map(|mop| {
-            let Some([Value::Str(f), Value::Int(key), v]) = mop.as_list() else {
+            let Some([Value::Str(f), Value::Int(key), v]) = mop.as_list_of_values() else {
                 return Err(bad());
             };
             let write = match f.as_str() {
