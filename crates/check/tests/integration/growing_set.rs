@@ -390,3 +390,28 @@ fn a_long_sequential_set_is_valid_and_one_lost_element_is_not() {
     assert_eq!(report.verdict, Verdict::Invalid);
     assert!(reason(&report).contains("misses 17"), "{}", reason(&report));
 }
+
+/// Sets of integers and strings together: reads of integers alone come compact from the
+/// reader ([`Value::Ints`]) and the procedure reads them as values beside the others.
+#[test]
+fn sets_of_mixed_elements_are_decided_on_values() {
+    let history = jsonl(&(add(0, "1", "ok") + &read(1, "[1]")));
+    let read_result = &history.operations[1].result;
+    assert!(read_result.as_ints().is_some(), "{read_result:?}");
+    let text = add(0, "1", "ok")
+        + &read(1, "[1]")
+        + &add(0, "\"a\"", "ok")
+        + &read(1, "[1,\"a\"]")
+        + &add(0, "2", "ok")
+        + &read(1, "[\"a\",2,1]");
+    decided("[]", &text, true);
+    let text = add(0, "1", "ok") + &add(0, "\"a\"", "ok") + &read(1, "[1,\"a\"]") + &read(1, "[1]");
+    let report = decided("[]", &text, false);
+    assert!(
+        reason(&report).contains("misses \"a\""),
+        "{}",
+        reason(&report)
+    );
+    // An initial set of strings with reads of integers alone: the reads miss it.
+    decided("[\"a\"]", &(add(0, "1", "ok") + &read(1, "[1]")), false);
+}

@@ -131,6 +131,43 @@ mod tests {
         }
     }
 
+    /// Every reader keeps a list of integers compact, whichever parser read the line, and
+    /// nothing else: the values stay the lists that were written.
+    #[test]
+    fn lists_of_integers_are_compact_in_every_reader() {
+        let ints = |v: &Value| v.as_ints().map(<[i64]>::to_vec);
+        // The fast scanner; then the general parser (an escape sends the line there).
+        for f in [r#""read""#, r#""re\u0061d""#] {
+            let text = format!(
+                "{{\"type\":\"invoke\",\"f\":{f},\"value\":[3, -1,2],\"process\":0}}\n\
+                 {{\"type\":\"invoke\",\"f\":{f},\"value\":[1,\"a\",[4,5],[]],\"process\":1}}\n"
+            );
+            let h = read_jsonl(&text).unwrap();
+            assert_eq!(ints(&h.operations[0].value), Some(vec![3, -1, 2]), "{text}");
+            let Value::List(items) = &h.operations[1].value else {
+                panic!("{:?}", h.operations[1].value);
+            };
+            assert_eq!(ints(&items[2]), Some(vec![4, 5]));
+            assert_eq!(items[3], Value::List(vec![]));
+            assert_eq!(
+                h.operations[1].value.to_json_string(),
+                r#"[1,"a",[4,5],[]]"#
+            );
+        }
+        let edn = "{:type :invoke, :f :read, :value [1 2 3], :process 0}\n\
+                   {:type :invoke, :f :read, :value #{3 1 2}, :process 1}\n\
+                   {:type :invoke, :f :read, :value (1 :a), :process 2}\n";
+        let h = read_str(edn, "h.edn", Some(Format::Edn)).unwrap();
+        assert_eq!(ints(&h.operations[0].value), Some(vec![1, 2, 3]));
+        assert_eq!(ints(&h.operations[1].value), Some(vec![1, 2, 3]));
+        assert!(matches!(h.operations[2].value, Value::List(_)));
+        // A value given on the command line stays as written.
+        assert!(matches!(
+            Value::from_json_str("[1,2]").unwrap(),
+            Value::List(_)
+        ));
+    }
+
     #[test]
     fn reads_jepsen_field_names() {
         let h = read_jsonl(concat!(
