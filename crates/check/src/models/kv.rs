@@ -147,6 +147,8 @@ fn extends(from: &Value, to: &Value) -> bool {
     }
 }
 
+/// The state after appending `arg`. A list of integers stays in the compact form the reads
+/// of it come in, so that comparing them copies nothing.
 fn append(state: &Value, arg: &Value) -> Option<Value> {
     match (state, arg) {
         (Value::Str(s), Value::Str(a)) => Some(Value::Str(format!("{s}{a}"))),
@@ -159,9 +161,9 @@ fn append(state: &Value, arg: &Value) -> Option<Value> {
         (Value::List(_) | Value::Ints(_), a) => {
             let mut items = state.as_list()?.into_owned();
             items.push(a.clone());
-            Some(Value::List(items))
+            Some(Value::list(items))
         }
-        (Value::Null, a) => Some(Value::List(vec![a.clone()])),
+        (Value::Null, a) => Some(Value::list(vec![a.clone()])),
         _ => None,
     }
 }
