@@ -8,9 +8,18 @@
 //! general parser would.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use super::Fields;
 use crate::Value;
+
+thread_local! {
+    /// The integers of the list being read, before they are copied into its compact form: one
+    /// buffer for all lists. A buffer per list, freed after the copy, leaves a hole in the heap
+    /// that the next, longer read of a growing set does not fit, doubling the memory.
+    static SCRATCH_INTS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Lists nested deeper than this are left to the general parser.
 const MAX_FAST_DEPTH: usize = 4;
@@ -187,7 +196,27 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
             return Some(Value::List(Vec::new()));
         }
-        let mut ints: Vec<i64> = Vec::with_capacity(self.flat_list_len());
+        let mut ints = SCRATCH_INTS.with_borrow_mut(std::mem::take);
+        ints.clear();
+        ints.reserve(self.flat_list_len());
+        let read = self.integers(&mut ints);
+        let compact = (read == Some(true)).then(|| Value::Ints(Arc::from(&ints[..])));
+        let first: Vec<Value> = match read {
+            Some(false) => ints.iter().map(|&i| Value::Int(i)).collect(),
+            _ => Vec::new(),
+        };
+        SCRATCH_INTS.with_borrow_mut(|scratch| *scratch = ints);
+        if read? {
+            compact
+        } else {
+            self.rest_of_list(first, depth)
+        }
+    }
+
+    /// Reads integers into `ints` while the list's items are integers: `Some(true)` at the
+    /// list's end, `Some(false)` at an item that is not an integer (not consumed), `None` when
+    /// the line is not of the common shape.
+    fn integers(&mut self, ints: &mut Vec<i64>) -> Option<bool> {
         while let Some((n, end)) = leading_integer(self.bytes, self.pos) {
             self.pos = end;
             if !self.ends_token() {
@@ -197,12 +226,15 @@ impl<'a> Scanner<'a> {
             self.skip_blank();
             match self.next()? {
                 b',' => self.skip_blank(),
-                b']' => return Some(Value::Ints(ints.into())),
+                b']' => return Some(true),
                 _ => return None,
             }
         }
-        let mut items: Vec<Value> = Vec::with_capacity(ints.len() + 1);
-        items.extend(ints.into_iter().map(Value::Int));
+        Some(false)
+    }
+
+    /// The rest of a list whose first items, `items`, have been read.
+    fn rest_of_list(&mut self, mut items: Vec<Value>, depth: usize) -> Option<Value> {
         loop {
             self.skip_blank();
             items.push(self.value(depth)?);
