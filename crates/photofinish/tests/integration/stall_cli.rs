@@ -161,22 +161,32 @@ fn a_lock_order_deadlock_is_a_stall_and_the_run_exits_3() {
     assert!(all.contains("the history ended stalled"), "{all}");
 }
 
+/// With one lock order nothing deadlocks: the run ends with its operations answered. A quiet
+/// second can still happen on a loaded machine (a client process not scheduled for a second
+/// is a stall by the rule, 10 × p99 and at least 1 s, and is reported as one), so the test
+/// asks that every stall ended on its own, no operation waiting out its timeout (a deadlock's
+/// operations would), not that none was seen.
 #[test]
 fn one_lock_order_never_stalls() {
     let dir = scratch("fixed-order");
     let (out, outputs) = exec_run(&dir, true);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(
-        !all.contains("stall:") && !all.contains("ended stalled"),
-        "{all}"
-    );
+    assert!(!all.contains("ended stalled"), "{all}");
+    assert!(all.contains(" 0 indeterminate)"), "{all}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&outputs.json).unwrap()).unwrap();
-    assert_eq!(json["summary"]["stalls"], serde_json::json!([]));
+    let stalls = json["summary"]["stalls"].as_array().unwrap();
+    assert!(
+        stalls.iter().all(|stall| !stall["until_ns"].is_null()),
+        "{json}"
+    );
     assert!(json["ended_stalled"].is_null());
     let page = std::fs::read_to_string(&outputs.html).unwrap();
-    assert!(page.contains(r#""stalls":[]"#));
+    if stalls.is_empty() {
+        assert!(page.contains(r#""stalls":[]"#));
+        assert!(!all.contains("stall:"), "{all}");
+    }
 }
 
 fn free_port() -> u16 {
