@@ -8,7 +8,9 @@
 
 use std::borrow::Cow;
 
-use super::json_fast::leading_integer;
+use std::sync::Arc;
+
+use super::json_fast::{leading_integer, SCRATCH_INTS};
 use super::Fields;
 use crate::Value;
 
@@ -202,9 +204,58 @@ impl<'a> Scanner<'a> {
         self.at_delimiter().then_some(Value::Int(n))
     }
 
+    /// A vector. Its integers are read straight into a compact list ([`Value::Ints`]), as in
+    /// the JSON Lines scanner; at the first item that is not one, it goes on as values.
     fn vector(&mut self, depth: usize) -> Option<Value> {
         self.pos += 1; // `[`
-        let mut items = Vec::new();
+        let mut ints = SCRATCH_INTS.with_borrow_mut(std::mem::take);
+        ints.clear();
+        let read = self.integers(&mut ints);
+        let whole = (read == Some(true)).then(|| {
+            if ints.is_empty() {
+                Value::List(Vec::new())
+            } else {
+                Value::Ints(Arc::from(&ints[..]))
+            }
+        });
+        let first: Vec<Value> = match read {
+            Some(false) => ints.iter().map(|&i| Value::Int(i)).collect(),
+            _ => Vec::new(),
+        };
+        SCRATCH_INTS.with_borrow_mut(|scratch| *scratch = ints);
+        if read? {
+            whole
+        } else {
+            self.rest_of_vector(first, depth)
+        }
+    }
+
+    /// Reads integers into `ints` while the vector's items are integers: `Some(true)` at its
+    /// end, `Some(false)` at an item that is not an integer (not consumed), `None` when the
+    /// line is not of the common shape.
+    fn integers(&mut self, ints: &mut Vec<i64>) -> Option<bool> {
+        loop {
+            self.skip_blank();
+            match self.peek()? {
+                b']' => {
+                    self.pos += 1;
+                    return Some(true);
+                }
+                b'-' | b'0'..=b'9' => {
+                    let (n, end) = leading_integer(self.bytes, self.pos)?;
+                    self.pos = end;
+                    if !self.at_delimiter() {
+                        return None;
+                    }
+                    ints.push(n);
+                }
+                _ => return Some(false),
+            }
+        }
+    }
+
+    /// The rest of a vector whose first items, `items`, have been read.
+    fn rest_of_vector(&mut self, mut items: Vec<Value>, depth: usize) -> Option<Value> {
         loop {
             self.skip_blank();
             if self.peek()? == b']' {

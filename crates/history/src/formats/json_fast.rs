@@ -18,7 +18,7 @@ thread_local! {
     /// The integers of the list being read, before they are copied into its compact form: one
     /// buffer for all lists. A buffer per list, freed after the copy, leaves a hole in the heap
     /// that the next, longer read of a growing set does not fit, doubling the memory.
-    static SCRATCH_INTS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+    pub(super) static SCRATCH_INTS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Lists nested deeper than this are left to the general parser.
