@@ -8,9 +8,7 @@
 
 use std::borrow::Cow;
 
-use std::sync::Arc;
-
-use super::json_fast::{leading_integer, SCRATCH_INTS};
+use super::json_fast::{leading_integer, leading_integers};
 use super::Fields;
 use crate::Value;
 
@@ -208,25 +206,9 @@ impl<'a> Scanner<'a> {
     /// the JSON Lines scanner; at the first item that is not one, it goes on as values.
     fn vector(&mut self, depth: usize) -> Option<Value> {
         self.pos += 1; // `[`
-        let mut ints = SCRATCH_INTS.with_borrow_mut(std::mem::take);
-        ints.clear();
-        let read = self.integers(&mut ints);
-        let whole = (read == Some(true)).then(|| {
-            if ints.is_empty() {
-                Value::List(Vec::new())
-            } else {
-                Value::Ints(Arc::from(&ints[..]))
-            }
-        });
-        let first: Vec<Value> = match read {
-            Some(false) => ints.iter().map(|&i| Value::Int(i)).collect(),
-            _ => Vec::new(),
-        };
-        SCRATCH_INTS.with_borrow_mut(|scratch| *scratch = ints);
-        if read? {
-            whole
-        } else {
-            self.rest_of_vector(first, depth)
+        match leading_integers(0, |ints| self.integers(ints))? {
+            Ok(whole) => Some(whole),
+            Err(first) => self.rest_of_vector(first, depth),
         }
     }
 

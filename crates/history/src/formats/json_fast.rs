@@ -18,7 +18,7 @@ thread_local! {
     /// The integers of the list being read, before they are copied into its compact form: one
     /// buffer for all lists. A buffer per list, freed after the copy, leaves a hole in the heap
     /// that the next, longer read of a growing set does not fit, doubling the memory.
-    pub(super) static SCRATCH_INTS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH_INTS: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Lists nested deeper than this are left to the general parser.
@@ -196,20 +196,10 @@ impl<'a> Scanner<'a> {
             self.pos += 1;
             return Some(Value::List(Vec::new()));
         }
-        let mut ints = SCRATCH_INTS.with_borrow_mut(std::mem::take);
-        ints.clear();
-        ints.reserve(self.flat_list_len());
-        let read = self.integers(&mut ints);
-        let compact = (read == Some(true)).then(|| Value::Ints(Arc::from(&ints[..])));
-        let first: Vec<Value> = match read {
-            Some(false) => ints.iter().map(|&i| Value::Int(i)).collect(),
-            _ => Vec::new(),
-        };
-        SCRATCH_INTS.with_borrow_mut(|scratch| *scratch = ints);
-        if read? {
-            compact
-        } else {
-            self.rest_of_list(first, depth)
+        let expected = self.flat_list_len();
+        match leading_integers(expected, |ints| self.integers(ints))? {
+            Ok(whole) => Some(whole),
+            Err(first) => self.rest_of_list(first, depth),
         }
     }
 
@@ -251,6 +241,29 @@ impl<'a> Scanner<'a> {
             }
         }
     }
+}
+
+/// Reads the leading integers of a list with `integers` (which says `Some(true)` at the list's
+/// end, `Some(false)` at an item that is not an integer, `None` when the line is not of the
+/// common shape) into the scratch buffer, room made for `expected` of them: `Ok` with the whole
+/// list when its items were all integers (compact, [`Value::Ints`], unless empty), `Err` with
+/// the integers read so far as values, for the caller to read the rest of the list after them.
+pub(super) fn leading_integers(
+    expected: usize,
+    integers: impl FnOnce(&mut Vec<i64>) -> Option<bool>,
+) -> Option<Result<Value, Vec<Value>>> {
+    let mut ints = SCRATCH_INTS.with_borrow_mut(std::mem::take);
+    ints.clear();
+    ints.reserve(expected);
+    let read = integers(&mut ints);
+    let list = match read {
+        None => None,
+        Some(true) if ints.is_empty() => Some(Ok(Value::List(Vec::new()))),
+        Some(true) => Some(Ok(Value::Ints(Arc::from(&ints[..])))),
+        Some(false) => Some(Err(ints.iter().map(|&i| Value::Int(i)).collect())),
+    };
+    SCRATCH_INTS.with_borrow_mut(|scratch| *scratch = ints);
+    list
 }
 
 /// The integer starting at `pos` (an optional minus, at most 18 digits so that it fits in
