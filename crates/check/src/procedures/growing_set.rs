@@ -237,6 +237,8 @@ struct Levels<'a, E> {
 }
 
 impl<'a, M: Model, E: Element> Sets<'a, M, E> {
+    /// The partition `part` of `history` with what its operations do (`access`) and the
+    /// initial elements, sorted. The model only names `M`, which `M::Op` alone does not.
     fn new(
         _model: &M,
         history: &'a History,
