@@ -42,7 +42,7 @@ impl Elements {
     pub fn new(items: &[Value]) -> Elements {
         let ints: Option<Vec<i64>> = items.iter().map(Value::as_i64).collect();
         if let Some(ints) = ints {
-            return Elements::of_ints(&ints);
+            return Elements::of_ints(ints);
         }
         let mut items = items.to_vec();
         if !is_strictly_sorted(&items) {
@@ -59,14 +59,13 @@ impl Elements {
             Value::Ints(ints) if is_strictly_sorted(ints) => {
                 Some(Elements(Repr::Ints(Arc::clone(ints))))
             }
-            Value::Ints(ints) => Some(Elements::of_ints(ints)),
+            Value::Ints(ints) => Some(Elements::of_ints(ints.to_vec())),
             Value::List(items) => Some(Elements::new(items)),
             _ => None,
         }
     }
 
-    fn of_ints(ints: &[i64]) -> Elements {
-        let mut ints = ints.to_vec();
+    fn of_ints(mut ints: Vec<i64>) -> Elements {
         if !is_strictly_sorted(&ints) {
             ints.sort_unstable();
             ints.dedup();

@@ -78,19 +78,39 @@ pub(crate) fn decide<M: Model>(
     let Some(init) = model.set_elements(&init_state) else {
         return Decision::NotApplicable("the model is not a grow-only set".to_string());
     };
+    run(model, history, part, init, Goal::Settle(budget))
+}
+
+/// What a run of the procedure is for.
+#[derive(Clone, Copy)]
+enum Goal<'b> {
+    /// A decision, certified, the cross-check of a counterexample bounded by the budget.
+    Settle(&'b Budget),
+    /// Only whether the partition has no linearization (a counterexample's own check): a
+    /// `NotLinearizable` decision if so, uncertified.
+    Refute,
+}
+
+/// Runs the procedure on `part` for `goal`. Where every element is an integer, it reads the
+/// history's compact lists of integers in place; otherwise it works on values.
+fn run<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Op>,
+    init: &BTreeSet<Value>,
+    goal: Goal,
+) -> Decision {
     let accesses = match accesses(model, history, part) {
         Ok(accesses) => accesses,
         Err(why) => return Decision::NotApplicable(why),
     };
-    // Where every element is an integer, the procedure reads the history's compact lists of
-    // integers in place; otherwise it works on values.
     if let Some(access) = int_access(&accesses, init) {
         let init = init.iter().filter_map(Value::as_i64).collect();
-        return Sets::new(model, history, part, init, access).settle(model, budget);
+        return Sets::new(model, history, part, init, access).reach(model, goal);
     }
     let reads = value_reads(&accesses);
     let access = value_access(&accesses, &reads);
-    Sets::new(model, history, part, init.iter().cloned().collect(), access).settle(model, budget)
+    Sets::new(model, history, part, init.iter().cloned().collect(), access).reach(model, goal)
 }
 
 /// What each operation of `part` does with the set, or why the procedure does not apply.
@@ -154,29 +174,6 @@ fn value_access<'r>(
             SetAccess::Read(_) => Access::Read(read),
         })
         .collect()
-}
-
-/// Whether `part` alone has no linearization, as this procedure decides it.
-fn has_no_linearization<M: Model>(
-    model: &M,
-    history: &History,
-    part: &Partition<M::Op>,
-    init: &BTreeSet<Value>,
-) -> bool {
-    let Ok(accesses) = accesses(model, history, part) else {
-        return false;
-    };
-    if let Some(access) = int_access(&accesses, init) {
-        let init = init.iter().filter_map(Value::as_i64).collect();
-        return Sets::new(model, history, part, init, access)
-            .decide()
-            .is_err();
-    }
-    let reads = value_reads(&accesses);
-    let access = value_access(&accesses, &reads);
-    Sets::new(model, history, part, init.iter().cloned().collect(), access)
-        .decide()
-        .is_err()
 }
 
 /// An element as the procedure handles it: a value, or an integer where every element is one.
@@ -265,8 +262,17 @@ impl<'a, M: Model, E: Element> Sets<'a, M, E> {
         }
     }
 
-    /// The decision, certified.
-    fn settle(&self, model: &M, budget: &Budget) -> Decision {
+    /// The decision `goal` asks for.
+    fn reach(&self, model: &M, goal: Goal) -> Decision {
+        let budget = match goal {
+            Goal::Settle(budget) => budget,
+            Goal::Refute => {
+                return match self.decide() {
+                    Ok(_) => Decision::Linearizable,
+                    Err(conflict) => Decision::NotLinearizable(conflict),
+                }
+            }
+        };
         match self.decide() {
             Ok(order) if self.certifies(model, &order) => Decision::Linearizable,
             Ok(_) => Decision::NotApplicable(
@@ -500,8 +506,10 @@ impl<'a, M: Model, E: Element> Sets<'a, M, E> {
         let Some(init) = model.set_elements(&model.init()).cloned() else {
             return false;
         };
-        has_no_linearization(model, self.history, &witness, &init)
-            && generic_search_agrees(model, &witness, budget)
+        matches!(
+            run(model, self.history, &witness, &init, Goal::Refute),
+            Decision::NotLinearizable(_)
+        ) && generic_search_agrees(model, &witness, budget)
     }
 
     // ---------------------------------------------------------------------------------------
